@@ -1,0 +1,56 @@
+# evol — every target installs what it needs into .venv first, so a fresh clone needs no other step.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+CONFIG  ?= pipelines/demo.toml
+NGPUS   ?= 1
+TRAIN_CONFIG ?= pipelines/train_starcoder.toml
+# Optional overrides, passed through only when set.
+EVOLVE_FLAGS := $(if $(BASE_URL),--base-url $(BASE_URL)) $(if $(MODEL),--model $(MODEL)) \
+                $(if $(ROUNDS),--rounds $(ROUNDS)) $(if $(SEEDS),--seeds $(SEEDS)) $(if $(OUT),--out $(OUT)) \
+                $(if $(LIMIT),--limit $(LIMIT)) $(if $(CONCURRENCY),--concurrency $(CONCURRENCY))
+TRAIN_FLAGS  := $(if $(MODEL),--model $(MODEL)) $(if $(DATA),--data $(DATA)) $(if $(OUT),--out $(OUT)) \
+                $(if $(RESUME),--resume)
+
+.PHONY: install evolve test lint train gpu-check serve eval bench report clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[train,eval,report,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+evolve: $(STAMP)  ## grow a dataset (offline simulator unless BASE_URL / OPENAI_BASE_URL is set)
+	$(BIN)/evol run --config $(CONFIG) $(EVOLVE_FLAGS)
+
+test: $(STAMP)  ## the whole test suite, offline
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check evol tests bench
+
+train: $(STAMP)  ## fine-tune with DeepSpeed: make train MODEL=bigcode/starcoderbase-1b DATA=data/runs/demo/train.json
+	$(BIN)/deepspeed --num_gpus $(NGPUS) -m evol.train --config $(TRAIN_CONFIG) $(TRAIN_FLAGS)
+
+gpu-check: $(STAMP)  ## one short GPU check (ZeRO-3 bf16, ~300M GPTBigCode built locally)
+	bash scripts/gpu_check.sh
+
+serve: $(STAMP)  ## serve a checkpoint with vLLM: make serve CKPT=out/starcoder-evol
+	$(BIN)/pip install -q vllm
+	$(BIN)/vllm serve $(CKPT) --port $(or $(PORT),8000)
+
+eval: $(STAMP)  ## HumanEval pass@k against an endpoint: make eval BASE_URL=http://localhost:8000/v1 MODEL=...
+	$(BIN)/evol eval humaneval --base-url $(or $(BASE_URL),http://localhost:8000/v1) --model $(or $(MODEL),$(CKPT))
+
+bench: $(STAMP)  ## benchmarks; writes bench/results/*.json and bench/results/README.md
+	$(BIN)/python -m bench
+
+report: $(STAMP)
+	$(BIN)/evol report $(or $(RUN),data/runs/demo)
+
+clean:
+	rm -rf data/runs/demo

@@ -1,0 +1,5 @@
+"""`python -m evol` runs the CLI."""
+
+from evol.cli import app
+
+app()

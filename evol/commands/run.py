@@ -1,0 +1,82 @@
+"""`evol run` (grow a dataset) and `evol sim` (the offline OpenAI-compatible endpoint)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from evol.cli import command
+
+Opt = typer.Option
+
+
+@command("run")
+def run_command(
+    config: Annotated[Path, Opt("--config", "-c", help="pipeline TOML")] = Path("pipelines/demo.toml"),
+    base_url: Annotated[list[str] | None, Opt("--base-url", help="OpenAI-compatible URL (repeat for replicas)")] = None,
+    model: Annotated[str | None, Opt(help="teacher model name")] = None,
+    api_key_env: Annotated[str | None, Opt(help="env var holding the API key")] = None,
+    rounds: Annotated[int | None, Opt(help="evolution rounds")] = None,
+    seeds: Annotated[list[str] | None, Opt("--seeds", help="seed file or hf:owner/name[:split] (repeatable)")] = None,
+    out: Annotated[Path | None, Opt(help="run directory (default: <out_dir>/<name>)")] = None,
+    concurrency: Annotated[int | None, Opt(help="max requests in flight per endpoint")] = None,
+    limit: Annotated[int | None, Opt(help="use only the first N seeds")] = None,
+    seed: Annotated[int | None, Opt(help="RNG seed for method choice")] = None,
+    no_cache: Annotated[bool, Opt("--no-cache", help="do not read or write the response cache")] = False,
+) -> None:
+    """Grow an instruction dataset; rerun the same command to resume an interrupted run."""
+    from evol.config import load_config
+    from evol.pipeline import run
+
+    overrides = {
+        "endpoint.base_url": base_url or None, "endpoint.model": model, "endpoint.api_key_env": api_key_env,
+        "rounds": rounds, "seeds.paths": seeds or None, "endpoint.concurrency": concurrency, "limit": limit,
+        "seed": seed, "cache": False if no_cache else None,
+    }
+    if out is not None:
+        overrides.update({"out_dir": str(out.parent), "name": out.name})
+    run(load_config(config, overrides))
+
+
+@command("sim")
+def sim_command(
+    host: Annotated[str, Opt(help="bind address (loopback only by default)")] = "127.0.0.1",
+    port: Annotated[int, Opt(help="0 picks a free port")] = 8000,
+    port_file: Annotated[Path | None, Opt(help="write the bound port here once listening")] = None,
+    model: Annotated[str, Opt(help="model name it reports")] = "evol-sim",
+    latency: Annotated[float, Opt(help="seconds per request")] = 0.0,
+    jitter: Annotated[float, Opt(help="extra uniform random seconds")] = 0.0,
+    p429: Annotated[float, Opt(help="share of requests answered 429")] = 0.0,
+    retry_after: Annotated[float | None, Opt(help="seconds sent as retry-after(-ms) with 429s")] = None,
+    p500: Annotated[float, Opt(help="share answered 500")] = 0.0,
+    p503: Annotated[float, Opt(help="share answered 503")] = 0.0,
+    pdrop: Annotated[float, Opt(help="share of connections dropped without a reply")] = 0.0,
+    pslow: Annotated[float, Opt(help="share answered 10x slower")] = 0.0,
+    pmalformed: Annotated[float, Opt(help="share answered with a body that is not JSON")] = 0.0,
+    ptruncate: Annotated[float, Opt(help="share cut short with finish_reason=length")] = 0.0,
+    capacity: Annotated[int, Opt(help="requests served at once (0 = unlimited)")] = 0,
+    overload: Annotated[str, Opt(help="past capacity: queue | 429 | 503")] = "queue",
+    seed: Annotated[int, Opt(help="seed of the fault RNG")] = 0,
+    log: Annotated[Path | None, Opt(help="append one line per request (hash of its body)")] = None,
+) -> None:
+    """Serve the deterministic offline OpenAI-compatible endpoint (synthetic data, for trying evol)."""
+    import asyncio
+
+    from evol.errors import ConfigError
+    from evol.sim.faults import SimOptions
+    from evol.sim.server import serve
+
+    if overload not in ("queue", "429", "503"):
+        raise ConfigError(f"--overload: expected queue, 429 or 503, got {overload!r}")
+    opts = SimOptions(host=host, port=port, model=model, latency=latency, jitter=jitter, p429=p429,
+                      retry_after=retry_after, p500=p500, p503=p503, pdrop=pdrop, pslow=pslow,
+                      pmalformed=pmalformed, ptruncate=ptruncate, capacity=capacity, overload=overload,  # type: ignore[arg-type]
+                      seed=seed, log_path=str(log) if log else None)
+    if port_file is None:
+        typer.echo(f"evol sim: serving on http://{host}:{port}/v1 (synthetic, deterministic)", err=True)
+    try:
+        asyncio.run(serve(opts, port_file))
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,191 @@
+"""The pipeline config: one pydantic model per concern, loaded from TOML, strict about keys and types."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from evol.dedup import DecontamConfig, DedupConfig
+from evol.errors import ConfigError
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class EndpointSettings(Strict):
+    """Where LLM calls go. An empty base_url falls back to OPENAI_BASE_URL, then to the built-in sim."""
+
+    base_url: str | list[str] = ""
+    api_key_env: str = "OPENAI_API_KEY"
+    model: str = "gpt-3.5-turbo"
+    api: Literal["chat", "completions"] = "chat"
+    concurrency: int = Field(64, ge=1, le=4096)
+    timeout: float = Field(120.0, gt=0)
+    max_attempts: int = Field(6, ge=1, le=50)
+    item_deadline: float = Field(900.0, gt=0)
+
+
+class Sampling(Strict):
+    """Teacher sampling parameters (WizardCoder: temperature 1, top_p 0.95, max_tokens 2048)."""
+
+    temperature: float = Field(1.0, ge=0, le=2)
+    top_p: float = Field(0.95, gt=0, le=1)
+    max_tokens: int = Field(2048, ge=1)
+    seed: int | None = None
+    stop: list[str] = []
+    extra_body: dict[str, Any] = {}
+
+
+class SeedSettings(Strict):
+    paths: list[str] = ["data/seeds/code_seeds.jsonl"]
+    answer: bool = True  # ask the teacher to answer seeds that come without an output
+
+
+class EvolveSettings(Strict):
+    """Which methods evolve instructions, how often each is drawn, and what a failed evolution does."""
+
+    methods: dict[str, float] = {
+        "add_constraints": 1.0,
+        "replace_requirement": 1.0,
+        "more_reasoning": 1.0,
+        "erroneous_code": 1.0,
+        "complexity": 0.25,
+    }
+    on_failed: Literal["carry_parent", "drop"] = "carry_parent"
+
+    @field_validator("methods")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v:
+            raise ValueError("at least one method is needed")
+        if any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("weights must be >= 0 with a positive sum")
+        return v
+
+
+class EliminateSettings(Strict):
+    """Failed-evolution rules (WizardLM's elimination), plus the optional LLM equality judge."""
+
+    min_words: int = Field(4, ge=0)
+    max_words: int = Field(1200, ge=1)
+    judge: bool = False
+    copy_phrases: list[str] = [
+        "#rewritten prompt#", "#given prompt#", "#the given prompt#", "#rewritten test#", "#given test#",
+        "#created prompt#", "given prompt", "rewritten prompt", "created prompt",
+    ]
+
+
+class FilterSettings(Strict):
+    """Response filters applied to each answer."""
+
+    refusal_max_words: int = Field(80, ge=0)
+    refusal_phrases: list[str] = ["sorry", "as an ai", "i cannot", "i can't", "i'm unable", "i am unable"]
+    check_python_syntax: bool = True
+    execute_code: bool = False  # run ```python blocks in the sandbox and reject crashes
+
+
+class PipelineConfig(Strict):
+    """A whole evolution run."""
+
+    name: str = "run"
+    out_dir: str = "data/runs"
+    seed: int = 0
+    rounds: int = Field(3, ge=0, le=100)
+    limit: int | None = Field(None, ge=1)
+    prompts_dir: str | None = None
+    cache: bool = True
+    endpoint: EndpointSettings = EndpointSettings()
+    sampling: Sampling = Sampling()
+    seeds: SeedSettings = SeedSettings()
+    evolve: EvolveSettings = EvolveSettings()
+    eliminate: EliminateSettings = EliminateSettings()
+    filters: FilterSettings = FilterSettings()
+    dedup: DedupConfig = DedupConfig()
+    decontam: DecontamConfig = DecontamConfig()
+    prices: dict[str, dict[str, float]] = {}  # model -> {"input": $/1M tokens, "output": $/1M tokens}
+
+    def run_dir(self) -> Path:
+        return Path(self.out_dir) / self.name
+
+    def digest(self) -> str:
+        """A short hash of everything that shapes the data (used in the manifest)."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _format_error(path: Path, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        lines.append(f"{path}: {key}: {msg}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> PipelineConfig:
+    """Load a TOML pipeline config, apply dotted-key overrides (CLI flags), and validate strictly."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc})") from None
+    for dotted, value in (overrides or {}).items():
+        if value is None:
+            continue
+        node = data
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    try:
+        return PipelineConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_error(path, exc)) from None
+
+
+def resolve_base_urls(cfg: EndpointSettings) -> list[str]:
+    """Configured endpoint URLs, or OPENAI_BASE_URL; empty means 'use the built-in simulator'."""
+    urls = cfg.base_url if isinstance(cfg.base_url, list) else [cfg.base_url]
+    urls = [u for u in urls if u]
+    if not urls and os.environ.get("OPENAI_BASE_URL"):
+        urls = [os.environ["OPENAI_BASE_URL"]]
+    return urls
+
+
+def to_toml(cfg: PipelineConfig) -> str:
+    """Render a resolved config as TOML (for `config.resolved.toml`): sections as tables, dicts inline."""
+    data = cfg.model_dump(mode="json", exclude_none=True)
+    lines = [f"{_key(k)} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
+    for section, body in data.items():
+        if isinstance(body, dict):
+            lines.append(f"\n[{_key(section)}]")
+            lines.extend(f"{_key(k)} = {_toml_value(v)}" for k, v in body.items())
+    return "\n".join(lines) + "\n"
+
+
+def _key(k: str) -> str:
+    return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else json.dumps(k)
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{_key(k)} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    raise TypeError(f"cannot render {type(v).__name__} as TOML")

@@ -1,0 +1,124 @@
+"""Reading and writing records: append-only JSONL journals and atomic final writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from evol.errors import DataError
+
+
+def dumps(record: dict[str, Any]) -> str:
+    """One record as a compact, key-order-stable JSON line (no trailing newline)."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def read_jsonl(path: str | Path, *, tolerate_partial_tail: bool = False) -> Iterator[dict[str, Any]]:
+    """Yield the records of a JSONL file; a malformed line is a DataError naming file and line.
+
+    With ``tolerate_partial_tail`` a last line without its newline (a write cut by a crash) is ignored.
+    """
+    path = Path(path)
+    with path.open("rb") as fh:
+        lines = fh.read().split(b"\n")
+    last = len(lines) - 1
+    for lineno, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            if tolerate_partial_tail and lineno - 1 == last:
+                return
+            raise DataError(f"{path}:{lineno}: not valid JSON ({exc})") from None
+        if not isinstance(record, dict):
+            raise DataError(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
+        yield record
+
+
+def repair_jsonl_tail(path: Path) -> None:
+    """Cut a trailing partial line left by a crash, so appends start on a clean line."""
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        path.write_bytes(data[: data.rfind(b"\n") + 1])
+
+
+class JsonlAppender:
+    """Append records to a JSONL journal, flushing each line as it is written."""
+
+    def __init__(self, path: str | Path, *, fsync: bool = False) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        repair_jsonl_tail(self.path)
+        self._fh = self.path.open("a", encoding="utf-8")
+        self._fsync = fsync
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._fh.write(dumps(record) + "\n")
+        self._fh.flush()
+        if self._fsync:
+            os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> JsonlAppender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write a file so readers see either the old or the new content, never a half-written one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: str | Path, obj: Any, *, indent: int | None = 2) -> None:
+    atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=indent) + "\n")
+
+
+def atomic_write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
+    """Write all records as JSONL atomically; returns the count."""
+    lines = [dumps(r) for r in records]
+    atomic_write_text(path, "".join(line + "\n" for line in lines))
+    return len(lines)
+
+
+def read_json_or_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """Load a dataset file that is either a JSON list of objects or JSONL."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    head = path.open("rb").read(64).lstrip()
+    if head.startswith(b"["):
+        try:
+            data = json.loads(path.read_bytes())
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        for i, rec in enumerate(data):
+            if not isinstance(rec, dict):
+                raise DataError(f"{path}: record {i} is not a JSON object")
+        return data
+    return list(read_jsonl(path))

@@ -1,0 +1,50 @@
+"""Progress bars with rate and ETA while a round runs, and the closing funnel table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+FUNNEL = ("pool", "evolved", "eliminated", "answered", "filtered", "llm_errors", "contaminated",
+          "deduplicated", "kept")
+SHORT = {"eliminated": "elim", "llm_errors": "llm err", "contaminated": "contam", "deduplicated": "dedup"}
+
+
+def make_progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("[cyan]{task.fields[rate]}"),
+        TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+        TextColumn("{task.fields[detail]}"), console=console, transient=False,
+    )
+
+
+def rate_text(done: int, seconds: float) -> str:
+    return f"{done / seconds:6.1f}/s" if seconds > 0 else "     -/s"
+
+
+def funnel_table(all_stats: list[dict[str, Any]], title: str = "evol run: funnel per round") -> Table:
+    table = Table(title=title)
+    table.add_column("round", justify="right")
+    for name in FUNNEL:
+        table.add_column(SHORT.get(name, name), justify="right")
+    table.add_column("tokens", justify="right")
+    table.add_column("s", justify="right")
+    for st in all_stats:
+        tokens = sum(st.get("tokens", {}).values())
+        table.add_row(str(st["round"]), *(str(st.get(k, 0)) for k in FUNNEL), f"{tokens:,}", f"{st['seconds']:.1f}")
+    return table
+
+
+def sim_banner(console: Console, url: str) -> None:
+    console.print(Panel.fit(
+        "[bold]No endpoint configured[/bold] (no --base-url, no endpoint.base_url, no OPENAI_BASE_URL).\n"
+        f"Using the built-in OFFLINE SIMULATOR at {url} (model 'evol-sim').\n"
+        "[bold red]The data this run makes is SYNTHETIC[/bold red]: rule-based rewrites and canned answers,\n"
+        "good for trying the pipeline, worthless for training. Point evol at a real endpoint with\n"
+        "  make evolve BASE_URL=http://localhost:8000/v1 MODEL=<served model>",
+        title="[bold yellow]evol: SIMULATED ENDPOINT[/bold yellow]", border_style="yellow"))

@@ -1,0 +1,62 @@
+"""Start the sim in its own process on a free loopback port, and stop it again."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from evol.errors import EndpointError
+
+
+class SimProcess:
+    """Context manager: `with SimProcess() as sim: sim.base_url` -> 'http://127.0.0.1:PORT/v1'."""
+
+    def __init__(self, *args: str) -> None:
+        self.args = list(args)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.base_url = ""
+        self.log_path: Path | None = None
+
+    def start(self, timeout: float = 30.0) -> SimProcess:
+        tmpdir = Path(tempfile.mkdtemp(prefix="evol-sim-"))
+        port_file = tmpdir / "port"
+        cmd = [sys.executable, "-m", "evol", "sim", "--port", "0", "--port-file", str(port_file), *self.args]
+        self.log_path = tmpdir / "sim.log"
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log,
+                                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.log_path.read_text(errors="replace")
+                raise EndpointError(f"the built-in simulator exited at start-up: {err.strip()[-500:]}")
+            if port_file.exists():
+                self.base_url = f"http://127.0.0.1:{port_file.read_text().strip()}/v1"
+                try:
+                    if httpx.get(self.base_url.removesuffix("/v1") + "/health", timeout=2).status_code == 200:
+                        return self
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.05)
+        self.stop()
+        raise EndpointError("the built-in simulator did not start within 30 s")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def __enter__(self) -> SimProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

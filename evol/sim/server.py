@@ -1,0 +1,163 @@
+"""The sim's HTTP server (aiohttp): /v1/chat/completions, /v1/completions, /v1/models, /health, /stats."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import time
+from collections import Counter
+from pathlib import Path
+
+from aiohttp import web
+
+from evol.sim.faults import SimOptions
+from evol.sim.responder import count_tokens, respond
+
+
+class Sim:
+    def __init__(self, opts: SimOptions) -> None:
+        self.opts = opts
+        self.rng = random.Random(opts.seed)
+        self.counts: Counter[str] = Counter()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.queue = asyncio.Semaphore(opts.capacity) if opts.capacity and opts.overload == "queue" else None
+        self._log = Path(opts.log_path).open("a", encoding="utf-8") if opts.log_path else None
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_post("/v1/chat/completions", self.chat)
+        app.router.add_post("/v1/completions", self.completions)
+        app.router.add_get("/v1/models", self.models)
+        app.router.add_get("/health", self.health)
+        app.router.add_get("/stats", self.stats)
+        return app
+
+    async def health(self, _: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def models(self, _: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": self.opts.model, "object": "model",
+                                                               "owned_by": "evol"}]})
+
+    async def stats(self, _: web.Request) -> web.Response:
+        return web.json_response({"counts": dict(self.counts), "max_in_flight": self.max_in_flight})
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, chat=True)
+
+    async def completions(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, chat=False)
+
+    async def _serve(self, request: web.Request, *, chat: bool) -> web.StreamResponse:
+        raw = await request.read()
+        try:
+            body = json.loads(raw)
+            prompt = ("\n".join(m.get("content") or "" for m in body["messages"]) if chat else
+                      body["prompt"] if isinstance(body["prompt"], str) else "\n".join(body["prompt"]))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            self.counts["bad_request"] += 1
+            return web.json_response({"error": {"message": "malformed request", "type": "invalid_request_error"}},
+                                     status=400)
+        self.counts["requests"] += 1
+        cap = self.opts.capacity
+        if cap and self.opts.overload != "queue" and self.in_flight >= cap:
+            status = int(self.opts.overload)
+            self.counts[f"overload_{status}"] += 1
+            return self._error(status, "server overloaded")
+        if self.queue is not None:
+            async with self.queue:
+                return await self._handle(request, raw, body, prompt, chat)
+        return await self._handle(request, raw, body, prompt, chat)
+
+    async def _handle(self, request: web.Request, raw: bytes, body: dict, prompt: str,
+                      chat: bool) -> web.StreamResponse:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            o, r = self.opts, self.rng.random
+            delay = o.latency + (r() * o.jitter if o.jitter else 0.0)
+            if o.pslow and r() < o.pslow:
+                delay *= 10
+            if delay:
+                await asyncio.sleep(delay)
+            if o.p429 and r() < o.p429:
+                return self._error(429, "rate limited")
+            if o.p500 and r() < o.p500:
+                return self._error(500, "internal error")
+            if o.p503 and r() < o.p503:
+                return self._error(503, "unavailable")
+            if o.pdrop and r() < o.pdrop:
+                self.counts["dropped"] += 1
+                if request.transport is not None:
+                    request.transport.close()
+                raise web.HTTPServiceUnavailable()
+            if o.pmalformed and r() < o.pmalformed:
+                self.counts["malformed"] += 1
+                return web.Response(text='{"id": "cmpl-broken", "choices": [', content_type="application/json")
+            text = respond(prompt)
+            finish = "stop"
+            if o.ptruncate and r() < o.ptruncate:
+                text, finish = text[: len(text) // 2], "length"
+                self.counts["truncated"] += 1
+            limit = int(body.get("max_tokens") or 0)
+            if limit and count_tokens(text) > limit:
+                text, finish = text[: limit * 4], "length"
+            self.counts["ok"] += 1
+            self._served(request, raw)
+            return web.json_response(self._reply(body, prompt, text, finish, chat))
+        finally:
+            self.in_flight -= 1
+
+    def _served(self, request: web.Request, raw: bytes) -> None:
+        """Log a successful reply (hash of the request body), unless its client is already gone."""
+        if self._log is None:
+            return
+        if request.transport is None or request.transport.is_closing():
+            self.counts["abandoned"] += 1
+            return
+        self._log.write(hashlib.sha256(raw).hexdigest()[:16] + "\n")
+        self._log.flush()
+
+    def _error(self, status: int, message: str) -> web.Response:
+        self.counts[f"http_{status}"] += 1
+        headers = {}
+        if status == 429 and self.opts.retry_after is not None:
+            headers["retry-after-ms"] = str(int(self.opts.retry_after * 1000))
+        kind = "rate_limit_exceeded" if status == 429 else "server_error"
+        return web.json_response({"error": {"message": message, "type": kind, "code": kind}},
+                                 status=status, headers=headers)
+
+    def _reply(self, body: dict, prompt: str, text: str, finish: str, chat: bool) -> dict:
+        usage = {"prompt_tokens": count_tokens(prompt), "completion_tokens": count_tokens(text)}
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        rid = hashlib.sha256((prompt + text).encode()).hexdigest()[:24]
+        if chat:
+            choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
+            return {"id": f"chatcmpl-{rid}", "object": "chat.completion", "created": int(time.time()),
+                    "model": self.opts.model, "choices": [choice], "usage": usage}
+        choice = {"index": 0, "text": text, "finish_reason": finish, "logprobs": None}
+        return {"id": f"cmpl-{rid}", "object": "text_completion", "created": int(time.time()),
+                "model": self.opts.model, "choices": [choice], "usage": usage}
+
+
+async def serve(opts: SimOptions, port_file: Path | None = None, ready: asyncio.Event | None = None) -> None:
+    """Run the sim until cancelled; writes the bound port to `port_file` once listening."""
+    sim = Sim(opts)
+    runner = web.AppRunner(sim.app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, opts.host, opts.port, backlog=4096)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    if port_file is not None:
+        tmp = port_file.with_suffix(".tmp")
+        tmp.write_text(str(port))
+        tmp.replace(port_file)
+    if ready is not None:
+        ready.set()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

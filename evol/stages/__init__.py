@@ -1,0 +1,1 @@
+"""Pipeline stages: evolve, eliminate, answer, response filters, dedup, decontamination."""

@@ -1,0 +1,78 @@
+"""Elimination of failed evolutions (WizardLM): rules over the evolved instruction and its parent.
+
+Each record reaching these rules has `instruction` (evolved) and `parent_instruction`.
+"""
+
+from __future__ import annotations
+
+from evol.config import EliminateSettings
+from evol.stages.base import Record, Rule, register
+from evol.stages.text import has_code_block, normalize, words
+
+
+@register
+class EmptyEvolution(Rule):
+    name = "empty_evolution"
+
+    def check(self, record: Record) -> str | None:
+        return self.name if not record["instruction"].strip() else None
+
+
+@register
+class CopiedPromptWords(Rule):
+    """The evolved text copies words of the evolving prompt ("#Rewritten Prompt#", "given prompt", ...)."""
+
+    name = "copied_prompt_words"
+
+    def __init__(self, phrases: list[str]) -> None:
+        self.phrases = [p.lower() for p in phrases]
+
+    def check(self, record: Record) -> str | None:
+        low = record["instruction"].lower()
+        return self.name if any(p in low for p in self.phrases) else None
+
+
+@register
+class Length(Rule):
+    name = "length"
+
+    def __init__(self, min_words: int, max_words: int) -> None:
+        self.min_words, self.max_words = min_words, max_words
+
+    def check(self, record: Record) -> str | None:
+        n = len(words(record["instruction"]))
+        if n < self.min_words:
+            return "too_short"
+        if n > self.max_words:
+            return "too_long"
+        return None
+
+
+@register
+class NoInformationGain(Rule):
+    """Unchanged, or every word of the evolved text was already in its parent."""
+
+    name = "no_information_gain"
+
+    def check(self, record: Record) -> str | None:
+        child, parent = record["instruction"], record.get("parent_instruction") or ""
+        if normalize(child) == normalize(parent):
+            return self.name
+        return self.name if set(words(child)) <= set(words(parent)) else None
+
+
+@register
+class LostCodeBlock(Rule):
+    """The parent carried a code block and the evolved text dropped it."""
+
+    name = "lost_code_block"
+
+    def check(self, record: Record) -> str | None:
+        parent = record.get("parent_instruction") or ""
+        return self.name if has_code_block(parent) and not has_code_block(record["instruction"]) else None
+
+
+def elimination_rules(cfg: EliminateSettings) -> list[Rule]:
+    """The rules in the order they are checked (cheapest and most specific first)."""
+    return [EmptyEvolution(), CopiedPromptWords(cfg.copy_phrases), Length(cfg.min_words, cfg.max_words),
+            NoInformationGain(), LostCodeBlock()]

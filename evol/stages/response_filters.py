@@ -1,0 +1,81 @@
+"""Response filters: keep an answer only if it is a real, complete answer with code that parses."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from evol.config import FilterSettings
+from evol.stages.base import Record, Rule, register
+from evol.stages.text import STOP_WORDS, code_blocks, words
+
+
+@register
+class EmptyAnswer(Rule):
+    name = "empty_answer"
+
+    def check(self, record: Record) -> str | None:
+        return self.name if not (record.get("output") or "").strip() else None
+
+
+@register
+class Truncated(Rule):
+    """The endpoint stopped at max_tokens (finish_reason == "length")."""
+
+    name = "truncated"
+
+    def check(self, record: Record) -> str | None:
+        return self.name if record.get("finish_reason") == "length" else None
+
+
+@register
+class Refusal(Rule):
+    """A short answer that apologizes or refuses ("sorry", "as an AI", ...)."""
+
+    name = "refusal"
+
+    def __init__(self, phrases: list[str], max_words: int) -> None:
+        self.pattern = re.compile("|".join(re.escape(p.lower()) for p in phrases))
+        self.max_words = max_words
+
+    def check(self, record: Record) -> str | None:
+        text = (record.get("output") or "").lower().replace("\u2019", "'")
+        return self.name if len(words(text)) < self.max_words and self.pattern.search(text) else None
+
+
+@register
+class StopWordsOnly(Rule):
+    """Nothing but punctuation and stop words."""
+
+    name = "stopwords_only"
+
+    def check(self, record: Record) -> str | None:
+        return self.name if all(w in STOP_WORDS for w in words(record.get("output") or "")) else None
+
+
+@register
+class BrokenPython(Rule):
+    """A ```python block that does not parse."""
+
+    name = "broken_code"
+
+    def check(self, record: Record) -> str | None:
+        for lang, code in code_blocks(record.get("output") or ""):
+            if lang in ("python", "py", "python3"):
+                try:
+                    ast.parse(code)
+                except (SyntaxError, ValueError):
+                    return self.name
+        return None
+
+
+def response_rules(cfg: FilterSettings) -> list[Rule]:
+    rules: list[Rule] = [EmptyAnswer(), Truncated(), Refusal(cfg.refusal_phrases, cfg.refusal_max_words),
+                         StopWordsOnly()]
+    if cfg.check_python_syntax:
+        rules.append(BrokenPython())
+    if cfg.execute_code:
+        from evol.stages.exec_filter import ExecutionFilter
+
+        rules.append(ExecutionFilter())
+    return rules
