@@ -20,6 +20,7 @@ from evol.errors import ConfigError
 from evol.export import write_train_json
 from evol.io import atomic_write_json, atomic_write_jsonl, atomic_write_text, read_jsonl
 from evol.llm import EndpointConfig, LLMClient
+from evol.preflight import check_endpoint
 from evol.progress import funnel_table, make_progress, rate_text, sim_banner
 from evol.prompts import DEFAULT_PROMPTS_DIR, PromptSet
 from evol.records import Record
@@ -44,9 +45,15 @@ class RunResult:
     simulated: bool
 
 
+def effective_model(cfg: PipelineConfig) -> str:
+    """The model that will answer: the configured one, or the sim's when no endpoint is configured."""
+    return cfg.endpoint.model if resolve_base_urls(cfg.endpoint) else SIM_MODEL
+
+
 def data_digest(cfg: PipelineConfig) -> str:
     """A hash of the config fields that shape the data (a resume must not mix two configs)."""
     data = cfg.model_dump(mode="json")
+    data["endpoint"]["model"] = effective_model(cfg)
     for key, sub in NON_DATA_FIELDS.items():
         if sub is True:
             data.pop(key, None)
@@ -61,6 +68,8 @@ def endpoint(cfg: PipelineConfig, console: Console) -> Iterator[tuple[list[str],
     """The endpoint URLs and model to use; starts the built-in simulator when none is configured."""
     urls = resolve_base_urls(cfg.endpoint)
     if urls:
+        for url in urls:
+            check_endpoint(url, cfg.endpoint.api_key_env)
         yield urls, cfg.endpoint.model, False
         return
     from evol.sim.launch import SimProcess

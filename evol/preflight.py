@@ -1,0 +1,25 @@
+"""Fail fast on an endpoint that cannot work, before a single item is spent on it."""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+
+from evol.errors import EndpointError
+
+
+def check_endpoint(base_url: str, api_key_env: str, timeout: float = 10.0) -> None:
+    """GET <base_url>/models: unreachable or 401/403 stop the run now; other answers let it go on.
+
+    Servers without /models (404, 405) are fine: the first real request will tell.
+    """
+    key = os.environ.get(api_key_env, "")
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    try:
+        resp = httpx.get(base_url.rstrip("/") + "/models", headers=headers, timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise EndpointError(f"{base_url}: cannot reach the endpoint ({type(exc).__name__}: {exc})") from None
+    if resp.status_code in (401, 403):
+        raise EndpointError(f"{base_url}: the endpoint refused the API key from ${api_key_env} "
+                            f"(HTTP {resp.status_code}); set it, or use --api-key-env")

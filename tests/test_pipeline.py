@@ -1,0 +1,145 @@
+"""End to end through the real sim over HTTP: artifacts, determinism, resume after SIGKILL, no key leaks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from evol.errors import DataError
+from evol.pipeline import run
+from evol.sim.launch import SimProcess
+from tests.helpers import REPO, demo_config
+
+SECRET = "sk-test-SECRET-7f3a9c"
+
+
+def served(log: Path) -> list[str]:
+    return log.read_text().split() if log.exists() else []
+
+
+def jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 3-round run on 20 seeds against the auto-started sim, with an API key in the environment."""
+    out = tmp_path_factory.mktemp("runs") / "demo"
+    os.environ["OPENAI_API_KEY"] = SECRET
+    try:
+        run(demo_config(out, limit=20))
+    finally:
+        del os.environ["OPENAI_API_KEY"]
+    return out
+
+
+def test_artifacts_of_a_demo_run(demo_run: Path) -> None:
+    assert (demo_run / "config.resolved.toml").exists()
+    assert len(jsonl(demo_run / "round-00" / "seeds.jsonl")) == 20
+    for r in range(1, 4):
+        for name in ("evolved.jsonl", "kept.jsonl", "rejected.jsonl", "stats.json", "pool.jsonl"):
+            assert (demo_run / f"round-{r:02d}" / name).exists(), name
+    for path in demo_run.glob("round-*/*.jsonl"):
+        for record in jsonl(path):  # every line parses
+            assert {"id", "parent_id", "root_id", "round", "method", "instruction"} <= set(record)
+    for path in demo_run.glob("round-*/rejected.jsonl"):
+        for record in jsonl(path):
+            assert record["reason"] and record["stage"]
+    kept = jsonl(demo_run / "round-01" / "kept.jsonl")
+    assert kept and all(k["model"] == "evol-sim" and k["usage"]["answer"]["completion_tokens"] > 0 for k in kept)
+    assert all(k["method"] in ("add_constraints", "replace_requirement", "more_reasoning", "erroneous_code",
+                               "complexity") for k in kept)
+    train = json.loads((demo_run / "train.json").read_text())
+    assert len(train) > 20
+    assert all(set(row) == {"instruction", "output"} and row["instruction"].strip() and row["output"].strip()
+               for row in train)
+    stats = json.loads((demo_run / "round-01" / "stats.json").read_text())
+    assert stats["pool"] == stats["kept"] + sum(stats["rejected_by_stage"].values())
+    manifest = json.loads((demo_run / "manifest.json").read_text())
+    assert manifest["status"] == "finished" and manifest["simulated"] is True
+
+
+def test_api_key_is_in_no_artifact(demo_run: Path) -> None:
+    for path in demo_run.rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_same_config_same_data(demo_run: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    run(demo_config(again, limit=20))
+    assert (again / "train.json").read_bytes() == (demo_run / "train.json").read_bytes()
+    ids = [r["id"] for r in jsonl(demo_run / "round-02" / "kept.jsonl")]
+    assert ids == [r["id"] for r in jsonl(again / "round-02" / "kept.jsonl")]
+
+
+def test_rerun_of_a_finished_run_makes_no_call(demo_run: Path, tmp_path: Path) -> None:
+    log = tmp_path / "served.log"
+    before = (demo_run / "train.json").read_bytes()
+    with SimProcess("--log", str(log)) as sim:
+        # Same data config (model evol-sim), a different endpoint URL: every answer comes from the cache.
+        run(demo_config(demo_run, limit=20, **{"endpoint.base_url": sim.base_url, "endpoint.model": "evol-sim"}))
+    assert served(log) == []
+    assert (demo_run / "train.json").read_bytes() == before
+
+
+def test_malformed_seed_line_stops_before_writing(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text('{"instruction": "Sort a list."}\n{"instruction": "Reverse a string."}\n{"instr\n')
+    out = tmp_path / "run"
+    with pytest.raises(DataError, match=rf"{seeds}:3"):
+        run(demo_config(out, **{"seeds.paths": [str(seeds)]}))
+    assert not out.exists()
+
+
+def cli_run(out: Path, base_url: str) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "evol", "run", "--config", str(REPO / "pipelines/demo.toml"), "--out", str(out),
+           "--seeds", str(REPO / "data/seeds/code_seeds.jsonl"), "--limit", "40", "--rounds", "2",
+           "--concurrency", "4", "--base-url", base_url, "--model", "evol-sim"]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
+
+
+def test_sigkill_mid_round_then_resume(tmp_path: Path) -> None:
+    """Killed mid-round 1 and rerun: the same train.json as an uninterrupted run, and the resumed
+    run asks only for what was not yet answered and saved (counted at the sim)."""
+    clean_log, crash_log = tmp_path / "clean.log", tmp_path / "crash.log"
+    with SimProcess("--latency", "0.03", "--log", str(clean_log)) as sim:
+        proc = cli_run(tmp_path / "clean", sim.base_url)
+        assert proc.wait(timeout=120) == 0, proc.stderr.read().decode() if proc.stderr else ""
+    with SimProcess("--latency", "0.03", "--log", str(crash_log)) as sim:
+        crashed = tmp_path / "crashed"
+        proc = cli_run(crashed, sim.base_url)
+        journal = crashed / "round-01" / "evolved.jsonl"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not journal.exists() or journal.read_text().count("\n") < 8):
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert not (crashed / "round-01" / "stats.json").exists(), "the kill came too late to test anything"
+        time.sleep(0.3)  # let the sim finish (and classify) the requests that were in flight
+        with sqlite3.connect(crashed / "cache.sqlite") as db:
+            saved = db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+        before_resume = len(served(crash_log))
+        proc = cli_run(crashed, sim.base_url)
+        assert proc.wait(timeout=120) == 0, proc.stderr.read().decode() if proc.stderr else ""
+    assert (crashed / "train.json").read_bytes() == (tmp_path / "clean" / "train.json").read_bytes()
+    total = len(served(clean_log))
+    assert before_resume >= saved > 0
+    assert len(served(crash_log)) - before_resume == total - saved
+
+
+def test_unreachable_endpoint_fails_fast_naming_it(tmp_path: Path) -> None:
+    from evol.errors import EndpointError
+
+    started = time.monotonic()
+    with pytest.raises(EndpointError, match="127.0.0.1:9/v1: cannot reach"):
+        run(demo_config(tmp_path / "run", **{"endpoint.base_url": "http://127.0.0.1:9/v1"}))
+    assert time.monotonic() - started < 15

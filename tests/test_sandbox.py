@@ -1,0 +1,159 @@
+"""The sandbox: outcomes, limits, and each attack failing without harm (guard on, and kernel layers alone)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from evol.sandbox import Limits, Sandbox, default_sandbox, run_many
+
+FAST = Limits(timeout_s=1.0, memory_mb=256)
+
+
+@pytest.fixture(scope="module")
+def sb() -> Sandbox:
+    return Sandbox(FAST, workers=2)
+
+
+@pytest.fixture(scope="module")
+def bare(sb: Sandbox) -> Sandbox:
+    """Guard off: only the kernel layers (namespaces, uid, rlimits) stand."""
+    return Sandbox(FAST, workers=2, isolation=sb.isolation, guard=False)
+
+
+def needs(sb: Sandbox, layer: str) -> None:
+    iso = sb.isolation
+    if not {"netns": iso.netns, "uid": iso.uid is not None, "pidns": iso.pidns}[layer]:
+        pytest.skip(f"this machine gives no {layer} layer: {iso.reasons}")
+
+
+def test_pass_fail_and_output(sb: Sandbox) -> None:
+    ok = sb.run("print('hi', 6 * 7)")
+    assert ok.status == "passed" and ok.stdout.strip() == "hi 42" and ok.kind is None
+    bad = sb.run("def f():\n    return 1 / 0\nf()")
+    assert (bad.status, bad.kind) == ("failed", "ZeroDivisionError") and "division by zero" in bad.error
+    assert "Traceback" in bad.stderr
+    syn = sb.run("def f(:\n  pass")
+    assert (syn.status, syn.kind) == ("failed", "SyntaxError")
+
+
+def test_early_exit_cannot_pass_a_test(sb: Sandbox) -> None:
+    for program in ("import sys; sys.exit(0)", "import os; os._exit(0)", "exit()"):
+        assert sb.run(program, exit_ok=False).status == "failed", program
+        assert sb.run(program, exit_ok=True).status == "passed", program
+    assert sb.run("import sys; sys.exit(3)").kind == "SystemExit"
+
+
+@pytest.mark.parametrize("program", ["while True:\n    pass", "import time\ntime.sleep(60)",
+                                     "import threading\nthreading.Event().wait()"])
+def test_infinite_loops_time_out(sb: Sandbox, program: str) -> None:
+    start = time.monotonic()
+    res = sb.run(program)
+    assert (res.status, res.kind) == ("timed_out", "Timeout")
+    assert time.monotonic() - start < 3.0
+
+
+def test_network_is_refused(sb: Sandbox) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        program = f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=0.5)"
+        res = sb.run(program)
+    assert res.status == "failed" and res.kind == "SandboxViolation"
+    dns = sb.run("import urllib.request\nurllib.request.urlopen('http://example.com', timeout=0.5)")
+    assert dns.status == "failed" and dns.kind == "SandboxViolation"
+
+
+def test_network_namespace_alone_has_no_route(bare: Sandbox) -> None:
+    needs(bare, "netns")
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        res = bare.run(f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=0.5)")
+    assert res.status == "failed" and res.kind in ("OSError", "ConnectionRefusedError", "TimeoutError")
+
+
+def test_fork_bomb_is_refused(sb: Sandbox) -> None:
+    res = sb.run("import os\nwhile True:\n    os.fork()")
+    assert res.status == "failed" and res.kind == "SandboxViolation"
+    assert sb.run("import subprocess\nsubprocess.run(['sh', '-c', 'echo hi'])").kind == "SandboxViolation"
+    assert sb.run("import os\nos.system('echo hi')").kind == "SandboxViolation"
+
+
+def test_fork_bomb_hits_the_process_limit_alone(bare: Sandbox) -> None:
+    needs(bare, "uid")
+    before = len(os.listdir("/proc"))
+    res = bare.run("import os\nwhile True:\n    os.fork()", limits=Limits(timeout_s=2.0, nproc=16, allow_fork=True))
+    assert res.status in ("failed", "timed_out")
+    time.sleep(0.2)
+    assert len(os.listdir("/proc")) < before + 8  # nothing left behind
+    assert default_sandbox().run("print('still fine')").stdout.strip() == "still fine"
+
+
+def test_memory_bomb_fails(sb: Sandbox, bare: Sandbox) -> None:
+    program = "chunks = []\nwhile True:\n    chunks.append(bytearray(32 * 2**20))"
+    for box in (sb, bare):
+        res = box.run(program)
+        assert (res.status, res.kind) == ("failed", "MemoryError")
+    assert sb.run("x = bytearray(10**12)").kind == "MemoryError"
+
+
+def test_writes_stay_in_the_work_dir(sb: Sandbox, tmp_path: Path) -> None:
+    target = tmp_path / "evil.txt"
+    for program in (f"open({str(target)!r}, 'w').write('x')", "open('/tmp/evol-evil.txt', 'w')",
+                    f"import os\nos.remove({str(tmp_path)!r})", f"import shutil\nshutil.rmtree({str(tmp_path)!r})",
+                    "import os\nos.symlink('/etc', 'etc')\nopen('etc/evil', 'w')"):
+        res = sb.run(program)
+        assert (res.status, res.kind) == ("failed", "SandboxViolation"), program
+    assert not target.exists() and tmp_path.exists() and not Path("/tmp/evol-evil.txt").exists()
+    ok = sb.run("open('a.txt', 'w').write('hi')\nimport os\nos.mkdir('d')\nprint(open('a.txt').read(), os.getcwd())")
+    assert ok.status == "passed" and ok.stdout.split()[0] == "hi"
+    assert not Path(ok.stdout.split()[1]).exists()  # the work dir is gone afterwards
+
+
+def test_unprivileged_uid_cannot_write_alone(bare: Sandbox, tmp_path: Path) -> None:
+    needs(bare, "uid")
+    target = tmp_path / "evil.txt"
+    res = bare.run(f"open({str(target)!r}, 'w').write('x')")
+    assert (res.status, res.kind) == ("failed", "PermissionError") and not target.exists()
+
+
+def test_reads_and_signals_are_confined(sb: Sandbox) -> None:
+    assert sb.run("open('/etc/shadow').read()").kind == "SandboxViolation"
+    res = sb.run(f"import os, signal\nos.kill({os.getpid()}, signal.SIGTERM)")
+    assert res.kind == "SandboxViolation"
+    assert sb.run("import json, math, collections, typing\nprint(json.dumps(math.pi))").passed
+
+
+def test_output_flood_is_capped(sb: Sandbox) -> None:
+    res = sb.run("import sys\nwhile True:\n    sys.stdout.write('x' * 2**20)", limits=Limits(timeout_s=3.0,
+                                                                                          file_size_mb=2))
+    assert res.status == "failed"
+    assert len(res.stdout) <= 4000
+
+
+def test_parallel_runs_use_every_worker(sb: Sandbox) -> None:
+    programs = [(i, f"import time\ntime.sleep(0.4)\nprint({i})") for i in range(4)]
+    start = time.monotonic()
+    results = dict(run_many(sb, programs))
+    assert time.monotonic() - start < 1.6  # 2 workers: 2 rounds of 0.4 s plus start-up
+    assert sorted(results) == [0, 1, 2, 3]
+    assert all(results[i].stdout.strip() == str(i) for i in results)
+
+
+def test_threads_share_the_pool(sb: Sandbox) -> None:
+    out: list[str] = []
+    threads = [threading.Thread(target=lambda: out.append(sb.run("print(1)").status)) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert out == ["passed"] * 5
+
+
+def test_describe_names_the_layers(sb: Sandbox) -> None:
+    info = sb.describe()["isolation"]
+    assert {"network", "processes", "user", "reasons"} <= set(info)
