@@ -48,9 +48,17 @@ async def stream_items(ctx: ItemContext, pool: list[Record], round_no: int, jour
                 out.write(record)
                 on_done(record)
 
-        async with asyncio.TaskGroup() as group:
-            for _ in range(max(1, concurrency)):
-                group.create_task(worker())
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(max(1, concurrency)):
+                    group.create_task(worker())
+        except BaseExceptionGroup as failed:  # one worker's error (e.g. a bad key) ends the round as itself
+            raise _first_leaf(failed) from None
+
+
+def _first_leaf(group: BaseExceptionGroup) -> BaseException:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def _item_id(parent: Record, round_no: int) -> str:

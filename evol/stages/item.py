@@ -83,6 +83,7 @@ async def process(ctx: ItemContext, parent: Record, round_no: int) -> Record:
         hit = ctx.decontaminator.check(record)
         if hit is not None:
             hit = dict(hit)
+            hit["match"] = hit.pop("method", None)  # how it matched; `method` stays the evolution method
             return _reject(record, "decontam", hit.pop("reason", "contaminated"), **hit)
     record["status"] = "ok"
     return record

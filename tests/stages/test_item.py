@@ -44,7 +44,7 @@ class FakeDecontaminator:
 
     def check(self, record: dict) -> dict | None:
         if self.bad_word in (record.get("output") or ""):
-            return {"reason": "contaminated", "benchmark": "humaneval", "benchmark_id": "HumanEval/0"}
+            return {"reason": "contaminated", "benchmark": "humaneval", "benchmark_id": "HumanEval/0", "method": "ngram"}
         return None
 
 
@@ -98,7 +98,8 @@ def test_contaminated_answer_is_rejected_with_benchmark_item() -> None:
     client = FakeClient(EVOLVED, ANSWER)
     record = asyncio.run(process(context(client, decontam=FakeDecontaminator("sorted(a + b)")), PARENT, 1))
     assert record["stage"] == "decontam" and record["reason"] == "contaminated"
-    assert record["benchmark_id"] == "HumanEval/0"
+    assert record["benchmark_id"] == "HumanEval/0" and record["match"] == "ngram"
+    assert record["method"] != "ngram"  # the evolution method is not overwritten by the match kind
 
 
 def test_method_choice_is_seeded_and_weighted() -> None:

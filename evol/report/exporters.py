@@ -1,0 +1,139 @@
+"""`evol export`: a run's kept rows as 78k-style JSON, JSONL, Parquet, or a datasets.DatasetDict with a card.
+
+Every format takes its rows from `evol.export.kept_records` (what `training_rows` / train.json use).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evol.errors import DataError, EvolError
+from evol.export import kept_records, write_train_json
+from evol.io import atomic_write_bytes, atomic_write_json, atomic_write_jsonl, atomic_write_text
+from evol.records import Record
+from evol.report.card import build_card
+from evol.report.rundata import load_run
+
+FORMATS = ("json", "jsonl", "parquet", "hf")
+BASE_COLUMNS = ("instruction", "output")
+LINEAGE_COLUMNS = ("id", "parent_id", "root_id", "round", "method", "model")
+DEFAULT_NAMES = {"json": "train.json", "jsonl": "train.jsonl", "parquet": "train.parquet", "hf": "hf"}
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    rows: int
+    format: str
+    warnings: list[str]
+
+
+def rows_for(records: list[Record], lineage: bool) -> list[dict[str, Any]]:
+    columns = BASE_COLUMNS + (LINEAGE_COLUMNS if lineage else ())
+    return [{c: r.get(c) for c in columns} for r in records]
+
+
+def _arrow_schema(lineage: bool) -> Any:
+    import pyarrow as pa
+
+    fields = [pa.field(c, pa.string()) for c in BASE_COLUMNS]
+    if lineage:
+        fields += [pa.field(c, pa.int64() if c == "round" else pa.string()) for c in LINEAGE_COLUMNS]
+    return pa.schema(fields)
+
+
+def write_parquet(path: Path, rows: list[dict[str, Any]], lineage: bool) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(rows, schema=_arrow_schema(lineage)), buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _check_hf_target(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{out}: exists and is not a folder (--format hf writes a folder)")
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / "dataset_dict.json").exists():
+            raise DataError(f"{out}: folder is not empty and is not an exported dataset; refusing to overwrite it")
+        if not force:
+            raise DataError(f"{out}: an exported dataset is already there; pass --force to replace it")
+
+
+def write_hf(out: Path, rows: list[dict[str, Any]], lineage: bool, card: str, force: bool) -> Any:
+    """Save a DatasetDict({'train'}) plus README.md to `out` (built aside, then moved into place)."""
+    import datasets
+
+    _check_hf_target(out, force)
+    features = datasets.Features.from_arrow_schema(_arrow_schema(lineage))
+    ddict = datasets.DatasetDict({"train": datasets.Dataset.from_list(rows, features=features)})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()  # (not mkdtemp: the folder keeps the usual permissions)
+    quiet = not datasets.is_progress_bar_enabled()
+    try:
+        datasets.disable_progress_bars()
+        ddict.save_to_disk(str(tmp))
+        atomic_write_text(tmp / "README.md", card)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        if not quiet:
+            datasets.enable_progress_bars()
+    return ddict
+
+
+def push_to_hub(ddict: Any, card: str, repo: str, private: bool) -> None:
+    """Upload the dataset and its card (needs network and a Hugging Face token)."""
+    from huggingface_hub import DatasetCard
+
+    try:
+        ddict.push_to_hub(repo, private=private)
+        DatasetCard(card).push_to_hub(repo, repo_type="dataset")
+    except Exception as exc:  # network, auth, naming: all end the command with one line
+        raise EvolError(f"push to the Hub ({repo}) failed: {exc}") from None
+
+
+def export_run(run_dir: str | Path, fmt: str, out: str | Path | None = None, *, include_seeds: bool = True,
+               lineage: bool = False, license_id: str = "other", force: bool = False,
+               hub_repo: str | None = None, private: bool = False) -> ExportResult:
+    """Write the run's kept rows in `fmt`; returns where, how many, and any warnings."""
+    if fmt not in FORMATS:
+        raise DataError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if hub_repo and fmt != "hf":
+        raise DataError("--push-to-hub needs --format hf")
+    run = load_run(run_dir)
+    path = Path(out) if out else run.path / "export" / DEFAULT_NAMES[fmt]
+    records = list(kept_records(run.path, include_seeds=include_seeds))
+    rows = rows_for(records, lineage)
+    if fmt == "json" and not lineage:
+        write_train_json(run.path, path, include_seeds=include_seeds)
+    elif fmt == "json":
+        atomic_write_json(path, rows)
+    elif fmt == "jsonl":
+        atomic_write_jsonl(path, rows)
+    elif fmt == "parquet":
+        write_parquet(path, rows, lineage)
+    else:
+        columns = BASE_COLUMNS + (LINEAGE_COLUMNS if lineage else ())
+        card = build_card(run, records, include_seeds=include_seeds, license_id=license_id, columns=columns)
+        ddict = write_hf(path, rows, lineage, card, force)
+        if hub_repo:
+            hub_card = build_card(run, records, include_seeds=include_seeds, license_id=license_id,
+                                  columns=columns, hub=True)
+            push_to_hub(ddict, hub_card, hub_repo, private)
+    warnings = list(run.warnings)
+    if run.simulated:
+        warnings.append("the run used the offline simulator: this data is SYNTHETIC, not for training")
+    return ExportResult(path, len(rows), fmt, warnings)

@@ -1,0 +1,158 @@
+"""Load a run directory for reading: manifest, resolved config and every finished round, with clear errors."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from evol.errors import DataError
+from evol.io import read_jsonl
+from evol.records import Record
+
+STATS_KEYS = ("round", "pool", "kept")
+# The funnel columns of stats.json: (key, label). "contaminated" counts the decontamination stage's drops.
+FUNNEL = (("pool", "pool"), ("evolved", "evolved"), ("eliminated", "eliminated"), ("answered", "answered"),
+          ("filtered", "filtered"), ("llm_errors", "LLM errors"), ("deduplicated", "deduplicated"),
+          ("contaminated", "decontaminated"), ("kept", "kept"))
+
+
+@dataclass
+class RoundData:
+    """One finished round: its stats.json and the outcome of every pool item."""
+
+    number: int
+    stats: dict[str, Any]
+    kept: list[Record]
+    rejected: list[Record]
+
+    @property
+    def records(self) -> list[Record]:
+        return self.kept + self.rejected
+
+
+@dataclass
+class RunData:
+    """What a run directory holds, loaded and checked."""
+
+    path: Path
+    manifest: dict[str, Any]
+    config: dict[str, Any]
+    rounds: list[RoundData]
+    planned_rounds: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return str(self.config.get("name") or self.path.name)
+
+    @property
+    def status(self) -> str:
+        return str(self.manifest.get("status", "unknown"))
+
+    @property
+    def finished(self) -> bool:
+        return self.status == "finished"
+
+    @property
+    def simulated(self) -> bool:
+        return bool(self.manifest.get("simulated"))
+
+    @property
+    def model(self) -> str:
+        """The model name the endpoint answered as (the teacher)."""
+        return str(self.manifest.get("model") or self.config.get("endpoint", {}).get("model") or "unknown")
+
+    @property
+    def configured_model(self) -> str:
+        """The model name in the config (differs from `model` when the simulator stood in)."""
+        return str(self.config.get("endpoint", {}).get("model") or self.model)
+
+    @property
+    def stats(self) -> list[dict[str, Any]]:
+        return [r.stats for r in self.rounds]
+
+    @cached_property
+    def by_id(self) -> dict[str, Record]:
+        """Every record of every finished round (kept or rejected) by id; the first wins on a repeat."""
+        out: dict[str, Record] = {}
+        for rnd in self.rounds:
+            for record in rnd.records:
+                out.setdefault(str(record.get("id")), record)
+        return out
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{path}: missing ({what})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not valid JSON ({exc}); the file looks half-written") from None
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _round_numbers(run_dir: Path) -> tuple[list[int], list[int]]:
+    """(finished rounds, rounds started but unfinished) from the round-NN folders."""
+    finished, unfinished = [], []
+    for folder in sorted(run_dir.glob("round-*")):
+        suffix = folder.name.removeprefix("round-")
+        if not (folder.is_dir() and suffix.isdigit()):
+            continue
+        (finished if (folder / "stats.json").exists() else unfinished).append(int(suffix))
+    return finished, unfinished
+
+
+def _load_round(run_dir: Path, number: int) -> RoundData:
+    folder = run_dir / f"round-{number:02d}"
+    stats = _read_json(folder / "stats.json", "round stats")
+    if not isinstance(stats, dict) or any(k not in stats for k in STATS_KEYS):
+        raise DataError(f"{folder / 'stats.json'}: not a round's stats (needs {', '.join(STATS_KEYS)})")
+    lists = {}
+    for name in ("kept", "rejected"):
+        path = folder / f"{name}.jsonl"
+        if not path.exists():
+            raise DataError(f"{path}: missing although the round's stats.json exists (half-written run?)")
+        lists[name] = list(read_jsonl(path))
+    return RoundData(number, stats, lists["kept"], lists["rejected"])
+
+
+def load_run(run_dir: str | Path) -> RunData:
+    """Load and check a run directory; a DataError says what is missing or broken."""
+    path = Path(run_dir)
+    if not path.exists():
+        raise DataError(f"{path}: no such run directory")
+    if not path.is_dir():
+        raise DataError(f"{path}: not a directory (give the run folder, e.g. data/runs/demo)")
+    if not (path / "manifest.json").exists():
+        raise DataError(f"{path}: not an evol run directory (no manifest.json); was `evol run` pointed here?")
+    manifest = _read_json(path / "manifest.json", "run manifest")
+    if not isinstance(manifest, dict):
+        raise DataError(f"{path / 'manifest.json'}: expected a JSON object")
+    config = _read_config(path / "config.resolved.toml")
+    finished, unfinished = _round_numbers(path)
+    if not finished:
+        started = f" (started: {', '.join(f'round-{n:02d}' for n in unfinished)})" if unfinished else ""
+        raise DataError(f"{path}: no finished round (no round-NN/stats.json){started}; "
+                        "is the run still going, or did it stop early? Rerun `evol run` to resume it.")
+    if finished != list(range(len(finished))):
+        raise DataError(f"{path}: finished rounds {finished} are not 0..{len(finished) - 1}; the run folder is damaged")
+    planned = config.get("rounds")
+    run = RunData(path, manifest, config, [_load_round(path, n) for n in finished],
+                  planned + 1 if isinstance(planned, int) else None)
+    if manifest.get("status") != "finished" or (run.planned_rounds and len(finished) < run.planned_rounds):
+        total = f" of {run.planned_rounds}" if run.planned_rounds else ""
+        run.warnings.append(f"run not finished (status: {manifest.get('status', 'unknown')}): "
+                            f"showing {len(finished)}{total} rounds (0..{finished[-1]})")
+    return run
