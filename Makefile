@@ -34,7 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check evol tests bench
 
 train: $(STAMP)  ## fine-tune with DeepSpeed: make train MODEL=bigcode/starcoderbase-1b DATA=data/runs/demo/train.json
-	$(BIN)/deepspeed --num_gpus $(NGPUS) -m evol.train --config $(TRAIN_CONFIG) $(TRAIN_FLAGS)
+	$(BIN)/deepspeed $(if $(HOSTFILE),--hostfile $(HOSTFILE),--num_gpus $(NGPUS)) --module evol.train --config $(TRAIN_CONFIG) $(TRAIN_FLAGS)
 
 gpu-check: $(STAMP)  ## one short GPU check (ZeRO-3 bf16, ~300M GPTBigCode built locally)
 	bash scripts/gpu_check.sh
