@@ -82,6 +82,8 @@ def evolve(prompt: str) -> str:
     if roll < 6:
         return given  # no information gain: eliminated
     pick = bucket(prompt, "pick", 1 << 30)
+    if roll < 12:  # drifts to a stock task, as real teachers do: duplicates across lineages
+        return f"{BREADTH_TOPICS[pick % len(BREADTH_TOPICS)]} Include unit tests written with pytest."
     low = prompt.lower()
     if "brand new prompt" in low:
         return BREADTH_TOPICS[pick % len(BREADTH_TOPICS)]

@@ -1,0 +1,79 @@
+"""`evol dedup` and `evol decontam`: standalone cleaning of any JSON or JSONL dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from evol.cli import command
+
+
+def _split_list(values: list[str] | None) -> list[str]:
+    """Accept both repeated options and comma-separated values."""
+    return [part.strip() for v in values or [] for part in v.split(",") if part.strip()]
+
+
+@command("dedup")
+def dedup(
+    inp: Path = typer.Argument(..., help="JSON or JSONL dataset to deduplicate"),
+    out: Path = typer.Argument(..., help="where kept records go; OUT-stem.removed.jsonl gets the rest"),
+    threshold: float = typer.Option(0.7, help="exact Jaccard of word 5-gram sets to call two records near-dups"),
+    fields: list[str] = typer.Option(["instruction"], help="fields compared, e.g. instruction,output"),
+    against: list[Path] = typer.Option([], help="datasets already kept (seeds, earlier rounds); repeatable"),
+    ngram: int = typer.Option(5, help="words per shingle"),
+    num_perm: int = typer.Option(128, help="MinHash permutations"),
+    seed: int = typer.Option(1, help="MinHash seed"),
+    exact: bool = typer.Option(True, help="remove exact duplicates (normalized text) first"),
+) -> None:
+    """Remove exact and near-duplicate records, keeping the first; every removal says why."""
+    from evol.dedup.config import DedupConfig
+    from evol.dedup.files import dedup_file, sidecar
+    from evol.errors import ConfigError
+
+    try:
+        cfg = DedupConfig(
+            threshold=threshold, fields=_split_list(fields), ngram=ngram, num_perm=num_perm, seed=seed, exact=exact
+        )
+    except ValueError as exc:
+        raise ConfigError(f"dedup: {exc}") from None
+    summary = dedup_file(inp, out, cfg, against)
+    removed = ", ".join(f"{n} {reason}" for reason, n in summary["removed"].items()) or "none"
+    typer.echo(
+        f"{summary['records']} records: kept {summary['kept']} -> {out}; removed {removed} -> "
+        f"{sidecar(out, 'removed.jsonl')}"
+    )
+
+
+@command("decontam")
+def decontam(
+    inp: Path = typer.Argument(..., help="JSON or JSONL dataset to decontaminate"),
+    out: Path = typer.Argument(..., help="where clean records go; OUT-stem.removed.jsonl gets flagged ones"),
+    benchmarks: list[str] = typer.Option(
+        ["humaneval"], help="humaneval and/or JSONL paths (NAME=PATH), comma-separated"
+    ),
+    fields: list[str] = typer.Option(["instruction,input,output"], help="fields searched for benchmark text"),
+    ngram: int = typer.Option(13, help="words per overlap n-gram"),
+    paraphrase: bool = typer.Option(True, help="also flag close rewordings of benchmark problems"),
+    paraphrase_threshold: float = typer.Option(0.75, help="idf-weighted share of a problem's words to flag"),
+) -> None:
+    """Remove records that contain or reword benchmark problems; writes a per-item hit report."""
+    from evol.dedup.config import DecontamConfig
+    from evol.dedup.files import decontam_file, sidecar
+    from evol.errors import ConfigError
+
+    try:
+        cfg = DecontamConfig(
+            benchmarks=_split_list(benchmarks),
+            fields=_split_list(fields),
+            ngram=ngram,
+            paraphrase=paraphrase,
+            paraphrase_threshold=paraphrase_threshold,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"decontam: {exc}") from None
+    report = decontam_file(inp, out, cfg)
+    typer.echo(
+        f"{report['records']} records: kept {report['kept']} -> {out}; flagged {report['flagged']} "
+        f"{report['by_method'] or ''} -> {sidecar(out, 'removed.jsonl')}; report {sidecar(out, 'report.json')}"
+    )

@@ -1,0 +1,110 @@
+"""Saving and loading a DedupIndex as one versioned .npz file, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import numpy as np
+
+from evol.dedup.jaccard import ShingleSets
+from evol.dedup.minhash import SCHEME, band_keys, signatures
+from evol.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from evol.dedup.config import DedupConfig
+    from evol.dedup.index import DedupIndex
+
+FORMAT = 1
+TOKENIZER = "words-v1"  # bump when tokens.py changes what a word or its hash is
+_REBUILD_BATCH = 20_000
+T = TypeVar("T", bound="DedupIndex")
+
+
+def version(cfg: DedupConfig) -> dict[str, object]:
+    """What a saved index must agree on with the config that loads it."""
+    return {
+        "seed": cfg.seed,
+        "ngram": cfg.ngram,
+        "num_perm": cfg.num_perm,
+        "scheme": f"{SCHEME}/{TOKENIZER}",
+        "fields": list(cfg.fields),
+    }
+
+
+def save_index(index: DedupIndex, path: Path) -> None:
+    """Write the index to ``path`` via a temporary file in the same folder and a rename."""
+    meta = {"format": FORMAT, **version(index.cfg), "bands": index.bands, "rows": index.rows}
+    ex_keys = np.fromiter(index.exact.keys(), np.uint64, len(index.exact))
+    ex_rows = np.fromiter(index.exact.values(), np.int64, len(index.exact))
+    arrays = {
+        "meta": np.frombuffer(json.dumps(meta).encode(), np.uint8),
+        "ids": np.frombuffer(json.dumps(index.ids).encode(), np.uint8),
+        "groups": np.frombuffer(json.dumps(index.groups).encode(), np.uint8),
+        "exact_keys": ex_keys,
+        "exact_rows": ex_rows,
+        "set_values": index.sets.values if len(index.sets) else np.empty(0, np.uint32),
+        "set_offsets": index.sets.offsets,
+    }
+    if hasattr(index.tables, "compacted"):
+        arrays["band_keys"], arrays["band_rows"] = index.tables.compacted()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_index(cls: type[T], cfg: DedupConfig, path: Path) -> T:
+    """Read an index; ConfigError if it was built with another seed, n-gram, permutations or scheme."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+        meta = json.loads(data["meta"].tobytes())
+        ids = json.loads(data["ids"].tobytes())
+        groups = json.loads(data["groups"].tobytes()) if "groups" in data else list(ids)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such dedup index") from None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path}: not a readable dedup index ({exc})") from None
+    want = version(cfg)
+    diff = {k: (meta.get(k), v) for k, v in want.items() if meta.get(k) != v}
+    if meta.get("format") != FORMAT or diff:
+        detail = ", ".join(f"{k}: index has {a!r}, config has {b!r}" for k, (a, b) in diff.items())
+        raise ConfigError(f"{path}: dedup index does not match the config ({detail or 'format'}); rebuild it")
+    index = cls(cfg)
+    index.ids = ids
+    index.groups = groups
+    index.row_of = {rid: row for row, rid in enumerate(ids)}
+    index.exact = dict(zip(data["exact_keys"].tolist(), data["exact_rows"].tolist(), strict=True))
+    index.sets = ShingleSets(data["set_values"], data["set_offsets"].astype(np.int64))
+    same_bands = (meta.get("bands"), meta.get("rows")) == (index.bands, index.rows)
+    if same_bands and "band_keys" in data and hasattr(index.tables, "runs"):
+        if data["band_keys"].shape[1]:
+            index.tables.runs = [(data["band_keys"], data["band_rows"])]
+    else:
+        rebuild_tables(index)
+    return index
+
+
+def rebuild_tables(index: DedupIndex) -> None:
+    """Re-derive the LSH tables from the stored shingle sets (after a threshold change)."""
+    sets, cfg = index.sets, index.cfg
+    sizes = sets.sizes()
+    for start in range(0, len(sizes), _REBUILD_BATCH):
+        rows = np.arange(start, min(start + _REBUILD_BATCH, len(sizes)))
+        rows = rows[sizes[rows] > 0]
+        part = sets.take(rows)
+        doc = np.repeat(np.arange(len(rows)), np.diff(part.offsets))
+        sigs = signatures(part.values, doc, len(rows), cfg.num_perm, cfg.seed)
+        index.tables.insert(band_keys(sigs, index.bands, index.rows), rows, sigs)

