@@ -44,7 +44,8 @@ serve: $(STAMP)  ## serve a checkpoint with vLLM: make serve CKPT=out/starcoder-
 	$(BIN)/vllm serve $(CKPT) --port $(or $(PORT),8000)
 
 eval: $(STAMP)  ## HumanEval pass@k against an endpoint: make eval BASE_URL=http://localhost:8000/v1 MODEL=...
-	$(BIN)/evol eval humaneval --base-url $(or $(BASE_URL),http://localhost:8000/v1) --model $(or $(MODEL),$(CKPT))
+	$(BIN)/evol eval humaneval --base-url $(or $(BASE_URL),http://localhost:8000/v1) --model $(or $(MODEL),$(CKPT)) \
+		$(if $(SAMPLES),--samples $(SAMPLES)) $(if $(OUT),--out $(OUT)) $(if $(RESUME),--resume)
 
 bench: $(STAMP)  ## benchmarks; writes bench/results/*.json and bench/results/README.md
 	$(BIN)/python -m bench

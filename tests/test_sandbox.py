@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from evol.sandbox import Limits, Sandbox, default_sandbox, run_many
+from evol.sandbox import Isolation, Limits, Sandbox, default_sandbox, run_many
 
 FAST = Limits(timeout_s=1.0, memory_mb=256)
 
@@ -28,7 +31,7 @@ def bare(sb: Sandbox) -> Sandbox:
 
 def needs(sb: Sandbox, layer: str) -> None:
     iso = sb.isolation
-    if not {"netns": iso.netns, "uid": iso.uid is not None, "pidns": iso.pidns}[layer]:
+    if not {"netns": iso.netns, "uid": iso.uid is not None, "pidns": iso.pidns, "mountns": iso.mountns}[layer]:
         pytest.skip(f"this machine gives no {layer} layer: {iso.reasons}")
 
 
@@ -49,8 +52,9 @@ def test_early_exit_cannot_pass_a_test(sb: Sandbox) -> None:
     assert sb.run("import sys; sys.exit(3)").kind == "SystemExit"
 
 
-@pytest.mark.parametrize("program", ["while True:\n    pass", "import time\ntime.sleep(60)",
-                                     "import threading\nthreading.Event().wait()"])
+@pytest.mark.parametrize(
+    "program", ["while True:\n    pass", "import time\ntime.sleep(60)", "import threading\nthreading.Event().wait()"]
+)
 def test_infinite_loops_time_out(sb: Sandbox, program: str) -> None:
     start = time.monotonic()
     res = sb.run(program)
@@ -101,24 +105,63 @@ def test_memory_bomb_fails(sb: Sandbox, bare: Sandbox) -> None:
     assert sb.run("x = bytearray(10**12)").kind == "MemoryError"
 
 
-def test_writes_stay_in_the_work_dir(sb: Sandbox, tmp_path: Path) -> None:
-    target = tmp_path / "evil.txt"
-    for program in (f"open({str(target)!r}, 'w').write('x')", "open('/tmp/evol-evil.txt', 'w')",
-                    f"import os\nos.remove({str(tmp_path)!r})", f"import shutil\nshutil.rmtree({str(tmp_path)!r})",
-                    "import os\nos.symlink('/etc', 'etc')\nopen('etc/evil', 'w')"):
+@pytest.fixture
+def victim() -> Iterator[Path]:
+    """A root-owned folder outside /tmp with a file in it, for programs to try to damage."""
+    folder = Path(tempfile.mkdtemp(prefix="evol-victim-", dir="/var/tmp"))
+    (folder / "keep.txt").write_text("precious")
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_writes_stay_in_the_work_dir(sb: Sandbox, tmp_path: Path, victim: Path) -> None:
+    keep = victim / "keep.txt"
+    for program in (
+        f"open({str(victim / 'new.txt')!r}, 'w').write('x')",
+        f"open({str(keep)!r}, 'a')",
+        f"import os\nos.remove({str(keep)!r})",
+        f"import shutil\nshutil.rmtree({str(victim)!r})",
+        f"import os\nos.chmod({str(keep)!r}, 0o777)",
+        f"import os\nos.rename({str(keep)!r}, 'k')",
+        f"import os\nos.symlink({str(victim)!r}, 'v')\nopen('v/evil', 'w')",
+    ):
         res = sb.run(program)
         assert (res.status, res.kind) == ("failed", "SandboxViolation"), program
-    assert not target.exists() and tmp_path.exists() and not Path("/tmp/evol-evil.txt").exists()
+    assert sorted(p.name for p in victim.iterdir()) == ["keep.txt"] and keep.read_text() == "precious"
+    assert keep.stat().st_mode & 0o777 == 0o644
+    # the host's /tmp: refused, or (with a mount namespace) a private tmpfs the host never sees
+    for target in (tmp_path / "evil.txt", Path(f"/tmp/evol-evil-{os.getpid()}")):
+        sb.run(f"open({str(target)!r}, 'w').write('x')")
+        assert not target.exists()
+    assert tmp_path.exists()
     ok = sb.run("open('a.txt', 'w').write('hi')\nimport os\nos.mkdir('d')\nprint(open('a.txt').read(), os.getcwd())")
     assert ok.status == "passed" and ok.stdout.split()[0] == "hi"
-    assert not Path(ok.stdout.split()[1]).exists()  # the work dir is gone afterwards
+    if not sb.isolation.mountns:
+        assert not Path(ok.stdout.split()[1]).exists()  # the work dir is gone afterwards
 
 
-def test_unprivileged_uid_cannot_write_alone(bare: Sandbox, tmp_path: Path) -> None:
+def test_unprivileged_uid_cannot_write_alone(bare: Sandbox) -> None:
     needs(bare, "uid")
-    target = tmp_path / "evil.txt"
+    target = Path("/etc/evol-sandbox-evil.txt")
     res = bare.run(f"open({str(target)!r}, 'w').write('x')")
-    assert (res.status, res.kind) == ("failed", "PermissionError") and not target.exists()
+    try:
+        assert (res.status, res.kind) == ("failed", "PermissionError") and not target.exists()
+        assert bare.run("import os\nos.mkdir('/etc/evol-sandbox-evil')").kind == "PermissionError"
+    finally:
+        target.unlink(missing_ok=True)
+
+
+def test_private_tmp_alone_keeps_the_host_clean(bare: Sandbox) -> None:
+    needs(bare, "mountns")
+    name = f"/tmp/evol-sandbox-test-{os.getpid()}"
+    res = bare.run(f"open({name!r}, 'w').write('x')\nopen('/dev/shm/evil', 'w')")
+    assert (res.status, res.kind) == ("failed", "OSError") or res.kind == "PermissionError"
+    assert not Path(name).exists() and not Path("/dev/shm/evil").exists()
+    full = bare.run(
+        "while True:\n    open(f'f{len(__import__(\"os\").listdir())}', 'wb').write(b'x' * 2**22)",
+        limits=Limits(timeout_s=3.0, disk_mb=16),
+    )
+    assert (full.status, full.kind) == ("failed", "OSError") and "No space left" in full.error
 
 
 def test_reads_and_signals_are_confined(sb: Sandbox) -> None:
@@ -129,8 +172,9 @@ def test_reads_and_signals_are_confined(sb: Sandbox) -> None:
 
 
 def test_output_flood_is_capped(sb: Sandbox) -> None:
-    res = sb.run("import sys\nwhile True:\n    sys.stdout.write('x' * 2**20)", limits=Limits(timeout_s=3.0,
-                                                                                          file_size_mb=2))
+    res = sb.run(
+        "import sys\nwhile True:\n    sys.stdout.write('x' * 2**20)", limits=Limits(timeout_s=3.0, file_size_mb=2)
+    )
     assert res.status == "failed"
     assert len(res.stdout) <= 4000
 
@@ -157,3 +201,20 @@ def test_threads_share_the_pool(sb: Sandbox) -> None:
 def test_describe_names_the_layers(sb: Sandbox) -> None:
     info = sb.describe()["isolation"]
     assert {"network", "processes", "user", "reasons"} <= set(info)
+
+
+def test_numpy_works_inside(sb: Sandbox) -> None:
+    res = sb.run("import numpy\nprint(int(numpy.arange(4).sum()))", limits=Limits(timeout_s=10.0))
+    assert res.passed and res.stdout.strip() == "6"
+
+
+def test_guard_alone_still_confines(victim: Path) -> None:
+    """No namespaces, the caller's uid (EVOL_SANDBOX=basic, or a machine without unshare/root)."""
+    basic = Sandbox(FAST, workers=1, isolation=Isolation())
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        assert basic.run(f"import socket\nsocket.create_connection(('127.0.0.1', {port}))").kind == "SandboxViolation"
+    assert basic.run(f"open({str(victim / 'x')!r}, 'w')").kind == "SandboxViolation"
+    assert basic.run("import ctypes\nctypes.CDLL(None).getpid()").kind == "SandboxViolation"
+    assert basic.run("import numpy\nprint(numpy.__name__)", limits=Limits(timeout_s=10.0)).passed
+    assert sorted(p.name for p in victim.iterdir()) == ["keep.txt"]

@@ -6,6 +6,7 @@ request holds back nothing but its own item.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,7 +77,8 @@ async def process(ctx: ItemContext, parent: Record, round_no: int) -> Record:
             return _reject(record, "answer", f"llm_error:{exc.kind}")
         record.update(output=result.text.strip(), finish_reason=result.finish_reason, model=ctx.model)
         record["usage"]["answer"] = result.usage
-        why = first_failure(ctx.responses, record)
+        # In a thread: the execution filter runs code in the sandbox and must not block the event loop.
+        why = await asyncio.to_thread(first_failure, ctx.responses, record)
         if why is not None:
             return _reject(record, "filter", why)
     if ctx.decontaminator is not None:

@@ -44,7 +44,8 @@ class FakeDecontaminator:
 
     def check(self, record: dict) -> dict | None:
         if self.bad_word in (record.get("output") or ""):
-            return {"reason": "contaminated", "benchmark": "humaneval", "benchmark_id": "HumanEval/0", "method": "ngram"}
+            return {"reason": "contaminated", "benchmark": "humaneval", "benchmark_id": "HumanEval/0",
+                    "method": "ngram"}
         return None
 
 

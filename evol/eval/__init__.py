@@ -1,0 +1,1 @@
+"""Inference and benchmark evaluation: post-processing, problems, scoring, pass@k, generation backends."""

@@ -1,0 +1,71 @@
+"""How a sandboxed run ended: the child's nonce-stamped reports, its exit status and the clock."""
+
+from __future__ import annotations
+
+import ast
+import signal
+from pathlib import Path
+from typing import Any
+
+from evol.sandbox.policy import Limits, RunResult
+
+TAIL = 4000
+
+
+def read_reports(path: Path, nonce: str) -> list[dict[str, Any]]:
+    """The status lines that carry this run's nonce (anything else was written by the program)."""
+    found = []
+    for line in path.read_bytes().splitlines():
+        try:
+            rec = ast.literal_eval(line.decode("utf-8", errors="replace"))
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            continue
+        if isinstance(rec, dict) and rec.get("nonce") == nonce:
+            found.append(rec)
+    return found
+
+
+def read_tail(path: Path) -> str:
+    """The last few KB of an output file."""
+    with path.open("rb") as fh:
+        fh.seek(max(0, path.stat().st_size - TAIL))
+        return fh.read().decode("utf-8", errors="replace")
+
+
+def classify(
+    reports: list[dict[str, Any]],
+    returncode: int,
+    timed_out: bool,
+    duration: float,
+    limits: Limits,
+    exit_ok: bool,
+    stdout: str,
+    stderr: str,
+) -> RunResult:
+    """Turn the child's reports, exit status and the wall clock into a RunResult."""
+    common = {"duration_s": duration, "stdout": stdout, "stderr": stderr}
+    exit_code = next((r["worker_exit"] for r in reports if "worker_exit" in r), returncode)
+    result = next((r for r in reports if "status" in r), None)
+    if result is not None:
+        return RunResult(result["status"], result.get("kind"), result.get("error"), exit_code, **common)
+    if timed_out:
+        return RunResult("timed_out", "Timeout", f"timed out after {limits.timeout_s:g} s", exit_code, **common)
+    if exit_code < 0:
+        sig = signal.Signals(-exit_code)
+        if sig in (signal.SIGXCPU, signal.SIGALRM):
+            return RunResult("timed_out", "Timeout", f"CPU/wall limit reached ({sig.name})", exit_code, **common)
+        if sig == signal.SIGXFSZ:
+            return RunResult(
+                "failed", "FileSizeLimit", f"wrote more than {limits.file_size_mb} MB to a file", exit_code, **common
+            )
+        return RunResult("failed", f"Signal:{sig.name}", f"killed by {sig.name}", exit_code, **common)
+    if exit_code == 0 and exit_ok:
+        return RunResult("passed", None, None, exit_code, **common)
+    last = stderr.strip().splitlines()[-1][:300] if stderr.strip() else ""
+    return RunResult(
+        "failed",
+        "Exit",
+        f"exited with status {exit_code} before finishing" + (f": {last}" if last else ""),
+        exit_code,
+        **common,
+    )
