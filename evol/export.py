@@ -20,10 +20,13 @@ def finished_rounds(run_dir: Path) -> list[int]:
     return rounds
 
 
-def kept_records(run_dir: Path, *, include_seeds: bool = True) -> Iterator[Record]:
-    """Every kept record that has an output, seeds first, then round by round in pool order."""
+def kept_records(run_dir: Path, *, include_seeds: bool = True, max_round: int | None = None) -> Iterator[Record]:
+    """Every kept record that has an output, seeds first, then round by round in pool order.
+
+    `max_round` stops after that round: the data WizardCoder trained on after R rounds.
+    """
     for round_no in finished_rounds(run_dir):
-        if round_no == 0 and not include_seeds:
+        if (round_no == 0 and not include_seeds) or (max_round is not None and round_no > max_round):
             continue
         path = run_dir / f"round-{round_no:02d}" / "kept.jsonl"
         if not path.exists():
@@ -33,13 +36,14 @@ def kept_records(run_dir: Path, *, include_seeds: bool = True) -> Iterator[Recor
                 yield record
 
 
-def training_rows(run_dir: Path, *, include_seeds: bool = True) -> list[dict[str, str]]:
+def training_rows(run_dir: Path, *, include_seeds: bool = True, max_round: int | None = None) -> list[dict[str, str]]:
     """The 78k-style rows: `{"instruction", "output"}`."""
     return [{"instruction": r["instruction"], "output": r["output"]}
-            for r in kept_records(run_dir, include_seeds=include_seeds)]
+            for r in kept_records(run_dir, include_seeds=include_seeds, max_round=max_round)]
 
 
-def write_train_json(run_dir: Path, out: Path | None = None, *, include_seeds: bool = True) -> int:
-    rows = training_rows(run_dir, include_seeds=include_seeds)
+def write_train_json(run_dir: Path, out: Path | None = None, *, include_seeds: bool = True,
+                     max_round: int | None = None) -> int:
+    rows = training_rows(run_dir, include_seeds=include_seeds, max_round=max_round)
     atomic_write_json(out or run_dir / "train.json", rows)
     return len(rows)

@@ -83,6 +83,7 @@ def export_command(
     fmt: Annotated[str, Opt("--format", "-f", help="json | jsonl | parquet | hf")] = "json",
     out: Annotated[Path | None, Opt(help="output file (hf: folder); default RUN/export/...")] = None,
     include_seeds: Annotated[bool, Opt("--include-seeds/--no-include-seeds", help="include round-0 seeds")] = True,
+    max_round: Annotated[int | None, Opt("--max-round", help="only rounds up to R (train after R rounds)")] = None,
     lineage: Annotated[bool, Opt("--lineage", help="add id, parent_id, root_id, round, method, model")] = False,
     license_id: Annotated[str, Opt("--license", help="license id for the dataset card")] = "other",
     force: Annotated[bool, Opt("--force", help="replace an earlier hf export at --out")] = False,
@@ -92,8 +93,8 @@ def export_command(
     """Export the kept rows: 78k-style JSON, JSONL, Parquet, or a datasets.DatasetDict with a dataset card."""
     from evol.report.exporters import export_run
 
-    result = export_run(run, fmt, out, include_seeds=include_seeds, lineage=lineage, license_id=license_id,
-                        force=force, hub_repo=push_to_hub, private=private)
+    result = export_run(run, fmt, out, include_seeds=include_seeds, max_round=max_round, lineage=lineage,
+                        license_id=license_id, force=force, hub_repo=push_to_hub, private=private)
     for warning in result.warnings:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
     typer.echo(f"export: {result.rows} rows -> {result.path} ({result.format})"

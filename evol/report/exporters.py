@@ -106,7 +106,7 @@ def push_to_hub(ddict: Any, card: str, repo: str, private: bool) -> None:
 
 
 def export_run(run_dir: str | Path, fmt: str, out: str | Path | None = None, *, include_seeds: bool = True,
-               lineage: bool = False, license_id: str = "other", force: bool = False,
+               max_round: int | None = None, lineage: bool = False, license_id: str = "other", force: bool = False,
                hub_repo: str | None = None, private: bool = False) -> ExportResult:
     """Write the run's kept rows in `fmt`; returns where, how many, and any warnings."""
     if fmt not in FORMATS:
@@ -115,10 +115,10 @@ def export_run(run_dir: str | Path, fmt: str, out: str | Path | None = None, *, 
         raise DataError("--push-to-hub needs --format hf")
     run = load_run(run_dir)
     path = Path(out) if out else run.path / "export" / DEFAULT_NAMES[fmt]
-    records = list(kept_records(run.path, include_seeds=include_seeds))
+    records = list(kept_records(run.path, include_seeds=include_seeds, max_round=max_round))
     rows = rows_for(records, lineage)
     if fmt == "json" and not lineage:
-        write_train_json(run.path, path, include_seeds=include_seeds)
+        write_train_json(run.path, path, include_seeds=include_seeds, max_round=max_round)
     elif fmt == "json":
         atomic_write_json(path, rows)
     elif fmt == "jsonl":

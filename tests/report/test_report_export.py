@@ -84,3 +84,12 @@ def test_bad_format_and_push_without_hf(demo_run: Path, tmp_path: Path) -> None:
 def test_default_output_is_inside_the_run(run_copy: Path) -> None:
     _export(run_copy, "-f", "jsonl")
     assert (run_copy / "export" / "train.jsonl").exists()
+
+
+def test_max_round_exports_the_data_of_the_first_rounds(demo_run: Path, train: list[dict], tmp_path: Path) -> None:
+    kept = [json.loads((demo_run / f"round-0{r}" / "stats.json").read_text())["kept"] for r in range(4)]
+    out = tmp_path / "r1.jsonl"
+    _export(demo_run, "-f", "jsonl", "--out", str(out), "--max-round", "1", "--lineage")
+    rows = list(read_jsonl(out))
+    assert {r["round"] for r in rows} == {0, 1}
+    assert [{"instruction": r["instruction"], "output": r["output"]} for r in rows] == train[: kept[0] + kept[1]]
