@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -14,6 +12,7 @@ import numpy as np
 from evol.dedup.jaccard import ShingleSets
 from evol.dedup.minhash import SCHEME, band_keys, signatures
 from evol.errors import ConfigError, DataError
+from evol.io import atomic_writer
 
 if TYPE_CHECKING:
     from evol.dedup.config import DedupConfig
@@ -52,17 +51,8 @@ def save_index(index: DedupIndex, path: Path) -> None:
     }
     if hasattr(index.tables, "compacted"):
         arrays["band_keys"], arrays["band_rows"] = index.tables.compacted()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as fh:
+        np.savez(fh, **arrays)
 
 
 def load_index(cls: type[T], cfg: DedupConfig, path: Path) -> T:
