@@ -31,6 +31,9 @@ class EndpointSettings(Strict):
     timeout: float = Field(120.0, gt=0)
     max_attempts: int = Field(6, ge=1, le=50)
     item_deadline: float = Field(900.0, gt=0)
+    backoff_base: float = Field(0.5, ge=0, le=60)  # seconds; full-jitter backoff doubles it per attempt
+    transport: Literal["aiohttp", "openai-aiohttp", "openai-httpx"] = "aiohttp"
+    stage_api: dict[Literal["evolve", "judge", "answer"], Literal["chat", "completions"]] = {}  # overrides `api`
 
 
 class Sampling(Strict):
@@ -40,7 +43,12 @@ class Sampling(Strict):
     top_p: float = Field(0.95, gt=0, le=1)
     max_tokens: int = Field(2048, ge=1)
     seed: int | None = None
+    n: int | None = Field(None, ge=1, le=128)
     stop: list[str] = []
+    # vLLM sampling extras, sent through extra_body (merged with it; extra_body wins on a clash)
+    top_k: int | None = None
+    min_p: float | None = Field(None, ge=0, le=1)
+    repetition_penalty: float | None = Field(None, gt=0)
     extra_body: dict[str, Any] = {}
 
 

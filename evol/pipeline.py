@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.metadata
 import platform
 import time
 from collections.abc import Iterator
@@ -19,8 +20,8 @@ from evol.config import PipelineConfig, resolve_base_urls, to_toml
 from evol.errors import ConfigError
 from evol.export import write_train_json
 from evol.io import atomic_write_json, atomic_write_jsonl, atomic_write_text, read_jsonl
-from evol.llm import EndpointConfig, LLMClient
-from evol.preflight import check_endpoint
+from evol.llm import LLMClient
+from evol.preflight import check_endpoints
 from evol.progress import funnel_table, make_progress, rate_text, sim_banner
 from evol.prompts import DEFAULT_PROMPTS_DIR, PromptSet
 from evol.records import Record
@@ -34,7 +35,7 @@ from evol.stages.response_filters import response_rules
 SIM_MODEL = "evol-sim"
 # Config fields that do not change the data: a resumed run may change them freely.
 NON_DATA_FIELDS = {"endpoint": {"base_url", "api_key_env", "concurrency", "timeout", "max_attempts",
-                                "item_deadline"}, "cache": True, "prices": True}
+                                "item_deadline", "backoff_base", "transport"}, "cache": True, "prices": True}
 
 
 @dataclass
@@ -64,13 +65,14 @@ def data_digest(cfg: PipelineConfig) -> str:
 
 
 @contextlib.contextmanager
-def endpoint(cfg: PipelineConfig, console: Console) -> Iterator[tuple[list[str], str, bool]]:
+def endpoint(cfg: PipelineConfig, console: Console, check: bool = True) -> Iterator[tuple[list[str], str, bool]]:
     """The endpoint URLs and model to use; starts the built-in simulator when none is configured."""
     urls = resolve_base_urls(cfg.endpoint)
-    if urls:
-        for url in urls:
-            check_endpoint(url, cfg.endpoint.api_key_env)
+    if urls and not check:
         yield urls, cfg.endpoint.model, False
+        return
+    if urls:
+        yield check_endpoints(urls, cfg.endpoint.api_key_env, console), cfg.endpoint.model, False
         return
     from evol.sim.launch import SimProcess
 
@@ -93,18 +95,24 @@ def _check_run_dir(run_dir: Path, cfg: PipelineConfig) -> None:
 
 def _manifest(cfg: PipelineConfig, urls: list[str], model: str, simulated: bool, status: str,
               stats: list[dict[str, Any]], client: LLMClient | None, started: float) -> dict[str, Any]:
-    import datasets
-    import openai
-
     return {
-        "evol_version": __version__, "python": platform.python_version(), "openai": openai.__version__,
-        "datasets": datasets.__version__, "status": status, "config_digest": cfg.digest(),
+        "evol_version": __version__, "python": platform.python_version(),
+        "packages": {name: _version(name) for name in ("openai", "aiohttp", "datasets", "datasketch")},
+        "status": status, "config_digest": cfg.digest(),
         "data_digest": data_digest(cfg), "endpoints": urls, "model": model, "simulated": simulated,
         "rounds": [{k: s[k] for k in ("round", "pool", "kept", "seconds")} for s in stats],
         "kept_total": sum(s["kept"] for s in stats),
         "usage": client.ledger.rows() if client else [],
+        "endpoint_limits": client.snapshot() if client else [],
         "seconds": round(time.time() - started, 2),
     }
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 async def _run_rounds(cfg: PipelineConfig, ctx: ItemContext, run_dir: Path, seeds: list[Record],
@@ -152,8 +160,12 @@ async def _run_rounds(cfg: PipelineConfig, ctx: ItemContext, run_dir: Path, seed
     return all_stats
 
 
-def run(cfg: PipelineConfig, console: Console | None = None) -> RunResult:
-    """Run (or resume) a whole evolution run; returns its per-round stats."""
+def run(cfg: PipelineConfig, console: Console | None = None, client_factory: Any = None) -> RunResult:
+    """Run (or resume) a whole evolution run; returns its per-round stats.
+
+    `client_factory` (with a `from_settings` like LLMClient's) replaces the client and skips the endpoint
+    check: batch mode uses it to collect the requests a run still needs.
+    """
     console = console or Console(stderr=True)
     if not console.is_terminal:
         console.width = max(console.width, 132)
@@ -171,12 +183,9 @@ def run(cfg: PipelineConfig, console: Console | None = None) -> RunResult:
     atomic_write_text(run_dir / "config.resolved.toml", to_toml(cfg))
     if duplicates:
         console.print(f"seeds: dropped {duplicates} exact duplicate(s)")
-    with endpoint(cfg, console) as (urls, model, simulated):
-        client = LLMClient(
-            [EndpointConfig(u, cfg.endpoint.api_key_env, cfg.endpoint.concurrency, cfg.endpoint.timeout) for u in urls],
-            cache_path=run_dir / "cache.sqlite" if cfg.cache else None,
-            max_attempts=cfg.endpoint.max_attempts, deadline=cfg.endpoint.item_deadline,
-        )
+    with endpoint(cfg, console, check=client_factory is None) as (urls, model, simulated):
+        cache_path = run_dir / "cache.sqlite" if cfg.cache else None
+        client = (client_factory or LLMClient).from_settings(cfg.endpoint, urls, cache_path=cache_path)
         ctx = ItemContext(client, RequestFactory(cfg, prompts, model), elimination_rules(cfg.eliminate),
                           response_rules(cfg.filters), decontaminator, model, cfg.eliminate.judge, cfg.seeds.answer)
         manifest = _manifest(cfg, urls, model, simulated, "running", [], None, started)

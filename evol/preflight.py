@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import httpx
 
@@ -23,3 +24,22 @@ def check_endpoint(base_url: str, api_key_env: str, timeout: float = 10.0) -> No
     if resp.status_code in (401, 403):
         raise EndpointError(f"{base_url}: the endpoint refused the API key from ${api_key_env} "
                             f"(HTTP {resp.status_code}); set it, or use --api-key-env")
+
+
+def check_endpoints(urls: list[str], api_key_env: str, console: Any = None) -> list[str]:
+    """The reachable endpoints of `urls`; an EndpointError when none is (or when one refuses the key)."""
+    live, errors = [], []
+    for url in urls:
+        try:
+            check_endpoint(url, api_key_env)
+            live.append(url)
+        except EndpointError as exc:
+            if "refused the API key" in str(exc):
+                raise
+            errors.append(str(exc))
+    if not live:
+        raise EndpointError("; ".join(errors))
+    for err in errors:
+        if console is not None:
+            console.print(f"[yellow]warning[/yellow]: {err}; going on with the other endpoint(s)")
+    return live

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from evol.errors import EvolError
 from evol.io import JsonlAppender, atomic_write_json, atomic_write_jsonl, read_jsonl
 from evol.records import Record
 from evol.stages.item import RETRY_STAGES, ItemContext, process
@@ -57,8 +58,16 @@ async def stream_items(ctx: ItemContext, pool: list[Record], round_no: int, jour
 
 
 def _first_leaf(group: BaseExceptionGroup) -> BaseException:
-    first = group.exceptions[0]
-    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
+    """The error to report for a failed TaskGroup: an EvolError (e.g. a stopped endpoint) if there is one."""
+    leaves: list[BaseException] = []
+    stack: list[BaseException] = [group]
+    while stack:
+        exc = stack.pop(0)
+        if isinstance(exc, BaseExceptionGroup):
+            stack[:0] = list(exc.exceptions)
+        else:
+            leaves.append(exc)
+    return next((e for e in leaves if isinstance(e, EvolError)), leaves[0])
 
 
 def _item_id(parent: Record, round_no: int) -> str:

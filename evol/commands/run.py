@@ -58,6 +58,8 @@ def sim_command(
     ptruncate: Annotated[float, Opt(help="share cut short with finish_reason=length")] = 0.0,
     capacity: Annotated[int, Opt(help="requests served at once (0 = unlimited)")] = 0,
     overload: Annotated[str, Opt(help="past capacity: queue | 429 | 503")] = "queue",
+    quota_after: Annotated[int | None, Opt(help="after N successes, answer 429 insufficient_quota")] = None,
+    require_key: Annotated[str | None, Opt(help="answer 401 to any other bearer key")] = None,
     seed: Annotated[int, Opt(help="seed of the fault RNG")] = 0,
     log: Annotated[Path | None, Opt(help="append one line per request (hash of its body)")] = None,
 ) -> None:
@@ -73,7 +75,7 @@ def sim_command(
     opts = SimOptions(host=host, port=port, model=model, latency=latency, jitter=jitter, p429=p429,
                       retry_after=retry_after, p500=p500, p503=p503, pdrop=pdrop, pslow=pslow,
                       pmalformed=pmalformed, ptruncate=ptruncate, capacity=capacity, overload=overload,  # type: ignore[arg-type]
-                      seed=seed, log_path=str(log) if log else None)
+                      quota_after=quota_after, api_key=require_key, seed=seed, log_path=str(log) if log else None)
     if port_file is None:
         typer.echo(f"evol sim: serving on http://{host}:{port}/v1 (synthetic, deterministic)", err=True)
     try:

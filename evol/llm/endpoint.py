@@ -1,28 +1,18 @@
-"""One endpoint: its SDK client (own connection pool, SDK retries off), its adaptive limit, its health."""
+"""One endpoint: its transport (own connection pool), its adaptive limit and its health."""
 
 from __future__ import annotations
 
-import os
+import logging
 import time
 
-import openai
-
 from evol.llm.limiter import AdaptiveLimit
-from evol.llm.retry import MalformedReply
+from evol.llm.transport import make_transport
 from evol.llm.types import EndpointConfig, LLMRequest, LLMResult
 
-PLACEHOLDER_KEY = "sk-no-key-needed"  # local servers (vLLM, the sim) accept any key
+log = logging.getLogger("evol.llm")
 
-
-def _usage(raw: object) -> dict[str, int]:
-    if raw is None:
-        return {"prompt_tokens": 0, "completion_tokens": 0, "cached_tokens": 0}
-    details = getattr(raw, "prompt_tokens_details", None)
-    return {
-        "prompt_tokens": int(getattr(raw, "prompt_tokens", 0) or 0),
-        "completion_tokens": int(getattr(raw, "completion_tokens", 0) or 0),
-        "cached_tokens": int(getattr(details, "cached_tokens", 0) or 0) if details else 0,
-    }
+BENCH_AFTER_FAILURES = 8  # consecutive failed attempts before an endpoint is benched
+BENCH_SECONDS = 30.0
 
 
 class Endpoint:
@@ -32,38 +22,54 @@ class Endpoint:
         self.cfg = cfg
         self.url = cfg.base_url
         self.limit = AdaptiveLimit(cfg.max_concurrency)
+        self.transport = make_transport(cfg)
         self.benched_until = 0.0
+        self.benched_times = 0
         self.consecutive_failures = 0
-        http_client = openai.DefaultAioHttpClient(timeout=cfg.timeout) if cfg.transport == "aiohttp" else None
-        self._sdk = openai.AsyncOpenAI(
-            base_url=cfg.base_url,
-            api_key=os.environ.get(cfg.api_key_env) or PLACEHOLDER_KEY,
-            max_retries=0,
-            timeout=cfg.timeout,
-            http_client=http_client,
-        )
+        self.successes = 0
+        self.rtt: float | None = None  # moving average of reply times, seconds
 
     def available(self, now: float) -> bool:
         return now >= self.benched_until
 
     async def send(self, req: LLMRequest) -> LLMResult:
-        start = time.monotonic()
-        params = dict(req.params)
-        extra_body = params.pop("extra_body", None) or None
-        if req.api == "chat":
-            resp = await self._sdk.chat.completions.create(
-                model=req.model, messages=req.messages, extra_body=extra_body, **params)
-            if not resp.choices or resp.choices[0].message is None or resp.choices[0].message.content is None:
-                raise MalformedReply("reply has no message content")
-            text = resp.choices[0].message.content
-        else:
-            resp = await self._sdk.completions.create(
-                model=req.model, prompt=req.prompt, extra_body=extra_body, **params)
-            if not resp.choices or resp.choices[0].text is None:
-                raise MalformedReply("reply has no completion text")
-            text = resp.choices[0].text
-        return LLMResult(text=text, finish_reason=resp.choices[0].finish_reason, usage=_usage(resp.usage),
-                         model=resp.model or req.model, endpoint=self.url, seconds=time.monotonic() - start)
+        return await self.transport.send(req)
+
+    def on_success(self, seconds: float = 0.0) -> bool:
+        """Record a success; returns True when the limit grew (the router should hand out slots)."""
+        self.rtt = seconds if self.rtt is None else 0.9 * self.rtt + 0.1 * seconds
+        self.successes += 1
+        self.consecutive_failures = 0
+        return self.limit.on_success()
+
+    def on_failure(self, overload: bool, *, can_bench: bool) -> None:
+        """Record a failed attempt; bench the endpoint for a while when it keeps failing.
+
+        Overload replies (429/503) only shrink the limit: a busy endpoint is not a broken one.
+        """
+        if overload:
+            self.limit.on_overload()
+            self.limit.penalty += 1
+            return
+        self.consecutive_failures += 1
+        if can_bench and self.consecutive_failures >= BENCH_AFTER_FAILURES:
+            self.benched_until = time.monotonic() + BENCH_SECONDS
+            self.benched_times += 1
+            self.consecutive_failures = 0
+            log.warning("evol: endpoint %s failed %d times in a row: benched for %.0f s, "
+                        "its requests go to the other endpoints", self.url, BENCH_AFTER_FAILURES, BENCH_SECONDS)
+
+    @property
+    def hold(self) -> float:
+        """How long an overload reply keeps one slot out of use: about one round trip."""
+        return min(2.0, max(0.02, self.rtt if self.rtt is not None else 0.1))
+
+    def end_penalty(self) -> None:
+        self.limit.penalty -= 1
+
+    def snapshot(self) -> dict[str, object]:
+        return {"endpoint": self.url, **self.limit.snapshot(), "successes": self.successes,
+                "benched_times": self.benched_times}
 
     async def aclose(self) -> None:
-        await self._sdk.close()
+        await self.transport.aclose()

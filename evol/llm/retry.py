@@ -1,15 +1,38 @@
-"""The one retry policy: classify an exception, and compute full-jitter backoff honouring retry-after."""
+"""The one retry policy: classify an exception, and compute full-jitter backoff honouring retry-after.
+
+Works on the errors of both transports: the raw aiohttp one (StatusError, aiohttp/OS errors) and the
+openai SDK (APIStatusError, APIConnectionError, bare JSONDecodeError for a body that is not JSON).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-import openai
+import aiohttp
 
 RETRY_STATUS = {408, 409, 429}
 OVERLOAD_STATUS = {429, 503}
+NEVER_RETRY = {400, 401, 403, 404, 422}
+CONFIG_STATUS = {403, 404}  # before any success these mean a wrong URL, model or permission: stop the run
+
+
+class StatusError(Exception):
+    """A non-2xx reply from the raw transport (the SDK raises openai.APIStatusError instead)."""
+
+    def __init__(self, status_code: int, body: Any, headers: Mapping[str, str]) -> None:
+        self.status_code, self.body, self.headers = status_code, body, headers
+        message = _inner(body).get("message") if isinstance(body, dict) else (str(body)[:200] if body else "")
+        super().__init__(f"HTTP {status_code}: {message or 'error'}")
+
+
+class MalformedReply(Exception):
+    """The endpoint answered 200 with a body we cannot use (no choices, no text)."""
 
 
 @dataclass(frozen=True)
@@ -21,10 +44,25 @@ class Verdict:
     fatal: bool = False  # stop the whole run (bad key, no quota)
     overload: bool = False  # a signal to shrink the concurrency limit
     retry_after: float | None = None
+    status: int | None = None
 
 
-def _retry_after(exc: openai.APIStatusError) -> float | None:
-    headers = exc.response.headers if exc.response is not None else {}
+def _inner(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        return {}
+    inner = body.get("error", body)
+    return inner if isinstance(inner, dict) else {}
+
+
+def _headers(exc: BaseException) -> Mapping[str, str]:
+    if isinstance(exc, StatusError):
+        return exc.headers
+    response = getattr(exc, "response", None)
+    return getattr(response, "headers", None) or {}
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds asked for by retry-after-ms or retry-after (seconds; an HTTP date is ignored)."""
     for name, scale in (("retry-after-ms", 1e-3), ("retry-after", 1.0)):
         value = headers.get(name)
         if value:
@@ -35,38 +73,60 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
     return None
 
 
-def _error_code(exc: openai.APIStatusError) -> str:
-    body = exc.body if isinstance(exc.body, dict) else {}
-    inner = body.get("error", body) if isinstance(body, dict) else {}
-    return str((inner or {}).get("code") or (inner or {}).get("type") or "")
+def error_code(exc: BaseException) -> str:
+    """The error code or type of an OpenAI-style error body ("insufficient_quota", ...)."""
+    inner = _inner(getattr(exc, "body", None))
+    return str(inner.get("code") or inner.get("type") or "")
+
+
+def _status_kind(status: int) -> str:
+    return {429: "rate_limit", 408: "timeout", 409: "conflict"}.get(status, "server_error" if status >= 500
+                                                                        else f"http_{status}")
+
+
+class _NoSDK(Exception):
+    """Stands in for the openai SDK's error classes while the SDK is not imported (nothing can raise them)."""
+
+
+def _sdk(name: str) -> type[BaseException]:
+    openai = sys.modules.get("openai")  # imported lazily: it costs 0.6 s, and the default transport needs none
+    return getattr(openai, name, _NoSDK) if openai is not None else _NoSDK
 
 
 def classify(exc: BaseException) -> Verdict:
     """The retry classifier: which failures are transient, which end the item, which end the run."""
-    if isinstance(exc, openai.APITimeoutError):
-        return Verdict("timeout", retry=True)
-    if isinstance(exc, openai.APIConnectionError):
-        return Verdict("connection", retry=True)
-    if isinstance(exc, (json.JSONDecodeError, openai.APIResponseValidationError, MalformedReply)):
-        return Verdict("malformed", retry=True)
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, (StatusError, _sdk("APIStatusError"))) and isinstance(status, int):
         if status == 401:
-            return Verdict("auth", retry=False, fatal=True)
-        if status == 429 and _error_code(exc) == "insufficient_quota":
-            return Verdict("insufficient_quota", retry=False, fatal=True)
+            return Verdict("auth", retry=False, fatal=True, status=status)
+        if status == 429 and error_code(exc) == "insufficient_quota":
+            return Verdict("insufficient_quota", retry=False, fatal=True, status=status)
         if status in RETRY_STATUS or status >= 500:
-            kind = {429: "rate_limit", 408: "timeout", 409: "conflict"}.get(status, "server_error")
-            return Verdict(kind, retry=True, overload=status in OVERLOAD_STATUS, retry_after=_retry_after(exc))
-        return Verdict(f"http_{status}", retry=False)
+            return Verdict(_status_kind(status), retry=True, overload=status in OVERLOAD_STATUS,
+                           retry_after=retry_after(_headers(exc)), status=status)
+        return Verdict(_status_kind(status), retry=False, status=status)
+    if isinstance(exc, (_sdk("APITimeoutError"), asyncio.TimeoutError, TimeoutError, aiohttp.ServerTimeoutError)):
+        return Verdict("timeout", retry=True)
+    if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError, _sdk("APIResponseValidationError"),
+                        MalformedReply, aiohttp.ContentTypeError)):
+        return Verdict("malformed", retry=True)
+    if isinstance(exc, (_sdk("APIConnectionError"), aiohttp.ClientError, ConnectionError, OSError)):
+        return Verdict("connection", retry=True)
+    if _is_transport_error(exc):
+        return Verdict("connection", retry=True)
     return Verdict(type(exc).__name__, retry=False)
 
 
-class MalformedReply(Exception):
-    """The endpoint answered 200 with a body we cannot use (no choices, no text)."""
+def _is_transport_error(exc: BaseException) -> bool:
+    """httpx / httpx2 transport errors raised while reading a body outside the SDK's own wrapping."""
+    for cls in type(exc).__mro__:
+        if cls.__name__ == "TransportError" and cls.__module__.split(".")[0] in ("httpx", "httpx2"):
+            return True
+    return False
 
 
-def backoff(attempt: int, base: float = 0.5, cap: float = 30.0, retry_after: float | None = None) -> float:
+def backoff(attempt: int, base: float = 0.5, cap: float = 30.0, retry_after: float | None = None,
+            rng: random.Random | None = None) -> float:
     """Full-jitter exponential backoff for attempt 1, 2, ...; never shorter than the server's retry-after."""
-    delay = random.uniform(0.0, min(cap, base * 2 ** (attempt - 1)))
+    delay = (rng or random).uniform(0.0, min(cap, base * 2 ** (attempt - 1)))
     return max(delay, retry_after or 0.0)

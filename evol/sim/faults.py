@@ -23,5 +23,7 @@ class SimOptions:
     ptruncate: float = 0.0  # finish_reason "length", text cut in half
     capacity: int = 0  # 0 = unlimited in flight
     overload: Literal["queue", "429", "503"] = "queue"
+    quota_after: int | None = None  # after this many successes, answer 429 insufficient_quota
+    api_key: str | None = None  # when set, any other bearer key gets 401
     seed: int = 0
     log_path: str | None = None  # one line per request: the hash of its body

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import math
 import random
 import time
 from collections import Counter
@@ -33,6 +34,9 @@ class Sim:
         app.router.add_get("/v1/models", self.models)
         app.router.add_get("/health", self.health)
         app.router.add_get("/stats", self.stats)
+        from evol.sim.batch import BatchAPI
+
+        BatchAPI(self).register(app)
         return app
 
     async def health(self, _: web.Request) -> web.Response:
@@ -62,6 +66,14 @@ class Sim:
             return web.json_response({"error": {"message": "malformed request", "type": "invalid_request_error"}},
                                      status=400)
         self.counts["requests"] += 1
+        if self.opts.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.opts.api_key}":
+            given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            # echoes the key it was given, as some servers do: the client must keep it out of its logs
+            return self._error(401, f"Incorrect API key provided: {given}", code="invalid_api_key")
+        if self.opts.quota_after is not None and self.counts["ok"] >= self.opts.quota_after:
+            return self._error(429, "You exceeded your current quota", code="insufficient_quota")
+        if self.opts.p429 and self.rng.random() < self.opts.p429:
+            return self._error(429, "rate limited")  # rate limits answer at once, before any work
         cap = self.opts.capacity
         if cap and self.opts.overload != "queue" and self.in_flight >= cap:
             status = int(self.opts.overload)
@@ -83,8 +95,6 @@ class Sim:
                 delay *= 10
             if delay:
                 await asyncio.sleep(delay)
-            if o.p429 and r() < o.p429:
-                return self._error(429, "rate limited")
             if o.p500 and r() < o.p500:
                 return self._error(500, "internal error")
             if o.p503 and r() < o.p503:
@@ -121,14 +131,25 @@ class Sim:
         self._log.write(hashlib.sha256(raw).hexdigest()[:16] + "\n")
         self._log.flush()
 
-    def _error(self, status: int, message: str) -> web.Response:
-        self.counts[f"http_{status}"] += 1
+    def _error(self, status: int, message: str, code: str | None = None) -> web.Response:
+        self.counts[f"http_{status}" if code is None else code] += 1
         headers = {}
-        if status == 429 and self.opts.retry_after is not None:
+        if status == 429 and self.opts.retry_after is not None and code is None:
             headers["retry-after-ms"] = str(int(self.opts.retry_after * 1000))
-        kind = "rate_limit_exceeded" if status == 429 else "server_error"
+            headers["retry-after"] = str(max(1, math.ceil(self.opts.retry_after)))
+        kind = code or ("rate_limit_exceeded" if status == 429 else "server_error")
         return web.json_response({"error": {"message": message, "type": kind, "code": kind}},
                                  status=status, headers=headers)
+
+    def answer(self, body: dict, chat: bool) -> dict:
+        """The fault-free reply to a request body (used by the batch endpoints)."""
+        prompt = ("\n".join(m.get("content") or "" for m in body["messages"]) if chat else
+                  body["prompt"] if isinstance(body["prompt"], str) else "\n".join(body["prompt"]))
+        text, finish = respond(prompt), "stop"
+        limit = int(body.get("max_tokens") or 0)
+        if limit and count_tokens(text) > limit:
+            text, finish = text[: limit * 4], "length"
+        return self._reply(body, prompt, text, finish, chat)
 
     def _reply(self, body: dict, prompt: str, text: str, finish: str, chat: bool) -> dict:
         usage = {"prompt_tokens": count_tokens(prompt), "completion_tokens": count_tokens(text)}
@@ -143,14 +164,20 @@ class Sim:
                 "model": self.opts.model, "choices": [choice], "usage": usage}
 
 
-async def serve(opts: SimOptions, port_file: Path | None = None, ready: asyncio.Event | None = None) -> None:
-    """Run the sim until cancelled; writes the bound port to `port_file` once listening."""
+async def start(opts: SimOptions) -> tuple[web.AppRunner, Sim, int]:
+    """Start the sim in the running loop (tests use it in-process); returns its runner, state and port."""
     sim = Sim(opts)
     runner = web.AppRunner(sim.app(), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, opts.host, opts.port, backlog=4096)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, sim, port
+
+
+async def serve(opts: SimOptions, port_file: Path | None = None, ready: asyncio.Event | None = None) -> None:
+    """Run the sim until cancelled; writes the bound port to `port_file` once listening."""
+    runner, _, port = await start(opts)
     if port_file is not None:
         tmp = port_file.with_suffix(".tmp")
         tmp.write_text(str(port))

@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from evol.config import PipelineConfig
 from evol.llm import LLMRequest
 from evol.prompts import PromptSet
+
+VLLM_EXTRAS = ("top_k", "min_p", "repetition_penalty")
+
+
+def sampling_params(cfg: PipelineConfig) -> dict[str, Any]:
+    """The [sampling] section as request parameters: unset ones left out, vLLM extras in extra_body.
+
+    Unset parameters are left out (not sent as null), so adding a knob never changes an old cache key.
+    """
+    params = cfg.sampling.model_dump(exclude_none=True)
+    extras = {k: params.pop(k) for k in VLLM_EXTRAS if k in params}
+    extra_body = {**extras, **(params.pop("extra_body", None) or {})}
+    if not params.get("stop"):
+        params.pop("stop", None)
+    if extra_body:
+        params["extra_body"] = extra_body
+    return params
 
 
 class RequestFactory:
@@ -14,11 +32,7 @@ class RequestFactory:
 
     def __init__(self, cfg: PipelineConfig, prompts: PromptSet, model: str) -> None:
         self.cfg, self.prompts, self.model = cfg, prompts, model
-        self.params = cfg.sampling.model_dump(exclude_none=True)
-        if not self.params.get("stop"):
-            self.params.pop("stop", None)
-        if not self.params.get("extra_body"):
-            self.params.pop("extra_body", None)
+        self.params = sampling_params(cfg)
         names = list(cfg.evolve.methods)
         self._names, self._weights = names, [cfg.evolve.methods[n] for n in names]
 
@@ -27,9 +41,13 @@ class RequestFactory:
         rng = random.Random(f"{self.cfg.seed}:{child_id}")
         return rng.choices(self._names, weights=self._weights, k=1)[0]
 
+    def api(self, stage: str) -> str:
+        """The API a stage uses: endpoint.stage_api[stage], else endpoint.api."""
+        return self.cfg.endpoint.stage_api.get(stage, self.cfg.endpoint.api)  # type: ignore[call-overload]
+
     def _request(self, text: str, stage: str, round_no: int, params: dict | None = None) -> LLMRequest:
         params = dict(self.params if params is None else params)
-        if self.cfg.endpoint.api == "chat":
+        if self.api(stage) == "chat":
             return LLMRequest(self.model, "chat", messages=[{"role": "user", "content": text}],
                               params=params, stage=stage, round=round_no)
         return LLMRequest(self.model, "completions", prompt=text, params=params, stage=stage, round=round_no)

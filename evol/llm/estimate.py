@@ -1,0 +1,100 @@
+"""`evol estimate`: expected calls, tokens and dollars of a run, before anything is spent.
+
+Prompt tokens come from rendering the real prompts for the real seeds (round 1 exactly; later rounds
+scale the instruction by `growth` a round). Completion tokens: an evolution is about as long as its
+instruction times `growth`; an answer as long as the seeds' own outputs on average (or
+`answer_tokens` without them), capped at max_tokens. Tokens are counted at about 4 characters each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evol.llm.usage import cost
+
+
+def count_tokens(text: str) -> int:
+    """About 4 characters a token (close enough for GPT-style BPE on English and code)."""
+    return max(1, (len(text) + 3) // 4)
+
+
+@dataclass
+class Assumptions:
+    growth: float = 1.35  # an evolved instruction vs its parent, in tokens
+    pass_rate: float = 0.85  # share of evolutions that survive elimination (and get an answer)
+    keep_rate: float = 0.8  # share of a round's pool kept (matters only with on_failed = "drop")
+    answer_tokens: int = 350  # completion tokens of an answer when the seeds have no outputs
+
+
+@dataclass
+class StageEstimate:
+    stage: str
+    calls: float = 0.0
+    prompt_tokens: float = 0.0
+    completion_tokens: float = 0.0
+    rounds: list[int] = field(default_factory=list)
+
+    def add(self, rnd: int, calls: float, prompt: float, completion: float) -> None:
+        self.calls += calls
+        self.prompt_tokens += prompt
+        self.completion_tokens += completion
+        if rnd not in self.rounds:
+            self.rounds.append(rnd)
+
+
+def estimate(cfg: Any, assume: Assumptions | None = None) -> dict[str, Any]:
+    """{"stages": [...], "total": {...}, "cost", "batch_cost", "price", "assumptions", "seeds"}."""
+    from evol.prompts import DEFAULT_PROMPTS_DIR, PromptSet
+    from evol.records import child_id
+    from evol.seeds import load_seeds
+    from evol.stages.requests import RequestFactory
+
+    a = assume or Assumptions()
+    seeds, _ = load_seeds(cfg.seeds.paths, cfg.limit)
+    prompts = PromptSet(list(cfg.evolve.methods), Path(cfg.prompts_dir) if cfg.prompts_dir else DEFAULT_PROMPTS_DIR)
+    factory = RequestFactory(cfg, prompts, cfg.endpoint.model)
+    n = cfg.sampling.n or 1
+    cap = cfg.sampling.max_tokens
+    outputs = [count_tokens(s["output"]) for s in seeds if s.get("output")]
+    answer_out = min(cap, sum(outputs) / len(outputs) if outputs else a.answer_tokens)
+    answer_tpl = count_tokens(prompts.render("answer", instruction=""))
+    judge_tpl = count_tokens(prompts.render("judge_equal", parent="", child=""))
+    stages = {s: StageEstimate(s) for s in ("answer", "evolve", "judge")}
+
+    if cfg.seeds.answer:
+        todo = [s for s in seeds if not s.get("output")]
+        stages["answer"].add(0, len(todo), sum(answer_tpl + count_tokens(s["instruction"]) for s in todo),
+                             len(todo) * answer_out * n)
+    pool = float(len(seeds))
+    for rnd in range(1, cfg.rounds + 1):
+        scale = a.growth ** (rnd - 1)
+        evolve_prompt = 0.0
+        instr = 0.0
+        for s in seeds:
+            text, _ = prompts.evolve_prompt(factory.choose_method(child_id(s["id"], rnd)), s["instruction"])
+            ins = count_tokens(s["instruction"]) * scale
+            instr += ins
+            evolve_prompt += count_tokens(text) - count_tokens(s["instruction"]) + ins
+        per_seed = pool / len(seeds)
+        evolved_out = min(cap, instr / len(seeds) * a.growth)
+        stages["evolve"].add(rnd, pool, evolve_prompt * per_seed, pool * evolved_out * n)
+        if cfg.eliminate.judge:
+            stages["judge"].add(rnd, pool * a.pass_rate,
+                                pool * a.pass_rate * (judge_tpl + instr / len(seeds) + evolved_out), pool * 2)
+        answered = pool * a.pass_rate
+        stages["answer"].add(rnd, answered, answered * (answer_tpl + evolved_out), answered * answer_out * n)
+        if cfg.evolve.on_failed == "drop":
+            pool *= a.keep_rate
+    rows = [_row(s) for s in stages.values() if s.calls]
+    total = {k: sum(r[k] for r in rows) for k in ("calls", "prompt_tokens", "completion_tokens")}
+    price = (cfg.prices or {}).get(cfg.endpoint.model)
+    return {"model": cfg.endpoint.model, "seeds": len(seeds), "rounds": cfg.rounds, "stages": rows, "total": total,
+            "price": price, "cost": cost(total, price), "batch_cost": cost(total, price, batch=True),
+            "assumptions": a.__dict__}
+
+
+def _row(s: StageEstimate) -> dict[str, Any]:
+    return {"stage": s.stage, "rounds": s.rounds, "calls": round(s.calls), "prompt_tokens": round(s.prompt_tokens),
+            "completion_tokens": round(s.completion_tokens)}
