@@ -39,18 +39,11 @@ def command(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., A
 
 
 def _register_all() -> None:
-    """Import the modules that declare commands (each keeps heavy imports inside its functions)."""
-    from evol.commands import data as _data  # noqa: F401
-    from evol.commands import run as _run  # noqa: F401
-    # -- command modules of later features register here (one import line each) --
-    # dedup/decontam: evol.commands.dedup ; train: evol.commands.train ; eval: evol.commands.evaluate
-    # report/show/stats/export: evol.commands.report
-    for extra in ("dedup", "evaluate", "report", "llm"):
-        try:
-            __import__(f"evol.commands.{extra}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"evol.commands.{extra}":
-                raise
+    """Import the modules that declare commands, in help order (each keeps heavy imports inside functions)."""
+    import importlib
+
+    for name in ("run", "llm", "dedup", "report", "evaluate", "data"):
+        importlib.import_module(f"evol.commands.{name}")
 
 
 _register_all()
