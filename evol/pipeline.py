@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.metadata
+import json
 import platform
 import time
 from collections.abc import Iterator
@@ -85,8 +86,6 @@ def _check_run_dir(run_dir: Path, cfg: PipelineConfig) -> None:
     marker = run_dir / "manifest.json"
     if not marker.exists():
         return
-    import json
-
     old = json.loads(marker.read_text()).get("data_digest")
     if old and old != data_digest(cfg):
         raise ConfigError(f"{run_dir}: this run was made with a different config (digest {old}); "
@@ -127,8 +126,6 @@ async def _run_rounds(cfg: PipelineConfig, ctx: ItemContext, run_dir: Path, seed
             out = round_dir(run_dir, round_no)
             pool_path = out / ("seeds.jsonl" if round_no == 0 else "pool.jsonl")
             if is_done(run_dir, round_no):
-                import json
-
                 stats = json.loads((out / "stats.json").read_text())
                 kept, rejected = list(read_jsonl(out / "kept.jsonl")), list(read_jsonl(out / "rejected.jsonl"))
                 pool = list(read_jsonl(pool_path))

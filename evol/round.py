@@ -17,7 +17,7 @@ from typing import Any
 
 from evol.errors import EvolError
 from evol.io import JsonlAppender, atomic_write_json, atomic_write_jsonl, read_jsonl
-from evol.records import Record
+from evol.records import Record, child_id
 from evol.stages.item import RETRY_STAGES, ItemContext, process
 
 JOURNAL = {0: "answered.jsonl"}  # round 0 answers seeds; later rounds evolve them
@@ -71,8 +71,6 @@ def _first_leaf(group: BaseExceptionGroup) -> BaseException:
 
 
 def _item_id(parent: Record, round_no: int) -> str:
-    from evol.records import child_id
-
     return parent["id"] if round_no == 0 else child_id(parent["id"], round_no)
 
 

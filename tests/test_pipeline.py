@@ -143,3 +143,22 @@ def test_unreachable_endpoint_fails_fast_naming_it(tmp_path: Path) -> None:
     with pytest.raises(EndpointError, match="127.0.0.1:9/v1: cannot reach"):
         run(demo_config(tmp_path / "run", **{"endpoint.base_url": "http://127.0.0.1:9/v1"}))
     assert time.monotonic() - started < 15
+
+
+def test_ctrl_c_says_how_to_resume_and_rerun_finishes(tmp_path: Path) -> None:
+    with SimProcess("--latency", "0.05") as sim:
+        out = tmp_path / "run"
+        proc = cli_run(out, sim.base_url)
+        journal = out / "round-01" / "evolved.jsonl"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not journal.exists() or journal.read_text().count("\n") < 3):
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130 and b"rerun the same command to resume" in err
+        assert b"Traceback" not in err
+        assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+        proc = cli_run(out, sim.base_url)
+        assert proc.wait(timeout=120) == 0
+    assert json.loads((out / "manifest.json").read_text())["status"] == "finished"
+    assert json.loads((out / "train.json").read_text())
