@@ -31,7 +31,8 @@ def test_round_zero_carries_the_seed_itself() -> None:
 
 def test_stats_count_every_stage() -> None:
     records = [child(SEEDS[0], "ok"), child(SEEDS[1], "rejected", "eliminate", "too_short"),
-               child(SEEDS[2], "rejected", "dedup", "near_dup"), child(SEEDS[3], "rejected", "evolve", "llm_error:auth")]
+               child(SEEDS[2], "rejected", "dedup", "near_dup"),
+               child(SEEDS[3], "rejected", "evolve", "llm_error:auth")]
     stats = round_stats(1, records, 1.5)
     assert (stats["pool"], stats["kept"], stats["eliminated"], stats["deduplicated"], stats["llm_errors"]) == (
         4, 1, 1, 1, 1)
