@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
 import threading
 import time
+import venv
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from evol.sandbox import Isolation, Limits, Sandbox, default_sandbox, run_many
+import evol
+from evol.sandbox import Isolation, Limits, Sandbox, default_sandbox, probe, run_many
 
 FAST = Limits(timeout_s=1.0, memory_mb=256)
 
@@ -29,10 +34,50 @@ def bare(sb: Sandbox) -> Sandbox:
     return Sandbox(FAST, workers=2, isolation=sb.isolation, guard=False)
 
 
+LAYER_CHECKS = {  # the bare tool run that shows the machine allows a layer at all
+    "netns": ["unshare", "--net", "true"],
+    "pidns": ["unshare", "--pid", "--fork", "--kill-child", "true"],
+    "mountns": ["unshare", "--mount", "mount", "-t", "tmpfs", "evol-test", "/tmp"],
+    "uid": ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "true"],
+}
+
+
+@functools.cache
+def machine_refuses(layer: str) -> str | None:
+    """Why this machine cannot give `layer` at all (no root, no tool, the kernel says no); None: it can."""
+    if os.environ.get("EVOL_SANDBOX") == "basic":
+        return "EVOL_SANDBOX=basic turns the kernel layers off"
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return "not root: no namespaces or uid switch without privileges"
+    cmd = LAYER_CHECKS[layer]
+    missing = [tool for tool in [cmd[0], *(["mount"] if layer == "mountns" else [])] if shutil.which(tool) is None]
+    if missing:
+        return f"{', '.join(missing)} not installed"
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{' '.join(cmd)}: {exc}"
+    return None if done.returncode == 0 else f"{' '.join(cmd)} is not permitted: {done.stderr.strip()[:200]}"
+
+
+def layer_of(iso: Isolation, layer: str) -> bool:
+    return {"netns": iso.netns, "uid": iso.uid is not None, "pidns": iso.pidns, "mountns": iso.mountns}[layer]
+
+
 def needs(sb: Sandbox, layer: str) -> None:
-    iso = sb.isolation
-    if not {"netns": iso.netns, "uid": iso.uid is not None, "pidns": iso.pidns, "mountns": iso.mountns}[layer]:
-        pytest.skip(f"this machine gives no {layer} layer: {iso.reasons}")
+    """Skip only where the machine cannot give `layer`; where it can, the sandbox must have used it."""
+    why = machine_refuses(layer)
+    if why is not None:
+        pytest.skip(f"this machine cannot give the {layer} layer ({why})")
+    assert layer_of(sb.isolation, layer), f"the machine allows {layer}, the sandbox fell back: {sb.isolation.reasons}"
+
+
+def test_every_layer_the_machine_allows_is_used(sb: Sandbox) -> None:
+    allowed = [layer for layer in LAYER_CHECKS if machine_refuses(layer) is None]
+    if not allowed:
+        pytest.skip(f"this machine gives no kernel layer ({machine_refuses('netns')})")
+    missing = [layer for layer in allowed if not layer_of(sb.isolation, layer)]
+    assert not missing, f"{missing} allowed here but not used: {sb.isolation.reasons}"
 
 
 def test_pass_fail_and_output(sb: Sandbox) -> None:
@@ -218,3 +263,94 @@ def test_guard_alone_still_confines(victim: Path) -> None:
     assert basic.run("import ctypes\nctypes.CDLL(None).getpid()").kind == "SandboxViolation"
     assert basic.run("import numpy\nprint(numpy.__name__)", limits=Limits(timeout_s=10.0)).passed
     assert sorted(p.name for p in victim.iterdir()) == ["keep.txt"]
+
+
+def test_mount_plan_binds_what_a_cover_would_hide() -> None:
+    """An interpreter under /tmp (CI clones anywhere): staged tmpfs, read-only binds, then moved into place."""
+    stage = Path("/tmp/evol-sbx-x")
+    fstab, script = probe.mount_plan(stage, 1234, 64, ["/tmp/ci 2/.venv", "/var/tmp/py"])
+    lines = fstab.splitlines()
+    assert lines == [
+        "evol-sandbox /tmp/evol-sbx-x/cover0 tmpfs size=64m,mode=0700,uid=1234,gid=1234,nosuid,nodev,"
+        "x-mount.mkdir=0700 0 0",
+        f"/tmp/ci\\0402/.venv /tmp/evol-sbx-x/cover0/ci\\0402/.venv none {probe.BIND_OPTIONS} 0 0",
+        "evol-sandbox /tmp/evol-sbx-x/cover1 tmpfs size=1m,mode=0755,nosuid,nodev,x-mount.mkdir=0700 0 0",
+        f"/var/tmp/py /tmp/evol-sbx-x/cover1/py none {probe.BIND_OPTIONS} 0 0",
+        "evol-sandbox /dev/shm tmpfs size=1m,mode=0755,nosuid,nodev,ro 0 0",
+    ]
+    assert ",ro," in probe.BIND_OPTIONS
+    # /var/tmp read-only and moved first; /tmp (which holds the stage) moved last
+    assert script == (
+        'mount --all --fstab "$0" && mount -o remount,ro /tmp/evol-sbx-x/cover1 && '
+        "mount --move /tmp/evol-sbx-x/cover1 /var/tmp && mount --move /tmp/evol-sbx-x/cover0 /tmp && "
+        'cd /tmp && exec "$@"'
+    )
+    # nothing to expose: one mount(8) run puts the three tmpfs in place
+    fstab, script = probe.mount_plan(stage, 0, 8, [])
+    assert script == 'mount --all --fstab "$0" && cd /tmp && exec "$@"'
+    assert [line.split()[1] for line in fstab.splitlines()] == ["/tmp", "/var/tmp", "/dev/shm"]
+    # a stage under a cover with nothing to expose: that cover is mounted after the moves
+    fstab, script = probe.mount_plan(Path("/var/tmp/evol-sbx-y"), 0, 8, ["/tmp/ci/.venv"])
+    assert "/var/tmp tmpfs" not in fstab and script.endswith(
+        "mount --move /var/tmp/evol-sbx-y/cover0 /tmp && mount -t tmpfs -o size=1m,mode=0755,nosuid,nodev,ro "
+        'evol-sandbox /var/tmp && cd /tmp && exec "$@"'
+    )
+
+
+def test_exposures_keep_outermost_folders_under_the_covers() -> None:
+    root = Path(tempfile.mkdtemp(prefix="evol-expose-", dir="/tmp"))
+    try:
+        site_dir = root / "venv" / "lib" / "site-packages"
+        site_dir.mkdir(parents=True)
+        (root / "venv" / "python").write_text("")
+        (root / "link").symlink_to(site_dir)
+        found = probe.exposures(
+            [str(site_dir), str(root / "venv"), str(root / "venv" / "python"), str(root / "link"), "/usr", "/tmp"]
+        )
+        assert found == [str(root / "link"), str(root / "venv")]  # never /tmp itself, /usr is not covered
+        assert probe.exposures(["/usr/lib", str(root / "missing")]) == []
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_interpreter_under_tmp_keeps_every_layer() -> None:
+    """A real run from a venv under /tmp: the mount namespace stays, the venv is visible and read-only."""
+    if machine_refuses("mountns") is not None:
+        pytest.skip(f"this machine cannot give the mountns layer ({machine_refuses('mountns')})")
+    root = Path(tempfile.mkdtemp(prefix="evol-venv-", dir="/tmp"))
+    try:
+        os.chmod(root, 0o755)
+        venv.create(root / "venv", with_pip=False, symlinks=True)
+        program = (
+            "import os, sys\nprint(sys.executable, sorted(os.listdir('/tmp')))\n"
+            "env = os.path.dirname(os.path.dirname(sys.executable))  # with -S, sys.prefix is the base's\n"
+            "print(bool(os.statvfs(env).f_flag & os.ST_RDONLY))\n"
+            "try:\n    open(os.path.join(env, 'evil'), 'w')\n"
+            "except OSError as exc:\n    print(type(exc).__name__)"
+        )
+        driver = (
+            "import json, sys\nfrom evol.sandbox import Limits, Sandbox\n"
+            f"sb = Sandbox(Limits(timeout_s=5.0), workers=1, guard=False)\nres = sb.run({program!r})\n"
+            "print(json.dumps({'iso': sb.isolation.describe(), 'res': res.to_record(), 'out': res.stdout,"
+            " 'exposed': getattr(sb, 'exposed', None), 'prefix': sys.prefix}))"
+        )
+        env = {**os.environ, "PYTHONPATH": str(Path(evol.__file__).resolve().parents[1])}
+        env.pop("EVOL_SANDBOX", None)
+        done = subprocess.run(
+            [str(root / "venv" / "bin" / "python"), "-c", driver], capture_output=True, text=True, env=env, timeout=60
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        seen = json.loads(done.stdout.strip().splitlines()[-1])
+        iso = seen["iso"]
+        assert iso["mountns"], iso["reasons"]
+        assert seen["prefix"] == str(root / "venv") and seen["exposed"] == [str(root / "venv")]
+        assert iso["uid"] is not None or machine_refuses("uid") is not None, iso["reasons"]
+        assert seen["res"]["status"] == "passed", seen
+        executable, listing = seen["out"].splitlines()[0].split(" ", 1)
+        assert executable == str(root / "venv" / "bin" / "python")
+        assert listing == repr([root.name])  # the host's /tmp stays hidden: only the bound venv's path
+        assert seen["out"].splitlines()[1] == "True"  # a read-only bind
+        assert seen["out"].splitlines()[2] in ("OSError", "PermissionError")
+        assert not (root / "venv" / "evil").exists()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

@@ -51,6 +51,7 @@ def install_guard(cfg):
     work = os.path.realpath(cfg["workdir"])
     roots = tuple(os.path.realpath(p).rstrip("/") + "/" for p in cfg["read_roots"])
     exact = frozenset(os.path.realpath(p) for p in cfg["read_roots"])
+    lent = tuple(r for r in roots if r.startswith(work + "/"))  # library folders bound read-only into the work dir
     realpath, abspath, readlink, isdir = os.path.realpath, os.path.abspath, os.readlink, os.path.isdir
     busy = []
 
@@ -63,7 +64,7 @@ def install_guard(cfg):
         return realpath(os.fsdecode(os.fspath(path)))
 
     def in_work(real):
-        return real == work or real.startswith(work + "/")
+        return (real == work or real.startswith(work + "/")) and not (real + "/").startswith(lent)
 
     def readable(real):
         own = f"/proc/{readlink('/proc/self')}/"

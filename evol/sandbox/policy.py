@@ -39,7 +39,8 @@ class Isolation:
     """The kernel-level layers a run gets; found once per process by `probe.detect`.
 
     netns/pidns: `unshare` gave the child an empty network namespace / its own PID namespace.
-    mountns: a private mount table: the work dir is a tmpfs at /tmp, /var/tmp and /dev/shm are read-only.
+    mountns: a private mount table: the work dir is a tmpfs at /tmp, /var/tmp and /dev/shm are read-only
+        (the interpreter's folders that lie under them are bound back read-only).
     uid: the unprivileged user the child runs as (None: it keeps the caller's user).
     read_cap: the child keeps CAP_DAC_READ_SEARCH (only to reach an interpreter under an unreadable home).
     """
@@ -58,7 +59,7 @@ class Isolation:
         d["network"] = "netns (no interfaces) + guard" if self.netns else "guard (socket creation refused)"
         d["processes"] = "pid namespace" if self.pidns else "process group"
         d["files"] = (
-            "private tmpfs /tmp as work dir; /var/tmp, /dev/shm read-only"
+            "private tmpfs /tmp as work dir; /var/tmp, /dev/shm read-only; interpreter folders under them bound ro"
             if self.mountns
             else "work dir in the host's temp dir"
         )

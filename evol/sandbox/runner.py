@@ -24,7 +24,9 @@ HERE = Path(__file__).parent
 BOOT = "\n\n".join((HERE / name).read_text(encoding="utf-8") for name in ("guard.py", "boot.py"))
 PROBE = (
     "import json, os, sys\nprint(json.dumps({'version': sys.version, 'uid': os.getuid(), "
-    "'paths': all(os.path.isdir(p) for p in sys.path if p and not p.endswith('.zip'))}))\n"
+    "'paths': all(os.path.isdir(p) for p in sys.path if p and not p.endswith('.zip')), "
+    "'writable': [p for p in sys.path if p.startswith(('/tmp/', '/var/tmp/', '/dev/shm/')) and os.path.isdir(p) "
+    "and not os.statvfs(p).f_flag & os.ST_RDONLY]}))\n"
 )
 
 
@@ -48,6 +50,8 @@ class Sandbox:
         self.site_dirs = host.site_dirs()
         roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *self.site_dirs}
         self.read_roots = sorted(roots | set(host.SYSTEM_READ_ROOTS))
+        # what the child needs that a private /tmp (/var/tmp, /dev/shm) would hide: bound back read-only
+        self.exposed = probe.exposures([*roots, os.path.dirname(sys.executable)])
         self._lock = threading.Lock()
 
     @property
@@ -80,6 +84,8 @@ class Sandbox:
             return f"uid {seen['uid']}"
         if not seen["paths"]:
             return "some of the interpreter's library folders are not visible"
+        if iso.mountns and seen["writable"]:
+            return f"library folders under a private tmp are not read-only: {seen['writable']}"
         return None
 
     def run(self, program: str, *, limits: Limits | None = None, exit_ok: bool = True) -> RunResult:
@@ -115,9 +121,9 @@ class Sandbox:
                 config.flush()
                 config.seek(0)
                 os.unlink(config.name)  # the child reads it through the fd; nothing else can
-                fstab = probe.write_fstab(outer / "fstab", iso, slot, limits.disk_mb) if iso.mountns else None
+                mounts = probe.write_mounts(outer, iso, slot, limits.disk_mb, self.exposed) if iso.mountns else None
                 cmd = [
-                    *probe.command_prefix(iso, slot, fstab),
+                    *probe.command_prefix(iso, slot, mounts),
                     sys.executable,
                     "-I",
                     "-S",
