@@ -23,7 +23,7 @@ from evol.export import write_train_json
 from evol.io import atomic_write_json, atomic_write_jsonl, atomic_write_text, read_jsonl
 from evol.llm import LLMClient
 from evol.preflight import check_endpoints
-from evol.progress import funnel_table, make_progress, rate_text, sim_banner
+from evol.progress import RoundBar, funnel_table, make_progress, sim_banner
 from evol.prompts import DEFAULT_PROMPTS_DIR, PromptSet
 from evol.records import Record
 from evol.round import dedup_state_path, finalize, is_done, journal_path, next_pool, round_dir, stream_items
@@ -131,27 +131,19 @@ async def _run_rounds(cfg: PipelineConfig, ctx: ItemContext, run_dir: Path, seed
                 pool = list(read_jsonl(pool_path))
                 console.print(f"round {round_no}: already done ({stats['kept']} kept), skipping")
             else:
-                if not pool_path.exists():
+                if pool_path.exists():  # a resumed round goes on with exactly the pool it started with
+                    pool = list(read_jsonl(pool_path))
+                else:
                     atomic_write_jsonl(pool_path, pool)
                 if cfg.dedup.enabled and index is None:  # first round this process runs: resume the index
                     prev = dedup_state_path(run_dir, round_no - 1)
                     index = DedupIndex.load(cfg.dedup, prev) if prev.exists() else DedupIndex(cfg.dedup)
-                started = time.monotonic()
-                label = "answer seeds" if round_no == 0 else f"round {round_no}"
-                task = progress.add_task(label, total=len(pool), rate="", detail="")
-                tally = {"ok": 0, "rejected": 0}
-
-                def on_done(record: Record, task: Any = task, tally: dict = tally, started: float = started) -> None:
-                    tally["ok" if record["status"] == "ok" else "rejected"] += 1
-                    done = tally["ok"] + tally["rejected"]
-                    progress.update(task, advance=1, rate=rate_text(done, time.monotonic() - started),
-                                    detail=f"ok {tally['ok']} · rejected {tally['rejected']}")
-
-                already = journal_path(run_dir, round_no)
-                if already.exists():
-                    progress.update(task, completed=sum(1 for _ in read_jsonl(already, tolerate_partial_tail=True)))
-                await stream_items(ctx, pool, round_no, already, cfg.endpoint.concurrency, on_done)
-                kept, rejected, stats = finalize(run_dir, round_no, pool, index, started)
+                journal = journal_path(run_dir, round_no)
+                done = sum(1 for _ in read_jsonl(journal, tolerate_partial_tail=True)) if journal.exists() else 0
+                bar = RoundBar(progress, "answer seeds" if round_no == 0 else f"round {round_no}", len(pool), done)
+                await stream_items(ctx, pool, round_no, journal, cfg.endpoint.concurrency, bar)
+                usage = ctx.client.ledger.by_stage(round_no)
+                kept, rejected, stats = finalize(run_dir, round_no, pool, index, bar.started, usage)
             all_stats.append(stats)
             pool = next_pool(round_no, pool, kept, rejected, cfg.evolve.on_failed == "carry_parent")
     return all_stats

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.console import Console
@@ -25,6 +26,24 @@ def make_progress(console: Console) -> Progress:
 
 def rate_text(done: int, seconds: float) -> str:
     return f"{done / seconds:6.1f}/s" if seconds > 0 else "     -/s"
+
+
+class RoundBar:
+    """One round's progress bar: call it with each finished record (rate, ETA, kept and rejected so far)."""
+
+    def __init__(self, progress: Progress, label: str, total: int, already: int = 0) -> None:
+        self.progress, self.started = progress, time.monotonic()
+        self.task = progress.add_task(label, total=total, completed=already, rate="", detail="")
+        self.ok = self.rejected = 0
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        if record["status"] == "ok":
+            self.ok += 1
+        else:
+            self.rejected += 1
+        done = self.ok + self.rejected
+        self.progress.update(self.task, advance=1, rate=rate_text(done, time.monotonic() - self.started),
+                             detail=f"ok {self.ok} · rejected {self.rejected}")
 
 
 def funnel_table(all_stats: list[dict[str, Any]], title: str = "evol run: funnel per round") -> Table:

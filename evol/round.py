@@ -74,11 +74,12 @@ def _item_id(parent: Record, round_no: int) -> str:
     return parent["id"] if round_no == 0 else child_id(parent["id"], round_no)
 
 
-def finalize(run_dir: Path, round_no: int, pool: list[Record], dedup_index: Any | None,
-             started: float) -> tuple[list[Record], list[Record], dict[str, Any]]:
+def finalize(run_dir: Path, round_no: int, pool: list[Record], dedup_index: Any | None, started: float,
+             llm_usage: dict[str, Any] | None = None) -> tuple[list[Record], list[Record], dict[str, Any]]:
     """Order the journal by pool order, deduplicate, write kept/rejected, the index state, then stats.
 
-    stats.json is written last: its presence marks the round as done.
+    stats.json is written last: its presence marks the round as done. `llm_usage` (calls, attempts and
+    errors per stage, as this process saw them) is stored beside the counts.
     """
     journal = {r["id"]: r for r in read_jsonl(journal_path(run_dir, round_no), tolerate_partial_tail=True)}
     ordered = [journal[_item_id(p, round_no)] for p in pool]
@@ -91,6 +92,8 @@ def finalize(run_dir: Path, round_no: int, pool: list[Record], dedup_index: Any 
     kept = [_clean(r) for r in ordered if r["status"] == "ok"]
     rejected = [_clean(r) for r in ordered if r["status"] != "ok"]
     stats = round_stats(round_no, ordered, time.monotonic() - started)
+    if llm_usage is not None:
+        stats["llm_calls_this_process"] = llm_usage
     out = round_dir(run_dir, round_no)
     atomic_write_jsonl(out / "kept.jsonl", kept)
     atomic_write_jsonl(out / "rejected.jsonl", rejected)
@@ -102,7 +105,7 @@ def finalize(run_dir: Path, round_no: int, pool: list[Record], dedup_index: Any 
 
 def dedup_state_path(run_dir: Path, round_no: int) -> Path:
     """The near-dup index after round `round_no` (rounds start from the previous round's state)."""
-    return run_dir / "dedup" / f"index-after-round-{round_no:02d}.pkl"
+    return run_dir / "dedup" / f"index-after-round-{round_no:02d}.npz"
 
 
 def _clean(record: Record) -> Record:
