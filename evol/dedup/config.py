@@ -31,7 +31,9 @@ class DedupConfig(BaseModel):
     rows: int | None = Field(None, ge=1)
     backend: Literal["numpy", "datasketch"] = "numpy"
     storage_config: dict[str, Any] | None = Field(
-        None, description="datasketch MinHashLSH storage_config, e.g. Redis, for workers sharing one index"
+        None,
+        description='datasketch MinHashLSH storage_config; {"type": "redis", "redis": {"host": ..., "port": ...}, '
+        '"basename": ...} keeps the whole index in Redis so several workers share it',
     )
 
     @field_validator("fields")
@@ -45,9 +47,18 @@ class DedupConfig(BaseModel):
     def _storage_needs_datasketch(self) -> DedupConfig:
         if self.storage_config is not None and self.backend != "datasketch":
             raise ValueError('storage_config is only used with backend = "datasketch"')
+        kind = (self.storage_config or {}).get("type", "dict")
+        if kind not in ("dict", "redis"):
+            raise ValueError(f'storage_config type {kind!r}: only "dict" and "redis" keep a whole index')
+        if kind == "redis" and not (self.storage_config or {}).get("basename"):
+            raise ValueError("a Redis storage_config needs a basename: the workers sharing an index name it alike")
         if (self.bands is None) != (self.rows is None):
             raise ValueError("set both bands and rows, or neither")
         return self
+
+    def shared(self) -> bool:
+        """True when the index lives in Redis (datasketch backend with a Redis storage_config)."""
+        return self.backend == "datasketch" and (self.storage_config or {}).get("type") == "redis"
 
     def band_shape(self) -> tuple[int, int]:
         """(bands, rows) for the LSH, chosen for recall unless set explicitly."""

@@ -13,6 +13,7 @@ from evol.dedup.jaccard import ShingleSets, pair_jaccard
 from evol.dedup.lsh import BandTables, within_pairs
 from evol.dedup.minhash import band_keys, signatures
 from evol.dedup.records import record_id, record_text
+from evol.dedup.store import MemoryStore, RecordStore
 from evol.dedup.tokens import exact_keys, shingles32, tokenize
 
 Removal = dict[str, Any]
@@ -21,16 +22,22 @@ _EPS = 1e-9
 
 
 class DedupIndex:
-    """The kept records' exact keys, shingle sets and LSH band keys; see ``process``."""
+    """The kept records' exact keys, shingle sets and LSH band keys; see ``process``.
+
+    Everything lives in this process, unless ``cfg.shared()``: then the bands (datasketch) and the
+    verification data (``redis_store.RedisStore``) live in Redis and every worker naming the same
+    basename shares the index.
+    """
 
     def __init__(self, cfg: DedupConfig) -> None:
         self.cfg = cfg
         self.bands, self.rows = cfg.band_shape()
-        self.ids: list[str] = []
-        self.groups: list[str] = []  # lineage of each indexed record (see DedupConfig.lineage_field)
-        self.row_of: dict[str, int] = {}
-        self.exact: dict[int, int] = {}
-        self.sets = ShingleSets()
+        if cfg.shared():
+            from evol.dedup.redis_store import RedisStore
+
+            self.store: RecordStore = RedisStore(cfg, self.bands, self.rows)
+        else:
+            self.store = MemoryStore()
         if cfg.backend == "datasketch":
             from evol.dedup.ds_backend import DatasketchTables
 
@@ -47,16 +54,16 @@ class DedupIndex:
         return load_index(cls, cfg, Path(path))
 
     def save(self, path: str | Path) -> None:
-        """Write the whole index atomically (temporary file, then rename)."""
+        """Write the whole index atomically (temporary file, then rename); a shared index writes a marker."""
         from evol.dedup.persist import save_index
 
         save_index(self, Path(path))
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.store)
 
     def __contains__(self, rid: object) -> bool:
-        return str(rid) in self.row_of
+        return bool(self.store.known([str(rid)]))
 
     # -- the work ----------------------------------------------------------------------------
     def process(self, records: Sequence[dict[str, Any]]) -> list[Removal | None]:
@@ -67,7 +74,9 @@ class DedupIndex:
         in the configured fields are kept and not indexed.
         """
         out: list[Removal | None] = [None] * len(records)
-        todo = [i for i, rec in enumerate(records) if record_id(rec, i) not in self.row_of]
+        rids = [record_id(rec, i) for i, rec in enumerate(records)]
+        known = self.store.known(rids)
+        todo = [i for i in range(len(records)) if rids[i] not in known]
         texts: dict[int, str] = {i: record_text(records[i], self.cfg.fields) for i in todo}
         keys: dict[int, int] = {}
         for start in range(0, len(todo), 4 * CHUNK_DOCS):
@@ -77,14 +86,13 @@ class DedupIndex:
         pending: dict[int, int] = {}  # exact copy -> the first record in this batch with its text
         first_of: dict[int, int] = {}
         reps: list[int] = []
-        for i in todo:
-            key = keys.get(i)
-            if key is None:  # no text in the configured fields: nothing to compare
-                continue
+        texted = [i for i in todo if i in keys]  # no text in the configured fields: nothing to compare
+        holders = self.store.exact_ids([keys[i] for i in texted]) if self.cfg.exact else [None] * len(texted)
+        for i, holder in zip(texted, holders, strict=True):
+            key = keys[i]
             if self.cfg.exact:
-                row = self.exact.get(key)
-                if row is not None:
-                    out[i] = {"reason": "exact_dup", "dup_of": self.ids[row], "similarity": 1.0}
+                if holder is not None:
+                    out[i] = {"reason": "exact_dup", "dup_of": holder, "similarity": 1.0}
                     continue
                 if key in first_of:
                     pending[i] = first_of[key]
@@ -122,11 +130,12 @@ class DedupIndex:
         # Against the index: every verified match is a kept record.
         q, rows = self.tables.query(bkeys, sigs)
         q = live[q]
-        sim = pair_jaccard(sets.take(q), self.sets.take(rows)) if len(q) else np.empty(0)
+        got = self.store.fetch(rows)
+        sim = pair_jaccard(sets.take(q), got.sets) if len(q) else np.empty(0)
         ok = sim >= threshold
         group = self._group_of(records, chunk)
         if cfg.lineage_field:  # a record never duplicates its own lineage
-            ok[ok] = [group[qi] != self.groups[row] for qi, row in zip(q[ok].tolist(), rows[ok].tolist(), strict=True)]
+            ok[ok] = [group[qi] != got.groups[row] for qi, row in zip(q[ok].tolist(), rows[ok].tolist(), strict=True)]
         best_index: dict[int, tuple[float, int]] = {}
         for qi, row, s in sorted(
             zip(q[ok].tolist(), rows[ok].tolist(), sim[ok].tolist(), strict=True), key=lambda t: (-t[2], t[1])
@@ -146,7 +155,7 @@ class DedupIndex:
         for local in sorted(set(best_index) | set(inside)):
             if local in best_index:
                 s, row = best_index[local]
-                dup_of = self.ids[row]
+                dup_of = got.ids[row]
             else:
                 alive = [(s, b) for s, b in inside[local] if kept[b]]
                 if not alive:
@@ -155,26 +164,37 @@ class DedupIndex:
                 dup_of = str(records[chunk[b]]["id"])
             kept[local] = False
             out[chunk[local]] = {"reason": "near_dup", "dup_of": dup_of, "similarity": round(float(s), 4)}
-        self._add(records, chunk, keys, sets, sigs, bkeys, live, kept)
+        lost = self._add(records, chunk, keys, sets, sigs, bkeys, live, kept)
+        if lost:  # another worker indexed the same text meanwhile: point at its record instead
+            winner = {str(records[chunk[local]]["id"]): holder for local, holder in lost.items()}
+            for local in range(n):
+                why = out[chunk[local]]
+                if why is not None and why["dup_of"] in winner:
+                    why["dup_of"] = winner[why["dup_of"]]
+            for local, holder in lost.items():
+                out[chunk[local]] = {"reason": "exact_dup", "dup_of": holder, "similarity": 1.0}
 
     def _group_of(self, records: Sequence[dict[str, Any]], chunk: list[int]) -> list[str]:
         """Each chunk record's lineage value (its own id when it has none, or lineage is off)."""
         field = self.cfg.lineage_field
         return [str((records[i].get(field) if field else None) or records[i]["id"]) for i in chunk]
 
-    def _add(self, records, chunk, keys, sets, sigs, bkeys, live, kept) -> None:  # noqa: ANN001
-        """Index the kept records of a chunk."""
+    def _add(self, records, chunk, keys, sets, sigs, bkeys, live, kept) -> dict[int, str]:  # noqa: ANN001
+        """Index the kept records of a chunk; returns those that lost their exact key (local -> holder id)."""
         group = self._group_of(records, chunk)
-        base = len(self.ids)
         keep_local = np.flatnonzero(kept)
+        picked = keep_local.tolist()
+        added = self.store.add(
+            [str(records[chunk[local]]["id"]) for local in picked],
+            [group[local] for local in picked],
+            [keys[local] for local in picked],
+            sets.take(keep_local),
+        )
+        lost = {picked[j]: holder for j, holder in added.lost.items()}
+        if lost:
+            kept[list(lost)] = False
         new_row = np.full(len(chunk), -1, np.int64)
-        new_row[keep_local] = base + np.arange(len(keep_local))
-        for local in keep_local.tolist():
-            rid = str(records[chunk[local]]["id"])
-            self.row_of[rid] = len(self.ids)
-            self.ids.append(rid)
-            self.groups.append(group[local])
-            self.exact.setdefault(keys[local], self.row_of[rid])
-        self.sets.append(sets.take(keep_local))
+        new_row[keep_local] = added.rows
         live_kept = kept[live]
         self.tables.insert(bkeys[live_kept], new_row[live[live_kept]], sigs[live_kept])
+        return lost

@@ -1,4 +1,7 @@
-"""Saving and loading a DedupIndex as one versioned .npz file, written atomically."""
+"""Saving and loading a DedupIndex as one versioned .npz file, written atomically.
+
+A shared index (Redis) lives in Redis: its file is only a marker (version, basename, record count).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import numpy as np
 
 from evol.dedup.jaccard import ShingleSets
 from evol.dedup.minhash import SCHEME, band_keys, signatures
+from evol.dedup.store import MemoryStore
 from evol.errors import ConfigError, DataError
 from evol.io import atomic_writer
 
@@ -35,19 +39,30 @@ def version(cfg: DedupConfig) -> dict[str, object]:
     }
 
 
+def _blob(obj: object) -> np.ndarray:
+    return np.frombuffer(json.dumps(obj).encode(), np.uint8)
+
+
 def save_index(index: DedupIndex, path: Path) -> None:
     """Write the index to ``path`` via a temporary file in the same folder and a rename."""
     meta = {"format": FORMAT, **version(index.cfg), "bands": index.bands, "rows": index.rows}
-    ex_keys = np.fromiter(index.exact.keys(), np.uint64, len(index.exact))
-    ex_rows = np.fromiter(index.exact.values(), np.int64, len(index.exact))
+    store = index.store
+    if not isinstance(store, MemoryStore):  # shared: the data is in Redis already
+        from evol.dedup.redis_store import RedisStore
+
+        assert isinstance(store, RedisStore)
+        meta.update(storage="redis", basename=store.label, records=len(store))
+        with atomic_writer(path) as fh:
+            np.savez(fh, meta=_blob(meta))
+        return
     arrays = {
-        "meta": np.frombuffer(json.dumps(meta).encode(), np.uint8),
-        "ids": np.frombuffer(json.dumps(index.ids).encode(), np.uint8),
-        "groups": np.frombuffer(json.dumps(index.groups).encode(), np.uint8),
-        "exact_keys": ex_keys,
-        "exact_rows": ex_rows,
-        "set_values": index.sets.values if len(index.sets) else np.empty(0, np.uint32),
-        "set_offsets": index.sets.offsets,
+        "meta": _blob(meta),
+        "ids": _blob(store.ids),
+        "groups": _blob(store.groups),
+        "exact_keys": np.fromiter(store.exact.keys(), np.uint64, len(store.exact)),
+        "exact_rows": np.fromiter(store.exact.values(), np.int64, len(store.exact)),
+        "set_values": store.sets.values if len(store.sets) else np.empty(0, np.uint32),
+        "set_offsets": store.sets.offsets,
     }
     if hasattr(index.tables, "compacted"):
         arrays["band_keys"], arrays["band_rows"] = index.tables.compacted()
@@ -61,8 +76,9 @@ def load_index(cls: type[T], cfg: DedupConfig, path: Path) -> T:
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}
         meta = json.loads(data["meta"].tobytes())
-        ids = json.loads(data["ids"].tobytes())
-        groups = json.loads(data["groups"].tobytes()) if "groups" in data else list(ids)
+        shared = meta.get("storage") == "redis"
+        ids = None if shared else json.loads(data["ids"].tobytes())
+        groups = json.loads(data["groups"].tobytes()) if "groups" in data else list(ids or [])
     except FileNotFoundError:
         raise DataError(f"{path}: no such dedup index") from None
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
@@ -72,12 +88,19 @@ def load_index(cls: type[T], cfg: DedupConfig, path: Path) -> T:
     if meta.get("format") != FORMAT or diff:
         detail = ", ".join(f"{k}: index has {a!r}, config has {b!r}" for k, (a, b) in diff.items())
         raise ConfigError(f"{path}: dedup index does not match the config ({detail or 'format'}); rebuild it")
+    if shared != cfg.shared():
+        where = ("in Redis", "in the file") if shared else ("in the file", "in Redis")
+        raise ConfigError(f"{path}: the dedup index lives {where[0]} but the config keeps it {where[1]}")
+    if shared:
+        return _attach(cls, cfg, meta, path)
     index = cls(cfg)
-    index.ids = ids
-    index.groups = groups
-    index.row_of = {rid: row for row, rid in enumerate(ids)}
-    index.exact = dict(zip(data["exact_keys"].tolist(), data["exact_rows"].tolist(), strict=True))
-    index.sets = ShingleSets(data["set_values"], data["set_offsets"].astype(np.int64))
+    store = index.store
+    assert isinstance(store, MemoryStore) and ids is not None and groups is not None
+    store.ids = ids
+    store.groups = groups
+    store.row_of = {rid: row for row, rid in enumerate(ids)}
+    store.exact = dict(zip(data["exact_keys"].tolist(), data["exact_rows"].tolist(), strict=True))
+    store.sets = ShingleSets(data["set_values"], data["set_offsets"].astype(np.int64))
     same_bands = (meta.get("bands"), meta.get("rows")) == (index.bands, index.rows)
     if same_bands and "band_keys" in data and hasattr(index.tables, "runs"):
         if data["band_keys"].shape[1]:
@@ -87,9 +110,29 @@ def load_index(cls: type[T], cfg: DedupConfig, path: Path) -> T:
     return index
 
 
+def _attach(cls: type[T], cfg: DedupConfig, meta: dict, path: Path) -> T:
+    """The shared index a marker file names; ConfigError for another basename, DataError if Redis lost records."""
+    from evol.dedup.redis_store import RedisStore, basename
+
+    assert cfg.storage_config is not None
+    name = basename(cfg.storage_config).decode("latin-1")
+    if meta.get("basename") != name:
+        raise ConfigError(f"{path}: the index was saved under basename {meta.get('basename')!r}, not {name!r}")
+    index = cls(cfg)  # checks the version stored in Redis too
+    store = index.store
+    assert isinstance(store, RedisStore)
+    if len(store) < int(meta.get("records", 0)):
+        raise DataError(
+            f"{path}: Redis holds {len(store)} records under {store.label!r}, the marker saw {meta['records']}; "
+            "Redis lost data (restart without persistence?), rebuild the index"
+        )
+    return index
+
+
 def rebuild_tables(index: DedupIndex) -> None:
     """Re-derive the LSH tables from the stored shingle sets (after a threshold change)."""
-    sets, cfg = index.sets, index.cfg
+    assert isinstance(index.store, MemoryStore)
+    sets, cfg = index.store.sets, index.cfg
     sizes = sets.sizes()
     for start in range(0, len(sizes), _REBUILD_BATCH):
         rows = np.arange(start, min(start + _REBUILD_BATCH, len(sizes)))
