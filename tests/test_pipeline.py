@@ -162,3 +162,16 @@ def test_ctrl_c_says_how_to_resume_and_rerun_finishes(tmp_path: Path) -> None:
         assert proc.wait(timeout=120) == 0
     assert json.loads((out / "manifest.json").read_text())["status"] == "finished"
     assert json.loads((out / "train.json").read_text())
+
+
+def test_execution_filter_runs_answers_in_the_sandbox(tmp_path: Path) -> None:
+    """With filters.execute_code, every kept answer's Python ran (in the sandbox) without crashing."""
+    out = tmp_path / "exec"
+    run(demo_config(out, limit=12, rounds=1, **{"filters.execute_code": True}))
+    kept = jsonl(out / "round-01" / "kept.jsonl")
+    assert kept and all("```python" in k["output"] for k in kept)
+    from evol.stages.exec_filter import ExecutionFilter
+
+    assert ExecutionFilter().check_many(kept) == [None] * len(kept)
+    crash = {**kept[0], "output": "```python\nprint(1 / 0)\n```"}
+    assert ExecutionFilter().check(crash) == "code_error:ZeroDivisionError"
