@@ -74,3 +74,14 @@ def test_unknown_format_and_missing_file(tmp_path: Path) -> None:
         load_seeds([str(tmp_path / "seeds.txt")])
     with pytest.raises(DataError, match="not found"):
         load_seeds([str(tmp_path / "missing.jsonl")])
+
+
+def test_hf_spec_goes_through_datasets_load_dataset(tmp_path: Path) -> None:
+    """`hf:NAME[:split]` calls datasets.load_dataset; a local dataset folder stands in for the Hub here."""
+    folder = tmp_path / "my_dataset"
+    folder.mkdir()
+    (folder / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    seeds, _ = load_seeds([f"hf:{folder}:train"])
+    assert [s["instruction"] for s in seeds] == [ROWS[0]["instruction"], "Explain this code.\nprint(1)"]
+    with pytest.raises(DataError, match="cannot load dataset"):
+        load_seeds([f"hf:{tmp_path / 'missing'}"])
