@@ -100,6 +100,13 @@ def test_malformed_seed_line_stops_before_writing(tmp_path: Path) -> None:
     assert not out.exists()
 
 
+def wait_for_lines(path: Path, n: int, timeout: float = 60) -> None:
+    """Wait until a journal has at least `n` lines (the run is then mid-round)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (not path.exists() or path.read_text().count("\n") < n):
+        time.sleep(0.01)
+
+
 def cli_run(out: Path, base_url: str) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "evol", "run", "--config", str(REPO / "pipelines/demo.toml"), "--out", str(out),
            "--seeds", str(REPO / "data/seeds/code_seeds.jsonl"), "--limit", "40", "--rounds", "2",
@@ -117,10 +124,7 @@ def test_sigkill_mid_round_then_resume(tmp_path: Path) -> None:
     with SimProcess("--latency", "0.03", "--log", str(crash_log)) as sim:
         crashed = tmp_path / "crashed"
         proc = cli_run(crashed, sim.base_url)
-        journal = crashed / "round-01" / "evolved.jsonl"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and (not journal.exists() or journal.read_text().count("\n") < 8):
-            time.sleep(0.01)
+        wait_for_lines(crashed / "round-01" / "evolved.jsonl", 8)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert not (crashed / "round-01" / "stats.json").exists(), "the kill came too late to test anything"
@@ -149,10 +153,7 @@ def test_ctrl_c_says_how_to_resume_and_rerun_finishes(tmp_path: Path) -> None:
     with SimProcess("--latency", "0.05") as sim:
         out = tmp_path / "run"
         proc = cli_run(out, sim.base_url)
-        journal = out / "round-01" / "evolved.jsonl"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and (not journal.exists() or journal.read_text().count("\n") < 3):
-            time.sleep(0.01)
+        wait_for_lines(out / "round-01" / "evolved.jsonl", 3)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 130 and b"rerun the same command to resume" in err
