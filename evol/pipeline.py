@@ -26,7 +26,16 @@ from evol.preflight import check_endpoints
 from evol.progress import RoundBar, funnel_table, make_progress, sim_banner
 from evol.prompts import DEFAULT_PROMPTS_DIR, PromptSet
 from evol.records import Record
-from evol.round import dedup_state_path, finalize, is_done, journal_path, next_pool, round_dir, stream_items
+from evol.round import (
+    dedup_state_path,
+    finalize,
+    is_done,
+    journal_ids,
+    journal_path,
+    next_pool,
+    round_dir,
+    stream_items,
+)
 from evol.seeds import load_seeds
 from evol.stages.eliminate import elimination_rules
 from evol.stages.item import ItemContext
@@ -139,9 +148,9 @@ async def _run_rounds(cfg: PipelineConfig, ctx: ItemContext, run_dir: Path, seed
                     prev = dedup_state_path(run_dir, round_no - 1)
                     index = DedupIndex.load(cfg.dedup, prev) if prev.exists() else DedupIndex(cfg.dedup)
                 journal = journal_path(run_dir, round_no)
-                done = sum(1 for _ in read_jsonl(journal, tolerate_partial_tail=True)) if journal.exists() else 0
-                bar = RoundBar(progress, "answer seeds" if round_no == 0 else f"round {round_no}", len(pool), done)
-                await stream_items(ctx, pool, round_no, journal, cfg.endpoint.concurrency, bar)
+                done = journal_ids(journal)
+                bar = RoundBar(progress, "answer seeds" if round_no == 0 else f"round {round_no}", len(pool), len(done))
+                await stream_items(ctx, pool, round_no, journal, done, cfg.endpoint.concurrency, bar)
                 usage = ctx.client.ledger.by_stage(round_no)
                 kept, rejected, stats = finalize(run_dir, round_no, pool, index, bar.started, usage)
             all_stats.append(stats)

@@ -36,10 +36,14 @@ def is_done(run_dir: Path, round_no: int) -> bool:
     return (round_dir(run_dir, round_no) / "stats.json").exists()
 
 
-async def stream_items(ctx: ItemContext, pool: list[Record], round_no: int, journal: Path,
+def journal_ids(journal: Path) -> set[str]:
+    """Ids of the items a round's journal already holds (a cut last line is ignored)."""
+    return {r["id"] for r in read_jsonl(journal, tolerate_partial_tail=True)} if journal.exists() else set()
+
+
+async def stream_items(ctx: ItemContext, pool: list[Record], round_no: int, journal: Path, done: set[str],
                        concurrency: int, on_done: Callable[[Record], None]) -> None:
-    """Process every pool item not yet in the journal, `concurrency` workers pulling from one iterator."""
-    done = {r["id"] for r in read_jsonl(journal, tolerate_partial_tail=True)} if journal.exists() else set()
+    """Process every pool item not in `done`, `concurrency` workers pulling from one iterator."""
     todo = iter(p for p in pool if _item_id(p, round_no) not in done)
     with JsonlAppender(journal) as out:
 
