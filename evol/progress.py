@@ -34,16 +34,20 @@ class RoundBar:
     def __init__(self, progress: Progress, label: str, total: int, already: int = 0) -> None:
         self.progress, self.started = progress, time.monotonic()
         self.task = progress.add_task(label, total=total, completed=already, rate="", detail="")
-        self.ok = self.rejected = 0
+        self.ok = self.rejected = self.evolved = self.answered = 0
 
     def __call__(self, record: dict[str, Any]) -> None:
         if record["status"] == "ok":
             self.ok += 1
         else:
             self.rejected += 1
+        usage = record.get("usage") or {}
+        self.evolved += "evolve" in usage
+        self.answered += "answer" in usage
         done = self.ok + self.rejected
         self.progress.update(self.task, advance=1, rate=rate_text(done, time.monotonic() - self.started),
-                             detail=f"ok {self.ok} · rejected {self.rejected}")
+                             detail=f"evolved {self.evolved} · answered {self.answered} · "
+                                    f"ok {self.ok} · rejected {self.rejected}")
 
 
 def funnel_table(all_stats: list[dict[str, Any]], title: str = "evol run: funnel per round") -> Table:
