@@ -185,7 +185,8 @@ def run(cfg: PipelineConfig, console: Console | None = None, client_factory: Any
         cache_path = run_dir / "cache.sqlite" if cfg.cache else None
         client = (client_factory or LLMClient).from_settings(cfg.endpoint, urls, cache_path=cache_path)
         ctx = ItemContext(client, RequestFactory(cfg, prompts, model), elimination_rules(cfg.eliminate),
-                          response_rules(cfg.filters), decontaminator, model, cfg.eliminate.judge, cfg.seeds.answer)
+                          response_rules(cfg.filters), decontaminator, model, cfg.eliminate.judge, cfg.seeds.answer,
+                          cfg.endpoint.item_deadline)
         manifest = _manifest(cfg, urls, model, simulated, "running", [], None, started)
         atomic_write_json(run_dir / "manifest.json", manifest)
         stats: list[dict[str, Any]] = []

@@ -7,10 +7,11 @@ request holds back nothing but its own item.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from evol.llm import LLMClient, LLMFailure
+from evol.llm import LLMClient, LLMFailure, LLMRequest, LLMResult
 from evol.records import Record, child_id
 from evol.stages.base import Rule, first_failure
 from evol.stages.requests import RequestFactory
@@ -31,6 +32,13 @@ class ItemContext:
     model: str
     judge: bool
     answer_seeds: bool
+    item_deadline: float = 900.0  # seconds for all of one item's requests, retries included
+
+
+async def _call(ctx: ItemContext, request: LLMRequest, deadline: float) -> LLMResult:
+    """One of the item's requests, its retries bounded by the item's deadline."""
+    request.deadline = deadline
+    return await ctx.client.complete(request)
 
 
 def _reject(record: Record, stage: str, reason: str, **extra: Any) -> Record:
@@ -40,6 +48,7 @@ def _reject(record: Record, stage: str, reason: str, **extra: Any) -> Record:
 
 async def process(ctx: ItemContext, parent: Record, round_no: int) -> Record:
     """The finished journal record for one pool item (answered, or rejected with a stage and reason)."""
+    deadline = time.monotonic() + ctx.item_deadline
     if round_no == 0:
         record = {**parent, "usage": {}, "prompts": {}}
     else:
@@ -51,7 +60,7 @@ async def process(ctx: ItemContext, parent: Record, round_no: int) -> Record:
         request, sha = ctx.requests.evolve(method, parent["instruction"], round_no)
         record["prompts"]["evolve"] = sha
         try:
-            result = await ctx.client.complete(request)
+            result = await _call(ctx, request, deadline)
         except LLMFailure as exc:
             return _reject(record, "evolve", f"llm_error:{exc.kind}")
         record["instruction"] = result.text.strip()
@@ -61,8 +70,8 @@ async def process(ctx: ItemContext, parent: Record, round_no: int) -> Record:
             return _reject(record, "eliminate", why)
         if ctx.judge:
             try:
-                verdict = await ctx.client.complete(ctx.requests.judge(parent["instruction"],
-                                                                       record["instruction"], round_no))
+                judge = ctx.requests.judge(parent["instruction"], record["instruction"], round_no)
+                verdict = await _call(ctx, judge, deadline)
             except LLMFailure as exc:
                 return _reject(record, "judge", f"llm_error:{exc.kind}")
             record["usage"]["judge"] = verdict.usage
@@ -72,7 +81,7 @@ async def process(ctx: ItemContext, parent: Record, round_no: int) -> Record:
         request, sha = ctx.requests.answer(record["instruction"], round_no)
         record["prompts"]["answer"] = sha
         try:
-            result = await ctx.client.complete(request)
+            result = await _call(ctx, request, deadline)
         except LLMFailure as exc:
             return _reject(record, "answer", f"llm_error:{exc.kind}")
         record.update(output=result.text.strip(), finish_reason=result.finish_reason, model=ctx.model)

@@ -65,6 +65,8 @@ def test_evolve_then_answer() -> None:
     assert PARENT["instruction"] in client.requests[0].messages[0]["content"]
     assert client.requests[1].messages[0]["content"].strip() == EVOLVED
     assert set(record["usage"]) == {"evolve", "answer"}
+    first, second = (r.deadline for r in client.requests)
+    assert first == second and first is not None  # one deadline bounds all of the item's retries
 
 
 def test_seed_is_answered_in_round_zero() -> None:
