@@ -94,7 +94,7 @@ def throughput(quick: bool) -> list[dict[str, Any]]:
     from evol.sim.launch import SimProcess
 
     plan = {1.0: [16, 64, 256], 0.2: [16, 64, 256], 0.05: [16, 64]}
-    seconds = 4 if quick else 8
+    seconds = 4 if quick else 16  # steady state: a real run lasts hours, its first and last waves do not count
     rows = []
     for latency, concurrencies in plan.items():
         with SimProcess("--latency", str(latency)) as sim:

@@ -90,6 +90,13 @@ class Sim:
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             o, r = self.opts, self.rng.random
+            # The reply is built before the wait, as a real server computes during its latency: replies that
+            # come due together then leave together instead of queueing behind each other's JSON work.
+            text, finish = respond(prompt), "stop"
+            limit = int(body.get("max_tokens") or 0)
+            if limit and count_tokens(text) > limit:
+                text, finish = text[: limit * 4], "length"
+            payload = json.dumps(self._reply(body, prompt, text, finish, chat))
             delay = o.latency + (r() * o.jitter if o.jitter else 0.0)
             if o.pslow and r() < o.pslow:
                 delay *= 10
@@ -107,17 +114,12 @@ class Sim:
             if o.pmalformed and r() < o.pmalformed:
                 self.counts["malformed"] += 1
                 return web.Response(text='{"id": "cmpl-broken", "choices": [', content_type="application/json")
-            text = respond(prompt)
-            finish = "stop"
             if o.ptruncate and r() < o.ptruncate:
-                text, finish = text[: len(text) // 2], "length"
+                payload = json.dumps(self._reply(body, prompt, text[: len(text) // 2], "length", chat))
                 self.counts["truncated"] += 1
-            limit = int(body.get("max_tokens") or 0)
-            if limit and count_tokens(text) > limit:
-                text, finish = text[: limit * 4], "length"
             self.counts["ok"] += 1
             self._served(request, raw)
-            return web.json_response(self._reply(body, prompt, text, finish, chat))
+            return web.Response(text=payload, content_type="application/json")
         finally:
             self.in_flight -= 1
 
