@@ -59,8 +59,7 @@ class Sim:
         raw = await request.read()
         try:
             body = json.loads(raw)
-            prompt = ("\n".join(m.get("content") or "" for m in body["messages"]) if chat else
-                      body["prompt"] if isinstance(body["prompt"], str) else "\n".join(body["prompt"]))
+            prompt = prompt_of(body, chat)
         except (ValueError, KeyError, TypeError, AttributeError):
             self.counts["bad_request"] += 1
             return web.json_response({"error": {"message": "malformed request", "type": "invalid_request_error"}},
@@ -92,11 +91,8 @@ class Sim:
             o, r = self.opts, self.rng.random
             # The reply is built before the wait, as a real server computes during its latency: replies that
             # come due together then leave together instead of queueing behind each other's JSON work.
-            text, finish = respond(prompt), "stop"
-            limit = int(body.get("max_tokens") or 0)
-            if limit and count_tokens(text) > limit:
-                text, finish = text[: limit * 4], "length"
-            payload = json.dumps(self._reply(body, prompt, text, finish, chat))
+            text, reply = self._answer(body, prompt, chat)
+            payload = json.dumps(reply)
             delay = o.latency + (r() * o.jitter if o.jitter else 0.0)
             if o.pslow and r() < o.pslow:
                 delay *= 10
@@ -115,13 +111,17 @@ class Sim:
                 self.counts["malformed"] += 1
                 return web.Response(text='{"id": "cmpl-broken", "choices": [', content_type="application/json")
             if o.ptruncate and r() < o.ptruncate:
-                payload = json.dumps(self._reply(body, prompt, text[: len(text) // 2], "length", chat))
+                payload = json.dumps(self._reply(prompt, text[: len(text) // 2], "length", chat))
                 self.counts["truncated"] += 1
             self.counts["ok"] += 1
             self._served(request, raw)
             return web.Response(text=payload, content_type="application/json")
         finally:
             self.in_flight -= 1
+
+    def close(self) -> None:
+        if self._log is not None:
+            self._log.close()
 
     def _served(self, request: web.Request, raw: bytes) -> None:
         """Log a successful reply (hash of the request body), unless its client is already gone."""
@@ -145,15 +145,17 @@ class Sim:
 
     def answer(self, body: dict, chat: bool) -> dict:
         """The fault-free reply to a request body (used by the batch endpoints)."""
-        prompt = ("\n".join(m.get("content") or "" for m in body["messages"]) if chat else
-                  body["prompt"] if isinstance(body["prompt"], str) else "\n".join(body["prompt"]))
+        return self._answer(body, prompt_of(body, chat), chat)[1]
+
+    def _answer(self, body: dict, prompt: str, chat: bool) -> tuple[str, dict]:
+        """The reply text (cut at max_tokens, finish_reason "length") and the whole reply body."""
         text, finish = respond(prompt), "stop"
         limit = int(body.get("max_tokens") or 0)
         if limit and count_tokens(text) > limit:
             text, finish = text[: limit * 4], "length"
-        return self._reply(body, prompt, text, finish, chat)
+        return text, self._reply(prompt, text, finish, chat)
 
-    def _reply(self, body: dict, prompt: str, text: str, finish: str, chat: bool) -> dict:
+    def _reply(self, prompt: str, text: str, finish: str, chat: bool) -> dict:
         usage = {"prompt_tokens": count_tokens(prompt), "completion_tokens": count_tokens(text)}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         rid = hashlib.sha256((prompt + text).encode()).hexdigest()[:24]
@@ -164,6 +166,13 @@ class Sim:
         choice = {"index": 0, "text": text, "finish_reason": finish, "logprobs": None}
         return {"id": f"cmpl-{rid}", "object": "text_completion", "created": int(time.time()),
                 "model": self.opts.model, "choices": [choice], "usage": usage}
+
+
+def prompt_of(body: dict, chat: bool) -> str:
+    """The text a request asks about: its messages' contents, or its prompt."""
+    if chat:
+        return "\n".join(m.get("content") or "" for m in body["messages"])
+    return body["prompt"] if isinstance(body["prompt"], str) else "\n".join(body["prompt"])
 
 
 async def start(opts: SimOptions) -> tuple[web.AppRunner, Sim, int]:
@@ -179,7 +188,7 @@ async def start(opts: SimOptions) -> tuple[web.AppRunner, Sim, int]:
 
 async def serve(opts: SimOptions, port_file: Path | None = None, ready: asyncio.Event | None = None) -> None:
     """Run the sim until cancelled; writes the bound port to `port_file` once listening."""
-    runner, _, port = await start(opts)
+    runner, sim, port = await start(opts)
     if port_file is not None:
         tmp = port_file.with_suffix(".tmp")
         tmp.write_text(str(port))
@@ -190,3 +199,4 @@ async def serve(opts: SimOptions, port_file: Path | None = None, ready: asyncio.
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()
+        sim.close()
