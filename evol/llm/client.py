@@ -187,7 +187,7 @@ class LLMClient:
             why = f"the first {self._hard_failures} requests all failed ({verdict.kind}); check the endpoint settings"
         if why is not None and self.fatal is None:
             self.fatal = EndpointError(f"{endpoint.url}: {why} [{message}]; stopping, {RESUME_HINT}")
-            log.error("%s", self.fatal)
+            log.debug("%s", self.fatal)  # raised to the caller, which reports it once
 
     # -- helpers ------------------------------------------------------------------------------------------
 
