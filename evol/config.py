@@ -85,6 +85,7 @@ class EliminateSettings(Strict):
     min_words: int = Field(4, ge=0)
     max_words: int = Field(1200, ge=1)
     judge: bool = False
+    skip: list[str] = []  # rule names to switch off, e.g. ["lost_code_block"]
     copy_phrases: list[str] = [
         "#rewritten prompt#", "#given prompt#", "#the given prompt#", "#rewritten test#", "#given test#",
         "#created prompt#", "given prompt", "rewritten prompt", "created prompt",
@@ -98,6 +99,7 @@ class FilterSettings(Strict):
     refusal_phrases: list[str] = ["sorry", "as an ai", "i cannot", "i can't", "i'm unable", "i am unable"]
     check_python_syntax: bool = True
     execute_code: bool = False  # run ```python blocks in the sandbox and reject crashes
+    skip: list[str] = []  # rule names to switch off, e.g. ["stopwords_only"]
 
 
 class PipelineConfig(Strict):

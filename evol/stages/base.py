@@ -26,6 +26,16 @@ def register(cls: type[Rule]) -> type[Rule]:
     return cls
 
 
+def without(rules: list[Rule], skip: list[str], section: str) -> list[Rule]:
+    """`rules` minus those named in the config's `skip` list; an unknown name is a ConfigError."""
+    from evol.errors import ConfigError
+
+    unknown = sorted(set(skip) - set(RULES))
+    if unknown:
+        raise ConfigError(f"{section}.skip: unknown rule(s) {unknown}; known: {sorted(RULES)}")
+    return [rule for rule in rules if rule.name not in skip]
+
+
 def first_failure(rules: list[Rule], record: Record) -> str | None:
     """The reason given by the first rule that drops the record, or None when all keep it."""
     for rule in rules:

@@ -6,7 +6,7 @@ Each record reaching these rules has `instruction` (evolved) and `parent_instruc
 from __future__ import annotations
 
 from evol.config import EliminateSettings
-from evol.stages.base import Record, Rule, register
+from evol.stages.base import Record, Rule, register, without
 from evol.stages.text import has_code_block, normalize, words
 
 
@@ -73,6 +73,7 @@ class LostCodeBlock(Rule):
 
 
 def elimination_rules(cfg: EliminateSettings) -> list[Rule]:
-    """The rules in the order they are checked (cheapest and most specific first)."""
-    return [EmptyEvolution(), CopiedPromptWords(cfg.copy_phrases), Length(cfg.min_words, cfg.max_words),
-            NoInformationGain(), LostCodeBlock()]
+    """The rules in the order they are checked (cheapest and most specific first), less `cfg.skip`."""
+    rules = [EmptyEvolution(), CopiedPromptWords(cfg.copy_phrases), Length(cfg.min_words, cfg.max_words),
+             NoInformationGain(), LostCodeBlock()]
+    return without(rules, cfg.skip, "eliminate")

@@ -6,7 +6,7 @@ import ast
 import re
 
 from evol.config import FilterSettings
-from evol.stages.base import Record, Rule, register
+from evol.stages.base import Record, Rule, register, without
 from evol.stages.text import STOP_WORDS, code_blocks, words
 
 
@@ -70,6 +70,7 @@ class BrokenPython(Rule):
 
 
 def response_rules(cfg: FilterSettings) -> list[Rule]:
+    """The answer rules in the order they are checked, less `cfg.skip`."""
     rules: list[Rule] = [EmptyAnswer(), Truncated(), Refusal(cfg.refusal_phrases, cfg.refusal_max_words),
                          StopWordsOnly()]
     if cfg.check_python_syntax:
@@ -78,4 +79,4 @@ def response_rules(cfg: FilterSettings) -> list[Rule]:
         from evol.stages.exec_filter import ExecutionFilter
 
         rules.append(ExecutionFilter())
-    return rules
+    return without(rules, cfg.skip, "filters")

@@ -52,3 +52,14 @@ def test_thresholds_come_from_config() -> None:
     assert first_failure(rules, {"instruction": "Sort these integers fast", "parent_instruction": "x"}) is None
     assert first_failure(rules, {"instruction": "Sort a list of integers very fast", "parent_instruction": "x"}) == (
         "too_long")
+
+
+def test_rules_can_be_switched_off_by_name() -> None:
+    from evol.errors import ConfigError
+
+    parent = "Fix the bug in this function:\n```python\ndef f(x):\n    return x +\n```"
+    child = "Fix the bug in the function and also add type hints and a docstring to it."
+    rules = elimination_rules(EliminateSettings(skip=["lost_code_block"]))
+    assert first_failure(rules, {"instruction": child, "parent_instruction": parent}) is None
+    with pytest.raises(ConfigError, match=r"eliminate.skip: unknown rule\(s\) \['no_such_rule'\]"):
+        elimination_rules(EliminateSettings(skip=["no_such_rule"]))

@@ -50,3 +50,8 @@ def test_non_python_blocks_are_not_parsed() -> None:
 
 def test_syntax_check_can_be_switched_off() -> None:
     assert verdict("```python\ndef f(:\n```", check_python_syntax=False) is None
+
+
+def test_rules_can_be_switched_off_by_name() -> None:
+    assert verdict("... , it is what it is !", skip=["stopwords_only"]) is None
+    assert verdict(GOOD, "length", skip=["truncated"]) is None
