@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
@@ -10,9 +11,9 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-FUNNEL = ("pool", "evolved", "eliminated", "answered", "filtered", "llm_errors", "contaminated",
-          "deduplicated", "kept")
-SHORT = {"eliminated": "elim", "llm_errors": "llm err", "contaminated": "contam", "deduplicated": "dedup"}
+from evol.round import FUNNEL
+
+SHORT = {"eliminated": "elim", "LLM errors": "llm err", "decontaminated": "contam", "deduplicated": "dedup"}
 
 
 def make_progress(console: Console) -> Progress:
@@ -50,16 +51,16 @@ class RoundBar:
                                     f"ok {self.ok} · rejected {self.rejected}")
 
 
-def funnel_table(all_stats: list[dict[str, Any]], title: str = "evol run: funnel per round") -> Table:
-    table = Table(title=title)
-    table.add_column("round", justify="right")
-    for name in FUNNEL:
-        table.add_column(SHORT.get(name, name), justify="right")
-    table.add_column("tokens", justify="right")
-    table.add_column("s", justify="right")
+def funnel_table(all_stats: list[dict[str, Any]], title: str = "evol run: funnel per round",
+                 last: tuple[str, Callable[[dict[str, Any]], str]] = ("s", lambda st: f"{st['seconds']:.1f}"),
+                 **table_options: Any) -> Table:
+    """The funnel per round (one row a round) with tokens and a last column (seconds, or cost)."""
+    table = Table(title=title, **table_options)
+    for label in ("round", *(SHORT.get(label, label) for _, label in FUNNEL), "tokens", last[0]):
+        table.add_column(label, justify="right", no_wrap=True)
     for st in all_stats:
         tokens = sum(st.get("tokens", {}).values())
-        table.add_row(str(st["round"]), *(str(st.get(k, 0)) for k in FUNNEL), f"{tokens:,}", f"{st['seconds']:.1f}")
+        table.add_row(str(st["round"]), *(str(st.get(k, 0)) for k, _ in FUNNEL), f"{tokens:,}", last[1](st))
     return table
 
 

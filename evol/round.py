@@ -20,6 +20,10 @@ from evol.io import JsonlAppender, atomic_write_json, atomic_write_jsonl, read_j
 from evol.records import Record, child_id
 from evol.stages.item import RETRY_STAGES, ItemContext, process
 
+# The funnel columns of stats.json in pipeline order: (key, label). "contaminated" counts decontam drops.
+FUNNEL = (("pool", "pool"), ("evolved", "evolved"), ("eliminated", "eliminated"), ("answered", "answered"),
+          ("filtered", "filtered"), ("llm_errors", "LLM errors"), ("contaminated", "decontaminated"),
+          ("deduplicated", "deduplicated"), ("kept", "kept"))
 JOURNAL = {0: "answered.jsonl"}  # round 0 answers seeds; later rounds evolve them
 DROP_FIELDS = ("status",)
 

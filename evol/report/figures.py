@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 from evol.records import Record
 from evol.report.costs import Price, round_cost, round_tokens
 from evol.report.metrics import difficulty_by_round, lengths
-from evol.report.rundata import FUNNEL
+from evol.round import FUNNEL
 
 PALETTE = qualitative.Plotly + qualitative.D3
 HEIGHT = 420

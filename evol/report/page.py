@@ -13,7 +13,8 @@ from evol.report import figures
 from evol.report.costs import Price, fmt_dollars, round_cost, run_price
 from evol.report.lineage import Lineage, outcome
 from evol.report.metrics import CHARS_PER_TOKEN, record_tokens
-from evol.report.rundata import FUNNEL, RunData, load_run
+from evol.report.rundata import RunData, load_run
+from evol.round import FUNNEL
 
 MAX_TEXT = 4000  # characters of an instruction or answer shown in the lineage section
 CHAINS = 3

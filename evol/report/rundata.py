@@ -14,10 +14,6 @@ from evol.io import read_jsonl
 from evol.records import Record
 
 STATS_KEYS = ("round", "pool", "kept")
-# The funnel columns of stats.json: (key, label). "contaminated" counts the decontamination stage's drops.
-FUNNEL = (("pool", "pool"), ("evolved", "evolved"), ("eliminated", "eliminated"), ("answered", "answered"),
-          ("filtered", "filtered"), ("llm_errors", "LLM errors"), ("deduplicated", "deduplicated"),
-          ("contaminated", "decontaminated"), ("kept", "kept"))
 
 
 @dataclass

@@ -12,26 +12,21 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from evol.progress import funnel_table as progress_funnel
 from evol.records import Record
 from evol.report.costs import Price, fmt_dollars, round_cost
 from evol.report.lineage import Lineage, outcome
 from evol.report.metrics import record_tokens
-from evol.report.rundata import FUNNEL, RunData
+from evol.report.rundata import RunData
 from evol.report.totals import run_totals
 
 SNIPPET = 90
-SHORT = {"evolved": "evol", "eliminated": "elim", "answered": "answ", "filtered": "filt", "LLM errors": "err",
-         "deduplicated": "dedup", "decontaminated": "contam"}
 
 
 def funnel_table(run: RunData, price: Price | None) -> Table:
-    table = Table(title=f"{run.name}: funnel per round", box=box.SIMPLE_HEAD, padding=(0, 1))
-    for label in ("round", *(SHORT.get(label, label) for _, label in FUNNEL), "tokens", "cost"):
-        table.add_column(label, justify="right", no_wrap=True)
-    for st in run.stats:
-        table.add_row(str(st["round"]), *(str(st.get(k, 0)) for k, _ in FUNNEL),
-                      f"{sum(st.get('tokens', {}).values()):,}", fmt_dollars(round_cost(st, price)))
-    return table
+    return progress_funnel(run.stats, f"{run.name}: funnel per round",
+                           ("cost", lambda st: fmt_dollars(round_cost(st, price))), box=box.SIMPLE_HEAD,
+                           padding=(0, 1))
 
 
 def totals_table(totals: dict[str, Any]) -> Table:
