@@ -21,10 +21,12 @@ def _settings(tiny: bool) -> dict[str, Any]:
     if tiny:
         return {"size": "tiny", "vocab": None, "max_length": 128, "micro": 2, "accum": 2, "steps": 6,
                 "precision": "fp32", "checkpointing": True, "examples": 24}
-    micro = int(os.environ.get("GPU_CHECK_BATCH", "8"))
-    steps = int(os.environ.get("GPU_CHECK_STEPS", "40"))
+    micro = int(os.environ.get("GPU_CHECK_BATCH", "16"))
+    steps = int(os.environ.get("GPU_CHECK_STEPS", "30"))
+    shape = os.environ.get("GPU_CHECK_SHAPE")  # "n_embd,n_layer,n_head", e.g. "1024,24,16"
     return {"size": "gpu-check", "vocab": 49152, "max_length": 2048, "micro": micro, "accum": 2, "steps": steps,
-            "precision": "bf16", "checkpointing": False, "examples": 256}
+            "precision": "bf16", "checkpointing": False, "examples": micro * 2 * steps,
+            "shape": tuple(int(x) for x in shape.split(",")) if shape else None}
 
 
 def prepare(work: Path, tiny: bool) -> None:
@@ -39,7 +41,7 @@ def prepare(work: Path, tiny: bool) -> None:
     work.mkdir(parents=True, exist_ok=True)
     tok = build_tiny_tokenizer()
     cfg = model_config(s["vocab"] or len(tok), size=s["size"], eos_token_id=tok.eos_token_id,
-                       n_positions=s["max_length"])
+                       n_positions=s["max_length"], shape=s.get("shape"))
     device = "cuda" if torch.cuda.is_available() else "cpu"
     with torch.device(device):
         model = build_model(cfg, seed=0)
@@ -81,7 +83,8 @@ seed = 0
 config = "{REPO / 'pipelines/deepspeed/zero3.json'}"
 """
     (work / "train.toml").write_text(toml)
-    print(f"gpu-check: built {s['size']} GPTBigCode, {n / 1e6:.1f}M parameters, on {device}; "
+    print(f"gpu-check: built {s['size']} GPTBigCode ({cfg.n_embd} wide, {cfg.n_layer} layers, {cfg.n_head} heads), "
+          f"{n / 1e6:.1f}M parameters, on {device}; "
           f"{len(pairs)} examples of {s['max_length']} tokens")
 
 

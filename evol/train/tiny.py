@@ -64,18 +64,28 @@ def build_tiny_tokenizer(vocab_size: int = 512, extra_corpus: list[str] | None =
     )
 
 
-def model_config(vocab_size: int, size: str = "tiny", eos_token_id: int = 0, n_positions: int = 2048) -> Any:
-    """A GPTBigCode (StarCoder) config: ``tiny`` for tests, ``gpu-check`` for a ~300M model."""
+SHAPES = {
+    # n_embd, n_layer, n_head
+    "tiny": (64, 2, 4),
+    # 319M parameters; head dim 128 as in StarCoder, and wide matmuls, which keep an H100 busy.
+    "gpu-check": (1536, 10, 12),
+}
+
+
+def model_config(
+    vocab_size: int,
+    size: str = "tiny",
+    eos_token_id: int = 0,
+    n_positions: int = 2048,
+    shape: tuple[int, int, int] | None = None,
+) -> Any:
+    """A GPTBigCode (StarCoder) config: ``tiny`` for tests, ``gpu-check`` for a ~300M model, or an explicit
+    ``shape`` (n_embd, n_layer, n_head)."""
     from transformers import GPTBigCodeConfig
 
-    shapes = {
-        # n_embd, n_layer, n_head
-        "tiny": (64, 2, 4),
-        "gpu-check": (1024, 24, 16),
-    }
-    if size not in shapes:
-        raise ValueError(f"unknown model size {size!r}; expected one of {sorted(shapes)}")
-    n_embd, n_layer, n_head = shapes[size]
+    if shape is None and size not in SHAPES:
+        raise ValueError(f"unknown model size {size!r}; expected one of {sorted(SHAPES)}")
+    n_embd, n_layer, n_head = shape or SHAPES[size]
     return GPTBigCodeConfig(
         vocab_size=vocab_size,
         n_positions=n_positions if size != "tiny" else 512,
