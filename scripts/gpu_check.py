@@ -125,6 +125,8 @@ def report(work: Path, tiny: bool) -> int:
         "peak_gpu_reserved_gib": thr.get("peak_gpu_reserved_gib"),
         "first_loss": losses[0] if losses else None,
         "last_loss": losses[-1] if losses else None,
+        "zero_stage": summary.get("zero_stage"),
+        "params_partitioned": summary.get("params_partitioned"),
         "saved_tensors": summary.get("saved_tensors"),
         "reload_ok": True,
         "generated_tokens": int(new_tokens),

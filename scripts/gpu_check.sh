@@ -6,7 +6,7 @@
 #
 #   GPU_CHECK_TINY=1     the same path on CPU with a tiny model and no launcher (a smoke test of this script)
 #   GPU_CHECK_DIR=DIR    work directory (default: a fresh temp dir); GPU_CHECK_STEPS / GPU_CHECK_BATCH size the run
-#   GPU_CHECK_SHAPE=H,L,N another model shape (width, layers, heads), e.g. 1024,24,16; default 1536,10,12 (319M)
+#   GPU_CHECK_SHAPE=H,L,N another model shape (width, layers, heads), e.g. 1024,24,16; default 2048,5,16 (317M)
 #   GPU_CHECK_REPORT_DIR also copy report.json there (defaults to $OUT when that is set)
 #   GPU_CHECK_STRICT=1   exit non-zero when MFU is under the 35% target
 set -euo pipefail

@@ -31,4 +31,21 @@ def test_gpu_check_script_tiny_mode(tmp_path: Path) -> None:
     assert rep["seq_len"] == 128 and rep["steps"] == 6 and rep["saved_tensors"] > 0
     summary = json.loads((tmp_path / "work/out/train_summary.json").read_text())
     assert summary["zero_stage"] == 3 and summary["params_partitioned"]
+    assert rep["zero_stage"] == 3 and rep["params_partitioned"]
     assert summary["data_stats"]["truncated"] == summary["data_stats"]["kept"]  # every example cut to max_length
+
+
+def test_gpu_check_model_is_about_300m_starcoder_shaped() -> None:
+    """The GPU check's model: ~300M parameters, StarCoder's multi-query attention, head dim 128."""
+    import torch
+    from transformers import GPTBigCodeForCausalLM
+
+    from evol.train.tiny import model_config
+
+    cfg = model_config(49152, size="gpu-check", n_positions=2048)
+    with torch.device("meta"):
+        n = sum(p.numel() for p in GPTBigCodeForCausalLM(cfg).parameters())
+    assert 280e6 <= n <= 340e6
+    assert cfg.multi_query and cfg.n_embd // cfg.n_head == 128
+    other = model_config(49152, size="gpu-check", shape=(1024, 24, 16))
+    assert (other.n_embd, other.n_layer, other.n_head) == (1024, 24, 16)
