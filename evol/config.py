@@ -6,12 +6,12 @@ import hashlib
 import json
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from evol.config_file import apply_overrides, read_toml
 from evol.dedup import DecontamConfig, DedupConfig
 from evol.errors import ConfigError
 
@@ -143,20 +143,7 @@ def _format_error(path: Path, exc: ValidationError) -> str:
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> PipelineConfig:
     """Load a TOML pipeline config, apply dotted-key overrides (CLI flags), and validate strictly."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: config file not found")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML ({exc})") from None
-    for dotted, value in (overrides or {}).items():
-        if value is None:
-            continue
-        node = data
-        *parents, leaf = dotted.split(".")
-        for key in parents:
-            node = node.setdefault(key, {})
-        node[leaf] = value
+    data = apply_overrides(read_toml(path), overrides or {}, path)
     try:
         return PipelineConfig.model_validate(data)
     except ValidationError as exc:

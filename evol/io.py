@@ -18,6 +18,19 @@ def dumps(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
+def parse_json(
+    text: str | bytes, where: str | Path, *, first_line: int = 1, error: type[Exception] = DataError
+) -> Any:
+    """``json.loads`` whose error names the place: ``WHERE:LINE: not valid JSON (why)``.
+
+    ``first_line`` is the file line that ``text`` starts on (a JSONL line's number).
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise error(f"{where}:{first_line + exc.lineno - 1}: not valid JSON ({exc.msg})") from None
+
+
 def read_jsonl(path: str | Path, *, tolerate_partial_tail: bool = False) -> Iterator[dict[str, Any]]:
     """Yield the records of a JSONL file; a malformed line is a DataError naming file and line.
 
@@ -130,10 +143,7 @@ def read_json_or_jsonl(path: str | Path) -> list[dict[str, Any]]:
         raise DataError(f"{path}: no such file")
     head = path.open("rb").read(64).lstrip()
     if head.startswith(b"["):
-        try:
-            data = json.loads(path.read_bytes())
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        data = parse_json(path.read_bytes(), path)
         for i, rec in enumerate(data):
             if not isinstance(rec, dict):
                 raise DataError(f"{path}: record {i} is not a JSON object")

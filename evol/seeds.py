@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from evol.errors import DataError
+from evol.io import parse_json
 from evol.records import Record, make_seed
 
 INSTRUCTION_KEYS = ("instruction", "Instruction")
@@ -35,20 +35,14 @@ def _jsonl(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+            obj = parse_json(line, path, first_line=lineno)
             if not isinstance(obj, dict):
                 raise DataError(f"{path}:{lineno}: expected a JSON object")
             yield f"{path}:{lineno}", obj
 
 
 def _json(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    data = parse_json(path.read_text(encoding="utf-8"), path)
     if not isinstance(data, list):
         raise DataError(f"{path}: expected a JSON list of objects")
     for i, obj in enumerate(data):

@@ -7,7 +7,6 @@ or plain (id, prompt, solution) shapes; ``.gz`` files are read too.
 from __future__ import annotations
 
 import gzip
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 from evol.dedup.records import field_text
 from evol.errors import ConfigError, DataError
+from evol.io import parse_json
 
 ID_KEYS = ("task_id", "id", "problem_id", "name")
 PROMPT_KEYS = ("prompt", "text", "question", "instruction", "description", "problem")
@@ -118,16 +118,9 @@ def _read_rows(path: Path) -> list[tuple[int, Any]]:
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot read benchmark file ({exc})") from None
     if text.lstrip().startswith("["):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
-        return list(enumerate(data, start=1))
+        return list(enumerate(parse_json(text, path), start=1))
     rows = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         if line.strip():
-            try:
-                rows.append((lineno, json.loads(line)))
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+            rows.append((lineno, parse_json(line, path, first_line=lineno)))
     return rows

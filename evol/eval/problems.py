@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import ast
 import gzip
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from evol.errors import ConfigError, DataError
+from evol.io import parse_json
 from evol.template import HUMANEVAL_PREFIX
 
 
@@ -78,10 +78,7 @@ def load_problems(path: str | Path | None = None, limit: int | None = None) -> l
 
 
 def _parse(path: Path, lineno: int, line: str) -> Problem:
-    try:
-        rec: Any = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+    rec: Any = parse_json(line, path, first_line=lineno)
     if not isinstance(rec, dict) or "task_id" not in rec:
         raise DataError(f"{path}:{lineno}: expected an object with a task_id")
     if "prompt" in rec and "test" in rec:

@@ -5,7 +5,6 @@ This module is import-light (no torch) so a bad config fails in a fraction of a 
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from pathlib import Path
@@ -13,7 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from evol.config_file import apply_overrides, read_toml
 from evol.errors import ConfigError
+from evol.io import parse_json
 
 
 class _Section(BaseModel):
@@ -141,25 +142,10 @@ def load_config(
     sets: list[str] | None = None,
 ) -> TrainConfig:
     """Read a TOML config, apply ``overrides`` ({"model.name": ...}) and ``--set`` items, then validate."""
-    raw: dict[str, Any] = {}
     source = str(path) if path else "<command line>"
-    if path:
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"{p}: no such config file")
-        try:
-            raw = tomllib.loads(p.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{p}: not valid TOML ({exc})") from None
-    items: list[tuple[list[str], Any]] = [(k.split("."), v) for k, v in (overrides or {}).items() if v is not None]
-    items += [parse_override(s) for s in sets or []]
-    for keys, value in items:
-        node = raw
-        for k in keys[:-1]:
-            node = node.setdefault(k, {})
-            if not isinstance(node, dict):
-                raise ConfigError(f"{source}: {'.'.join(keys)}: {k!r} is not a section")
-        node[keys[-1]] = value
+    raw = read_toml(path) if path else {}
+    apply_overrides(raw, overrides or {}, source)
+    apply_overrides(raw, {".".join(keys): value for keys, value in map(parse_override, sets or [])}, source)
     try:
         return TrainConfig.model_validate(raw)
     except ValidationError as exc:
@@ -222,10 +208,7 @@ def load_deepspeed_config(path: Path) -> dict[str, Any]:
     """Read a DeepSpeed JSON config as a dict (HF fills its "auto" values later)."""
     if not path.is_file():
         raise ConfigError(f"{path}: no such DeepSpeed config")
-    try:
-        cfg = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    cfg = parse_json(path.read_text(encoding="utf-8"), path, error=ConfigError)
     if not isinstance(cfg, dict):
         raise ConfigError(f"{path}: expected a JSON object")
     return cfg
