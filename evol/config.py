@@ -68,6 +68,8 @@ class EvolveSettings(Strict):
         "complexity": 0.25,
     }
     on_failed: Literal["carry_parent", "drop"] = "carry_parent"
+    adapt: bool = False  # reweight each round's method mix from the previous rounds' measured yield
+    adapt_floor: float = Field(0.05, ge=0, lt=1)  # no method's share drops below this when adapting
 
     @field_validator("methods")
     @classmethod
@@ -102,6 +104,18 @@ class FilterSettings(Strict):
     skip: list[str] = []  # rule names to switch off, e.g. ["stopwords_only"]
 
 
+class VerifySettings(Strict):
+    """Verified evolution: tests from the teacher, answers run against them in the sandbox."""
+
+    enabled: bool = False
+    mode: Literal["separate", "joint"] = "separate"  # tests from their own request (sees the instruction only)
+    max_answers: int = Field(3, ge=1, le=20)  # answer attempts per item (reject sampling)
+    keep_unverifiable: bool = False  # keep (marked) items whose answer cannot be run, instead of rejecting
+    require_gain: list[str] = ["add_constraints", "replace_requirement", "complexity"]
+    timeout_s: float = Field(5.0, gt=0, le=600)
+    memory_mb: int = Field(1024, ge=64)
+
+
 class PipelineConfig(Strict):
     """A whole evolution run."""
 
@@ -118,6 +132,7 @@ class PipelineConfig(Strict):
     evolve: EvolveSettings = EvolveSettings()
     eliminate: EliminateSettings = EliminateSettings()
     filters: FilterSettings = FilterSettings()
+    verify: VerifySettings = VerifySettings()
     dedup: DedupConfig = DedupConfig()
     decontam: DecontamConfig = DecontamConfig()
     prices: dict[str, dict[str, float]] = {}  # model -> {"input": $/1M tokens, "output": $/1M tokens}

@@ -37,8 +37,9 @@ from evol.round import (
     stream_items,
 )
 from evol.seeds import load_seeds
+from evol.stages.adapt import adapted_weights, normalised
+from evol.stages.context import ItemContext
 from evol.stages.eliminate import elimination_rules
-from evol.stages.item import ItemContext
 from evol.stages.requests import RequestFactory
 from evol.stages.response_filters import response_rules
 
@@ -150,12 +151,22 @@ async def _run_rounds(cfg: PipelineConfig, ctx: ItemContext, run_dir: Path, seed
                 journal = journal_path(run_dir, round_no)
                 done = journal_ids(journal)
                 bar = RoundBar(progress, "answer seeds" if round_no == 0 else f"round {round_no}", len(pool), len(done))
-                await stream_items(ctx, pool, round_no, journal, done, cfg.endpoint.concurrency, bar)
+                weights = _round_weights(cfg, round_no, all_stats)
+                await stream_items(ctx, pool, round_no, journal, done, cfg.endpoint.concurrency, bar,
+                                   weights if cfg.evolve.adapt else None)
                 usage = ctx.client.ledger.by_stage(round_no)
-                kept, rejected, stats = finalize(run_dir, round_no, pool, index, bar.started, usage)
+                kept, rejected, stats = finalize(run_dir, round_no, pool, index, bar.started, usage,
+                                                 {"method_weights": weights} if round_no else {})
             all_stats.append(stats)
             pool = next_pool(round_no, pool, kept, rejected, cfg.evolve.on_failed == "carry_parent")
     return all_stats
+
+
+def _round_weights(cfg: PipelineConfig, round_no: int, done: list[dict[str, Any]]) -> dict[str, float]:
+    """The method mix a round draws from: adapted from the earlier evolution rounds' yield, or as configured."""
+    if cfg.evolve.adapt and round_no > 1:
+        return adapted_weights(cfg.evolve.methods, done[1:], cfg.evolve.adapt_floor)
+    return normalised(cfg.evolve.methods)
 
 
 def run(cfg: PipelineConfig, console: Console | None = None, client_factory: Any = None) -> RunResult:
@@ -170,7 +181,8 @@ def run(cfg: PipelineConfig, console: Console | None = None, client_factory: Any
     started = time.time()
     run_dir = cfg.run_dir()
     _check_run_dir(run_dir, cfg)
-    prompts = PromptSet(list(cfg.evolve.methods), Path(cfg.prompts_dir) if cfg.prompts_dir else DEFAULT_PROMPTS_DIR)
+    prompts = PromptSet(list(cfg.evolve.methods), Path(cfg.prompts_dir) if cfg.prompts_dir else DEFAULT_PROMPTS_DIR,
+                        verify=cfg.verify.mode if cfg.verify.enabled else None)
     seeds, duplicates = load_seeds(cfg.seeds.paths, cfg.limit)  # fully validated before anything is written
     decontaminator = None
     if cfg.decontam.enabled:
@@ -184,9 +196,12 @@ def run(cfg: PipelineConfig, console: Console | None = None, client_factory: Any
     with endpoint(cfg, console, check=client_factory is None) as (urls, model, simulated):
         cache_path = run_dir / "cache.sqlite" if cfg.cache else None
         client = (client_factory or LLMClient).from_settings(cfg.endpoint, urls, cache_path=cache_path)
-        ctx = ItemContext(client, RequestFactory(cfg, prompts, model), elimination_rules(cfg.eliminate),
-                          response_rules(cfg.filters), decontaminator, model, cfg.eliminate.judge, cfg.seeds.answer,
-                          cfg.endpoint.item_deadline)
+        ctx = ItemContext(client=client, requests=RequestFactory(cfg, prompts, model),
+                          elimination=elimination_rules(cfg.eliminate, tested_gain=cfg.verify.enabled),
+                          responses=response_rules(cfg.filters), decontaminator=decontaminator,
+                          judge=cfg.eliminate.judge, answer_seeds=cfg.seeds.answer,
+                          item_deadline=cfg.endpoint.item_deadline, verify=cfg.verify,
+                          sandbox=_sandbox(cfg) if cfg.verify.enabled else None)
         manifest = _manifest(cfg, urls, model, simulated, "running", [], None, started)
         atomic_write_json(run_dir / "manifest.json", manifest)
         stats: list[dict[str, Any]] = []
@@ -201,6 +216,13 @@ def run(cfg: PipelineConfig, console: Console | None = None, client_factory: Any
     console.print(f"[bold green]done[/bold green]: {rows} training rows in {run_dir / 'train.json'}"
                   + ("  [bold yellow](SYNTHETIC: simulated endpoint)[/bold yellow]" if simulated else ""))
     return RunResult(run_dir, stats, rows, simulated)
+
+
+def _sandbox(cfg: PipelineConfig) -> Any:
+    """The sandbox verification runs answers in."""
+    from evol.sandbox import default_sandbox
+
+    return default_sandbox()
 
 
 async def _run_and_close(cfg: PipelineConfig, ctx: ItemContext, client: LLMClient, run_dir: Path,

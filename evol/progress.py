@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -11,9 +12,10 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from evol.round import FUNNEL
+from evol.stages.table import progress_columns, shown_funnel
 
-SHORT = {"eliminated": "elim", "LLM errors": "llm err", "decontaminated": "contam", "deduplicated": "dedup"}
+SHORT = {"eliminated": "elim", "LLM errors": "llm err", "decontaminated": "contam", "deduplicated": "dedup",
+         "evolve failed": "evo err", "answer failed": "ans err"}
 
 
 def make_progress(console: Console) -> Progress:
@@ -35,20 +37,19 @@ class RoundBar:
     def __init__(self, progress: Progress, label: str, total: int, already: int = 0) -> None:
         self.progress, self.started = progress, time.monotonic()
         self.task = progress.add_task(label, total=total, completed=already, rate="", detail="")
-        self.ok = self.rejected = self.evolved = self.answered = 0
+        self.ok = self.rejected = 0
+        self.passed: Counter[str] = Counter()
 
     def __call__(self, record: dict[str, Any]) -> None:
         if record["status"] == "ok":
             self.ok += 1
         else:
             self.rejected += 1
-        usage = record.get("usage") or {}
-        self.evolved += "evolve" in usage
-        self.answered += "answer" in usage
+        self.passed.update(record.get("passed") or ())
         done = self.ok + self.rejected
+        counts = " · ".join(f"{key} {self.passed[name]}" for name, key in progress_columns() if self.passed[name])
         self.progress.update(self.task, advance=1, rate=rate_text(done, time.monotonic() - self.started),
-                             detail=f"evolved {self.evolved} · answered {self.answered} · "
-                                    f"ok {self.ok} · rejected {self.rejected}")
+                             detail=f"{counts + ' · ' if counts else ''}ok {self.ok} · rejected {self.rejected}")
 
 
 def funnel_table(all_stats: list[dict[str, Any]], title: str = "evol run: funnel per round",
@@ -56,11 +57,12 @@ def funnel_table(all_stats: list[dict[str, Any]], title: str = "evol run: funnel
                  **table_options: Any) -> Table:
     """The funnel per round (one row a round) with tokens and a last column (seconds, or cost)."""
     table = Table(title=title, **table_options)
-    for label in ("round", *(SHORT.get(label, label) for _, label in FUNNEL), "tokens", last[0]):
+    columns = shown_funnel(all_stats)
+    for label in ("round", *(SHORT.get(label, label) for _, label in columns), "tokens", last[0]):
         table.add_column(label, justify="right", no_wrap=True)
     for st in all_stats:
         tokens = sum(st.get("tokens", {}).values())
-        table.add_row(str(st["round"]), *(str(st.get(k, 0)) for k, _ in FUNNEL), f"{tokens:,}", last[1](st))
+        table.add_row(str(st["round"]), *(str(st.get(k, 0)) for k, _ in columns), f"{tokens:,}", last[1](st))
     return table
 
 

@@ -18,7 +18,11 @@ TEMPLATE_FIELDS: dict[str, frozenset[str]] = {
     "evolve_breadth": frozenset({"instruction"}),
     "answer": frozenset({"instruction"}),
     "judge_equal": frozenset({"parent", "child"}),
+    "tests": frozenset({"instruction", "language"}),
+    "answer_with_tests": frozenset({"instruction", "language"}),
 }
+# The extra templates verification needs, by `verify.mode`.
+VERIFY_TEMPLATES = {"separate": ("tests",), "joint": ("answer_with_tests",)}
 
 # Method families: the folder of method sentences and the template they fill.
 FAMILIES: dict[str, tuple[str, str]] = {"code": ("evolve_code", ""), "depth": ("evolve_depth", "depth_")}
@@ -88,13 +92,15 @@ def discover_methods(prompts_dir: Path = DEFAULT_PROMPTS_DIR) -> dict[str, Metho
 class PromptSet:
     """All templates and the chosen methods, validated together at start-up."""
 
-    def __init__(self, method_names: list[str], prompts_dir: Path = DEFAULT_PROMPTS_DIR) -> None:
+    def __init__(self, method_names: list[str], prompts_dir: Path = DEFAULT_PROMPTS_DIR,
+                 verify: str | None = None) -> None:
         available = discover_methods(prompts_dir)
         unknown = [m for m in method_names if m not in available]
         if unknown:
             raise ConfigError(f"evolve.methods: unknown method(s) {unknown}; available: {sorted(available)}")
         self.methods = {m: available[m] for m in method_names}
         needed = {"answer", "judge_equal"} | {m.template for m in self.methods.values()}
+        needed |= set(VERIFY_TEMPLATES.get(verify or "", ()))
         self.templates = {name: load_template(name, prompts_dir) for name in sorted(needed)}
 
     def evolve_prompt(self, method: str, instruction: str) -> tuple[str, str]:

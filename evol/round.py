@@ -18,14 +18,12 @@ from typing import Any
 from evol.errors import EvolError
 from evol.io import JsonlAppender, atomic_write_json, atomic_write_jsonl, read_jsonl
 from evol.records import Record, child_id
-from evol.stages.item import RETRY_STAGES, ItemContext, process
+from evol.stages.context import ItemContext
+from evol.stages.item import process
+from evol.stages.table import retry_stages, stage_counts
 
-# The funnel columns of stats.json in pipeline order: (key, label). "contaminated" counts decontam drops.
-FUNNEL = (("pool", "pool"), ("evolved", "evolved"), ("eliminated", "eliminated"), ("answered", "answered"),
-          ("filtered", "filtered"), ("llm_errors", "LLM errors"), ("contaminated", "decontaminated"),
-          ("deduplicated", "deduplicated"), ("kept", "kept"))
 JOURNAL = {0: "answered.jsonl"}  # round 0 answers seeds; later rounds evolve them
-DROP_FIELDS = ("status",)
+DROP_FIELDS = ("status", "passed")
 
 
 def round_dir(run_dir: Path, round_no: int) -> Path:
@@ -46,14 +44,17 @@ def journal_ids(journal: Path) -> set[str]:
 
 
 async def stream_items(ctx: ItemContext, pool: list[Record], round_no: int, journal: Path, done: set[str],
-                       concurrency: int, on_done: Callable[[Record], None]) -> None:
-    """Process every pool item not in `done`, `concurrency` workers pulling from one iterator."""
+                       concurrency: int, on_done: Callable[[Record], None],
+                       weights: dict[str, float] | None = None) -> None:
+    """Process every pool item not in `done`, `concurrency` workers pulling from one iterator.
+
+    `weights`: this round's method mix when it is adapted (None: the configured weights)."""
     todo = iter(p for p in pool if _item_id(p, round_no) not in done)
     with JsonlAppender(journal) as out:
 
         async def worker() -> None:
             for parent in todo:
-                record = await process(ctx, parent, round_no)
+                record = await process(ctx, parent, round_no, weights)
                 out.write(record)
                 on_done(record)
 
@@ -83,7 +84,8 @@ def _item_id(parent: Record, round_no: int) -> str:
 
 
 def finalize(run_dir: Path, round_no: int, pool: list[Record], dedup_index: Any | None, started: float,
-             llm_usage: dict[str, Any] | None = None) -> tuple[list[Record], list[Record], dict[str, Any]]:
+             llm_usage: dict[str, Any] | None = None,
+             extra: dict[str, Any] | None = None) -> tuple[list[Record], list[Record], dict[str, Any]]:
     """Order the journal by pool order, deduplicate, write kept/rejected, the index state, then stats.
 
     stats.json is written last: its presence marks the round as done. `llm_usage` (calls, attempts and
@@ -100,6 +102,7 @@ def finalize(run_dir: Path, round_no: int, pool: list[Record], dedup_index: Any 
     kept = [_clean(r) for r in ordered if r["status"] == "ok"]
     rejected = [_clean(r) for r in ordered if r["status"] != "ok"]
     stats = round_stats(round_no, ordered, time.monotonic() - started)
+    stats.update(extra or {})
     if llm_usage is not None:
         stats["llm_calls_this_process"] = llm_usage
     out = round_dir(run_dir, round_no)
@@ -126,37 +129,62 @@ def next_pool(round_no: int, pool: list[Record], kept: list[Record], rejected: l
     if not carry_failed:
         return list(kept)
     by_id = {p["id"]: p for p in pool}
-    carried = [by_id[r["id"] if round_no == 0 else r["parent_id"]] for r in rejected
-               if r.get("stage") in RETRY_STAGES]
+    retry = retry_stages()
+    carried = [by_id[r["id"] if round_no == 0 else r["parent_id"]] for r in rejected if r.get("stage") in retry]
     return list(kept) + carried
 
 
 def round_stats(round_no: int, records: list[Record], seconds: float) -> dict[str, Any]:
-    """Counts per stage and reason, methods, tokens: the round's line of the funnel."""
+    """Counts per stage and reason, methods, tokens: the round's line of the funnel (columns from the table)."""
     reasons = Counter(r["reason"] for r in records if r["status"] != "ok")
     by_stage = Counter(r["stage"] for r in records if r["status"] != "ok")
     tokens: Counter[str] = Counter()
     for r in records:
         for stage, usage in (r.get("usage") or {}).items():
-            tokens[f"{stage}_prompt_tokens"] += usage.get("prompt_tokens", 0)
-            tokens[f"{stage}_completion_tokens"] += usage.get("completion_tokens", 0)
-    evolved = sum(1 for r in records if r.get("usage", {}).get("evolve"))
-    answered = sum(1 for r in records if r.get("usage", {}).get("answer"))
+            for kind, n in usage.items():
+                if kind.endswith("_tokens") and kind != "total_tokens" and isinstance(n, int):
+                    tokens[f"{stage}_{kind}"] += n
     return {
         "round": round_no,
-        "pool": len(records),
-        "evolved": evolved,
-        "eliminated": by_stage["eliminate"] + by_stage["judge"],
-        "answered": answered,
-        "filtered": by_stage["filter"],
-        "llm_errors": sum(n for k, n in reasons.items() if k.startswith("llm_error")),
-        "contaminated": by_stage["decontam"],
-        "deduplicated": by_stage["dedup"],
-        "kept": sum(1 for r in records if r["status"] == "ok"),
+        **stage_counts(records),
         "rejected_by_stage": dict(sorted(by_stage.items())),
         "reasons": dict(sorted(reasons.items())),
         "methods": dict(sorted(Counter(r["method"] for r in records).items())),
         "methods_kept": dict(sorted(Counter(r["method"] for r in records if r["status"] == "ok").items())),
+        "by_method": method_yield(records),
+        "verification": verification_stats(records),
         "tokens": dict(sorted(tokens.items())),
         "seconds": round(seconds, 3),
+    }
+
+
+def method_yield(records: list[Record]) -> dict[str, dict[str, int]]:
+    """Per evolution method: evolved, eliminated, verified, no_tested_gain, deduplicated, kept."""
+    out: dict[str, Counter[str]] = {}
+    for r in records:
+        c = out.setdefault(r["method"], Counter())
+        passed = r.get("passed") or ()
+        c["evolved"] += "evolve" in passed
+        c["eliminated"] += r.get("stage") in ("eliminate", "judge") and r["status"] != "ok"
+        c["verified"] += (r.get("verification") or {}).get("status") == "verified"
+        c["no_tested_gain"] += r.get("reason") == "no_tested_gain"
+        c["deduplicated"] += r.get("stage") == "dedup" and r["status"] != "ok"
+        c["kept"] += r["status"] == "ok"
+    keys = ("evolved", "eliminated", "verified", "no_tested_gain", "deduplicated", "kept")
+    return {m: {k: int(c[k]) for k in keys} for m, c in sorted(out.items())}
+
+
+def verification_stats(records: list[Record]) -> dict[str, Any]:
+    """Verification outcomes, attempts and difficulty of the round's verified-or-tried items."""
+    tried = [r for r in records if r.get("verification")]
+    if not tried:
+        return {}
+    attempts = [r["verification"]["attempts"] for r in tried]
+    return {
+        "tried": len(tried),
+        "status": dict(sorted(Counter(r["verification"]["status"] for r in tried).items())),
+        "difficulty": dict(sorted(Counter(r.get("difficulty", "never") for r in tried).items())),
+        "attempts_total": sum(attempts),
+        "seconds_total": round(sum(r["verification"].get("seconds") or 0 for r in tried), 3),
+        "kept_verified": sum(1 for r in tried if r["status"] == "ok" and r["verification"]["status"] == "verified"),
     }

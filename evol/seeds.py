@@ -27,7 +27,10 @@ def normalize(raw: dict[str, Any], where: str, source: str) -> Record:
     output = next((raw[k] for k in OUTPUT_KEYS if k in raw), None)
     if output is not None and not isinstance(output, str):
         raise DataError(f"{where}: 'output' must be a string")
-    return make_seed(text, output.strip() if output and output.strip() else None, source)
+    record = make_seed(text, output.strip() if output and output.strip() else None, source)
+    if isinstance(raw.get("lang"), str) and raw["lang"].strip():
+        record["lang"] = raw["lang"].strip().lower()  # the seed's language: a hint for verification
+    return record
 
 
 def _jsonl(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:

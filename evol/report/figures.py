@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 from evol.records import Record
 from evol.report.costs import Price, round_cost, round_tokens
 from evol.report.metrics import difficulty_by_round, lengths
-from evol.round import FUNNEL
+from evol.stages.table import shown_funnel
 
 PALETTE = qualitative.Plotly + qualitative.D3
 HEIGHT = 420
@@ -43,9 +43,10 @@ def _round_color(n: int) -> str:
 
 def funnel(stats: list[dict[str, Any]]) -> go.Figure:
     fig = go.Figure()
+    columns = shown_funnel(stats)
     for st in stats:
-        fig.add_bar(name=f"round {st['round']}", x=[label for _, label in FUNNEL],
-                    y=[st.get(key, 0) for key, _ in FUNNEL], marker_color=_round_color(st["round"]))
+        fig.add_bar(name=f"round {st['round']}", x=[label for _, label in columns],
+                    y=[st.get(key, 0) for key, _ in columns], marker_color=_round_color(st["round"]))
     return _layout(fig, barmode="group", yaxis_title="items")
 
 

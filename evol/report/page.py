@@ -14,7 +14,7 @@ from evol.report.costs import Price, fmt_dollars, round_cost, run_price
 from evol.report.lineage import Lineage, outcome
 from evol.report.metrics import CHARS_PER_TOKEN, record_tokens
 from evol.report.rundata import RunData, load_run
-from evol.round import FUNNEL
+from evol.stages.table import shown_funnel
 
 MAX_TEXT = 4000  # characters of an instruction or answer shown in the lineage section
 CHAINS = 3
@@ -75,8 +75,9 @@ def _summary(run: RunData, price: Price | None) -> str:
 
 
 def _funnel_table(stats: list[dict[str, Any]], price: Price | None) -> str:
-    header = ["round", *[label for _, label in FUNNEL], "tokens", "cost"]
-    rows = [[st["round"], *[st.get(k, 0) for k, _ in FUNNEL], f"{sum(st.get('tokens', {}).values()):,}",
+    columns = shown_funnel(stats)
+    header = ["round", *[label for _, label in columns], "tokens", "cost"]
+    rows = [[st["round"], *[st.get(k, 0) for k, _ in columns], f"{sum(st.get('tokens', {}).values()):,}",
              fmt_dollars(round_cost(st, price))] for st in stats]
     return _table(header, rows, left=0)
 

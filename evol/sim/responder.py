@@ -1,4 +1,5 @@
-"""The sim's content: a rule-based rewrite for evolution prompts, an answer with runnable code otherwise.
+"""The sim's content: a rule-based rewrite for evolution prompts, tests and answers from its task world
+(evol/sim/tasks.py) otherwise.
 
 Everything here is a pure function of the request text, so the same request always gets the same reply.
 A small, fixed share of replies are deliberately bad (copied template words, no change, refusals, broken
@@ -10,8 +11,14 @@ from __future__ import annotations
 import hashlib
 import re
 
+from evol.sim.tasks import Rates, Task
+
 GIVEN = re.compile(r"#(?:Given Test|The Given Prompt|Given Prompt)#:?\s*\n(.*?)\n\s*#(?:Rewritten|Created)",
                    re.S)
+
+TESTS_MARK = "You are writing tests for a programming task"
+TASK = re.compile(r"#Task#:\s*\n(.*?)\n#End of Task#", re.S)
+JOINT_MARK = "\n\nAnswer the task above. Then, in a separate last fenced code block"
 
 CONSTRAINTS = [
     "The function must also validate its input and raise a ValueError with a helpful message on bad data.",
@@ -50,23 +57,6 @@ BREADTH_TOPICS = [
     "Write a function that merges overlapping calendar bookings given as (start, end) pairs of datetimes.",
     "Implement a tokenizer for simple arithmetic expressions that reports the column of any invalid character.",
 ]
-SOLUTIONS = [
-    ("from collections import Counter\n\n\ndef solve(items):\n    \"\"\"Return items ordered by frequency, then "
-     "by value.\"\"\"\n    counts = Counter(items)\n    return sorted(counts, key=lambda x: (-counts[x], x))\n\n\n"
-     "print(solve([3, 1, 3, 2, 1, 3]))"),
-    ("def solve(values):\n    \"\"\"Return the running maximum of a sequence.\"\"\"\n    out, best = [], None\n"
-     "    for v in values:\n        best = v if best is None or v > best else best\n        out.append(best)\n"
-     "    return out\n\n\nprint(solve([2, 5, 1, 7, 3]))"),
-    ("def solve(text):\n    \"\"\"Count words case-insensitively, ignoring punctuation.\"\"\"\n    import re\n\n"
-     "    words = re.findall(r\"[a-z']+\", text.lower())\n    counts = {}\n    for w in words:\n"
-     "        counts[w] = counts.get(w, 0) + 1\n    return counts\n\n\nprint(solve(\"It is what it is.\"))"),
-    ("def solve(n):\n    \"\"\"Return the primes below n with a sieve.\"\"\"\n    if n < 3:\n        return []\n"
-     "    sieve = bytearray([1]) * n\n    sieve[0:2] = b\"\\x00\\x00\"\n    for i in range(2, int(n ** 0.5) + 1):\n"
-     "        if sieve[i]:\n            sieve[i * i::i] = bytearray(len(sieve[i * i::i]))\n"
-     "    return [i for i, p in enumerate(sieve) if p]\n\n\nprint(solve(30))"),
-]
-
-
 def bucket(text: str, salt: str, n: int) -> int:
     """A stable pseudo-random number in [0, n) for this text."""
     return int.from_bytes(hashlib.sha256((salt + "\x1f" + text).encode()).digest()[:8], "big") % n
@@ -105,35 +95,63 @@ def evolve(prompt: str) -> str:
     return f"{given} {CONSTRAINTS[pick % len(CONSTRAINTS)]}"
 
 
-def answer(prompt: str) -> str:
-    """An explanation plus a fenced, runnable Python solution (a few deliberately bad ones)."""
+def answer(prompt: str, seed: object = None, instruction: str | None = None, rates: Rates | None = None) -> str:
+    """An explanation plus a fenced solution of the sim's task for the instruction (a few deliberately bad:
+    refusals, syntax errors; and, varying with the request's seed, bugs and crashes)."""
+    rates = rates or Rates.from_env()
+    instruction = prompt if instruction is None else instruction
     roll = bucket(prompt, "answer", 100)
     if roll < 3:
         return "I'm sorry, but as an AI I cannot help with that request."
-    code = SOLUTIONS[bucket(prompt, "solution", len(SOLUTIONS))]
+    task = Task.of(instruction)
+    code = task.code(f"{prompt}\x1f{seed}", rates)
     if roll < 5:
-        code = code.replace("):\n", ")\n", 1)  # a syntax error: filtered as broken code
-    topic = " ".join(re.findall(r"[A-Za-z]+", prompt)[:12]).lower()
+        code = code.replace("):\n", ")\n", 1).replace(") {\n", ") \n", 1)  # a syntax error: broken code
+    topic = " ".join(re.findall(r"[A-Za-z]+", instruction)[:12]).lower()
     return (
         f"Here is one way to approach it ({topic}...).\n\n"
         "The idea is to process the input in a single pass, keep only the state we need, and return a "
         "plain value so the function is easy to test.\n\n"
-        f"```python\n{code}\n```\n\n"
+        f"```{task.language}\n{code}```\n\n"
         "The function is deterministic; edge cases such as empty input return an empty result."
     )
+
+
+def tests(prompt: str) -> str:
+    """Tests for the task a tests prompt carries (written from the instruction alone)."""
+    match = TASK.search(prompt)
+    instruction = match.group(1) if match else prompt
+    return Task.of(instruction).tests(prompt, Rates.from_env())
+
+
+def answer_with_tests(prompt: str, seed: object = None) -> str:
+    """A joint reply: the answer, then a `# Tests` block."""
+    instruction = prompt.split(JOINT_MARK, 1)[0].strip()
+    reply = answer(prompt, seed, instruction)
+    task, rates = Task.of(instruction), Rates.from_env()
+    block = task.tests(prompt, rates)
+    if block.startswith("```"):
+        comment = "//" if task.language == "javascript" else "#"
+        head, _, rest = block.partition("\n")
+        block = f"{head}\n{comment} Tests\n{rest}"
+    return f"{reply}\n\n{block}"
 
 
 def judge(prompt: str) -> str:
     return "Equal" if bucket(prompt, "judge", 100) < 5 else "Not Equal"
 
 
-def respond(prompt: str) -> str:
-    """Route a request to the rule that plays it."""
+def respond(prompt: str, seed: object = None) -> str:
+    """Route a request to the rule that plays it (`seed`: the request's sampling seed, if any)."""
     if "Your Judgement" in prompt:
         return judge(prompt)
+    if TESTS_MARK in prompt:
+        return tests(prompt)
+    if JOINT_MARK in prompt:
+        return answer_with_tests(prompt, seed)
     if GIVEN.search(prompt) or "Please increase the difficulty" in prompt:
         return evolve(prompt)
-    return answer(prompt)
+    return answer(prompt, seed)
 
 
 def count_tokens(text: str) -> int:

@@ -149,7 +149,7 @@ class Sim:
 
     def _answer(self, body: dict, prompt: str, chat: bool) -> tuple[str, dict]:
         """The reply text (cut at max_tokens, finish_reason "length") and the whole reply body."""
-        text, finish = respond(prompt), "stop"
+        text, finish = respond(prompt, body.get("seed")), "stop"
         limit = int(body.get("max_tokens") or 0)
         if limit and count_tokens(text) > limit:
             text, finish = text[: limit * 4], "length"

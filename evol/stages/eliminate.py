@@ -6,7 +6,8 @@ Each record reaching these rules has `instruction` (evolved) and `parent_instruc
 from __future__ import annotations
 
 from evol.config import EliminateSettings
-from evol.stages.base import Record, Rule, register, without
+from evol.stages.base import Record, Rule, first_failure, register, without
+from evol.stages.context import Item, ItemContext, Reject
 from evol.stages.text import has_code_block, normalize, words
 
 
@@ -50,15 +51,22 @@ class Length(Rule):
 
 @register
 class NoInformationGain(Rule):
-    """Unchanged, or every word of the evolved text was already in its parent."""
+    """Unchanged, or (with `word_subset`) every word of the evolved text was already in its parent.
+
+    With verification on, the word-subset test is left to execution (the gain stage) and only the
+    unchanged test stays here.
+    """
 
     name = "no_information_gain"
+
+    def __init__(self, word_subset: bool = True) -> None:
+        self.word_subset = word_subset
 
     def check(self, record: Record) -> str | None:
         child, parent = record["instruction"], record.get("parent_instruction") or ""
         if normalize(child) == normalize(parent):
             return self.name
-        return self.name if set(words(child)) <= set(words(parent)) else None
+        return self.name if self.word_subset and set(words(child)) <= set(words(parent)) else None
 
 
 @register
@@ -72,8 +80,17 @@ class LostCodeBlock(Rule):
         return self.name if has_code_block(parent) and not has_code_block(record["instruction"]) else None
 
 
-def elimination_rules(cfg: EliminateSettings) -> list[Rule]:
-    """The rules in the order they are checked (cheapest and most specific first), less `cfg.skip`."""
+def elimination_rules(cfg: EliminateSettings, tested_gain: bool = False) -> list[Rule]:
+    """The rules in the order they are checked (cheapest and most specific first), less `cfg.skip`.
+
+    `tested_gain`: verification judges information gain by execution, so the word-subset test is off.
+    """
     rules = [EmptyEvolution(), CopiedPromptWords(cfg.copy_phrases), Length(cfg.min_words, cfg.max_words),
-             NoInformationGain(), LostCodeBlock()]
+             NoInformationGain(word_subset=not tested_gain), LostCodeBlock()]
     return without(rules, cfg.skip, "eliminate")
+
+
+async def run(ctx: ItemContext, item: Item) -> Reject | None:
+    """The elimination stage: the first rule that drops the evolved instruction names the reason."""
+    why = first_failure(ctx.elimination, {**item.record, "parent_instruction": item.parent["instruction"]})
+    return None if why is None else Reject(why)

@@ -36,10 +36,14 @@ class RequestFactory:
         names = list(cfg.evolve.methods)
         self._names, self._weights = names, [cfg.evolve.methods[n] for n in names]
 
-    def choose_method(self, child_id: str) -> str:
-        """A method drawn by an RNG seeded with the run seed and the child's id (order-independent)."""
+    def choose_method(self, child_id: str, weights: dict[str, float] | None = None) -> str:
+        """A method drawn by an RNG seeded with the run seed and the child's id (order-independent).
+
+        `weights` (a round's adapted mix) replaces the configured weights when given.
+        """
         rng = random.Random(f"{self.cfg.seed}:{child_id}")
-        return rng.choices(self._names, weights=self._weights, k=1)[0]
+        chosen = self._weights if weights is None else [weights.get(n, 0.0) for n in self._names]
+        return rng.choices(self._names, weights=chosen, k=1)[0]
 
     def api(self, stage: str) -> str:
         """The API a stage uses: endpoint.stage_api[stage], else endpoint.api."""
@@ -56,9 +60,25 @@ class RequestFactory:
         text, sha = self.prompts.evolve_prompt(method, instruction)
         return self._request(text, "evolve", round_no), sha
 
-    def answer(self, instruction: str, round_no: int) -> tuple[LLMRequest, str]:
-        text = self.prompts.render("answer", instruction=instruction)
-        return self._request(text, "answer", round_no), self.prompts.sha("answer")
+    def answer(self, instruction: str, round_no: int, attempt: int = 0, joint: bool = False,
+               language: str = "python") -> tuple[LLMRequest, str]:
+        """The answer request; attempt k > 0 (reject sampling) has its own cache key and sampling seed.
+
+        `joint`: the answer and its tests come from one request (the answer_with_tests template).
+        """
+        name = "answer_with_tests" if joint else "answer"
+        values = {"instruction": instruction, "language": language} if joint else {"instruction": instruction}
+        params = dict(self.params)
+        if attempt:
+            params["seed"] = (self.cfg.sampling.seed or 0) + attempt
+        request = self._request(self.prompts.render(name, **values), "answer", round_no, params)
+        request.sample_index = attempt
+        return request, self.prompts.sha(name)
+
+    def tests(self, instruction: str, language: str, round_no: int) -> tuple[LLMRequest, str]:
+        """The tests request: it sees the instruction (and the language to write in), never the answer."""
+        text = self.prompts.render("tests", instruction=instruction, language=language)
+        return self._request(text, "tests", round_no), self.prompts.sha("tests")
 
     def judge(self, parent: str, child: str, round_no: int) -> LLMRequest:
         text = self.prompts.render("judge_equal", parent=parent, child=child)

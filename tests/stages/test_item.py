@@ -3,39 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from pathlib import Path
 
 import pytest
 
 from evol.config import load_config
-from evol.llm import LLMFailure, LLMRequest, LLMResult
+from evol.llm import LLMFailure
 from evol.prompts import PromptSet
 from evol.records import make_seed
+from evol.stages.context import ItemContext
 from evol.stages.eliminate import elimination_rules
-from evol.stages.item import ItemContext, process
+from evol.stages.item import process
 from evol.stages.requests import RequestFactory
 from evol.stages.response_filters import response_rules
+from tests.stages.fakes import FakeClient
 
 REPO = Path(__file__).resolve().parents[2]
 PARENT = make_seed("Write a Python function that merges two sorted lists into one sorted list.")
 EVOLVED = PARENT["instruction"] + " Do it in place, in linear time, and explain why the merge is stable."
 ANSWER = "Walk both lists with two indices.\n\n```python\ndef merge(a, b):\n    return sorted(a + b)\n```"
-
-
-class FakeClient:
-    """Answers requests from a queue of texts or exceptions, and remembers the requests."""
-
-    def __init__(self, *replies: str | Exception) -> None:
-        self.replies = deque(replies)
-        self.requests: list[LLMRequest] = []
-
-    async def complete(self, req: LLMRequest) -> LLMResult:
-        self.requests.append(req)
-        reply = self.replies.popleft()
-        if isinstance(reply, Exception):
-            raise reply
-        return LLMResult(reply, "stop", {"prompt_tokens": 10, "completion_tokens": 5}, "m")
 
 
 class FakeDecontaminator:
@@ -52,8 +38,8 @@ class FakeDecontaminator:
 def context(client: FakeClient, *, judge: bool = False, decontam: FakeDecontaminator | None = None) -> ItemContext:
     cfg = load_config(REPO / "pipelines/demo.toml")
     factory = RequestFactory(cfg, PromptSet(list(cfg.evolve.methods)), "m")
-    return ItemContext(client, factory, elimination_rules(cfg.eliminate), response_rules(cfg.filters),  # type: ignore[arg-type]
-                       decontam, "m", judge, True)
+    return ItemContext(client=client, requests=factory, elimination=elimination_rules(cfg.eliminate),  # type: ignore[arg-type]
+                       responses=response_rules(cfg.filters), decontaminator=decontam, judge=judge)
 
 
 def test_evolve_then_answer() -> None:

@@ -1,0 +1,55 @@
+"""Answer stage (the teacher answers the instruction) and the response filters over its answer."""
+
+from __future__ import annotations
+
+import asyncio
+
+from evol.llm import LLMFailure
+from evol.stages.base import first_failure
+from evol.stages.context import Item, ItemContext, Reject, call
+from evol.verification.tests_reply import split_joint
+
+
+def applies(ctx: ItemContext, item: Item) -> bool:
+    return not item.record.get("output") and (item.round_no > 0 or ctx.answer_seeds)
+
+
+async def run(ctx: ItemContext, item: Item) -> Reject | None:
+    return await ask(ctx, item, attempt=0)
+
+
+async def ask(ctx: ItemContext, item: Item, attempt: int) -> Reject | None:
+    """Ask for answer number `attempt` (0 = the first) and store it on the record (usage summed over attempts).
+
+    In joint mode the reply also carries the tests: they are split off, and the first answer's tests are the
+    item's (`record["tests"]`, parsed by the tests stage); later attempts are checked against those.
+    """
+    record = item.record
+    joint = ctx.verify.enabled and ctx.verify.mode == "joint"
+    request, sha = ctx.requests.answer(record["instruction"], item.round_no, attempt, joint=joint,
+                                       language=record.get("language") or "python")
+    record["prompts"]["answer"] = sha
+    try:
+        result = await call(ctx, item, request)
+    except LLMFailure as exc:
+        return Reject(f"llm_error:{exc.kind}")
+    text = result.text.strip()
+    if joint:
+        text, tests = split_joint(text)
+        if attempt == 0:
+            record["tests"] = tests
+    record.update(output=text, finish_reason=result.finish_reason, model=ctx.model)
+    usage = record["usage"].setdefault("answer", {})
+    for key, value in (result.usage or {}).items():
+        usage[key] = usage.get(key, 0) + value
+    return None
+
+
+def filter_applies(ctx: ItemContext, item: Item) -> bool:
+    return "answer" in item.record.get("passed", ())
+
+
+async def filter_run(ctx: ItemContext, item: Item) -> Reject | None:
+    """The response rules, in a thread: the execution filter runs code in the sandbox and must not block."""
+    why = await asyncio.to_thread(first_failure, ctx.responses, item.record)
+    return None if why is None else Reject(why)

@@ -1,0 +1,61 @@
+"""What one item's trip shares with every other (ItemContext) and what it carries along (Item)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from evol.config import VerifySettings
+from evol.llm import LLMClient, LLMRequest, LLMResult
+from evol.records import Record
+from evol.stages.base import Rule
+from evol.stages.requests import RequestFactory
+
+
+@dataclass(kw_only=True)
+class ItemContext:
+    """The run-wide parts every item's stages use."""
+
+    client: LLMClient
+    requests: RequestFactory
+    elimination: list[Rule]
+    responses: list[Rule]
+    decontaminator: Any | None = None
+    judge: bool = False
+    answer_seeds: bool = True
+    item_deadline: float = 900.0  # seconds for all of one item's requests, retries included
+    verify: VerifySettings = field(default_factory=VerifySettings)
+    sandbox: Any | None = None  # runs answers against tests (verification); None until first needed
+
+    @property
+    def model(self) -> str:
+        return self.requests.model
+
+
+@dataclass
+class Item:
+    """One pool item on its way through a round: the record being built and the parent it came from."""
+
+    record: Record
+    parent: Record
+    round_no: int
+    deadline: float
+
+    @classmethod
+    def start(cls, record: Record, parent: Record, round_no: int, budget_s: float) -> Item:
+        return cls(record, parent, round_no, time.monotonic() + budget_s)
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A stage's decision to drop the item: the reason, and any fields to store beside it."""
+
+    reason: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def call(ctx: ItemContext, item: Item, request: LLMRequest) -> LLMResult:
+    """One of the item's requests, its retries bounded by the item's deadline."""
+    request.deadline = item.deadline
+    return await ctx.client.complete(request)

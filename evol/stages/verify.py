@@ -1,0 +1,96 @@
+"""Verify stage: the answer's code runs against the tests in the sandbox; a failing answer is resampled.
+
+Up to `verify.max_answers` answers are tried (each a fresh request with its own cache key and seed); the first
+that passes is kept. Every item that reaches this stage carries `verification = {status, attempts, passed,
+total, seconds, language}`, the `code` that ran, its `tests` and a `difficulty` (first_try / later_try / never).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+from evol.sandbox import Limits
+from evol.stages import answer
+from evol.stages.base import first_failure
+from evol.stages.context import Item, ItemContext, Reject
+from evol.verification import Verdict, answer_code, build_program, judge
+
+# Outcomes that are not the answer's fault: another answer would not change them.
+NOT_THE_ANSWER = frozenset({"tests_broken", "unverifiable"})
+
+
+def applies(ctx: ItemContext, item: Item) -> bool:
+    return ctx.verify.enabled
+
+
+async def run(ctx: ItemContext, item: Item) -> Reject | None:
+    record = item.record
+    language, code = answer_code(record.get("output") or "", record.get("lang"))
+    attempts, seconds = 1, 0.0
+    verdict = _precheck(ctx, language, code, record.get("tests"))
+    can_resample = ctx.answer_seeds or item.round_no > 0
+    while verdict is None:
+        verdict = await check(ctx, code or "", record["tests"], language or "python", record["instruction"])
+        seconds += verdict.seconds
+        if verdict.ok or verdict.status in NOT_THE_ANSWER or not can_resample:
+            break
+        ran = {k: record.get(k) for k in ("output", "finish_reason")}
+        while attempts < ctx.verify.max_answers:
+            attempts += 1
+            new_code = await _resample(ctx, item, attempts - 1, language or "python")
+            if new_code is not None:
+                code, verdict = new_code, None  # run the new answer
+                break
+        if verdict is not None:  # no new answer could run: keep the one that did, with its verdict
+            record.update(ran)
+    record.update(code=code, language=language)
+    record["verification"] = {"status": verdict.status, "attempts": attempts, "passed": verdict.passed,
+                              "total": verdict.total, "seconds": round(seconds, 4), "language": language}
+    record["difficulty"] = ("first_try" if attempts == 1 else "later_try") if verdict.ok else "never"
+    if verdict.ok or (verdict.status == "unverifiable" and ctx.verify.keep_unverifiable):
+        return None
+    return Reject(verdict.status, {"detail": verdict.detail} if verdict.detail else {})
+
+
+def _precheck(ctx: ItemContext, language: str | None, code: str | None, tests: str | None) -> Verdict | None:
+    """An `unverifiable` verdict when nothing can run (no code, no runner, no tests); None to go on."""
+    if code is None or language is None:
+        return Verdict("unverifiable", detail="the answer has no code block")
+    if not supports(ctx.sandbox, language):
+        return Verdict("unverifiable", detail=f"no {language} runner in the sandbox")
+    if not tests:
+        return Verdict("unverifiable", detail="no tests")
+    return None
+
+
+async def _resample(ctx: ItemContext, item: Item, attempt: int, language: str) -> str | None:
+    """Ask for answer `attempt`; its code when it passes the response filters and is in `language`."""
+    if await answer.ask(ctx, item, attempt) is not None:
+        return None
+    if await asyncio.to_thread(first_failure, ctx.responses, item.record) is not None:
+        return None
+    new_language, code = answer_code(item.record.get("output") or "", item.record.get("lang"))
+    return code if new_language == language else None
+
+
+async def check(ctx: ItemContext, code: str, tests: str, language: str, instruction: str) -> Verdict:
+    """Run `code` against `tests` in the sandbox (in a thread: it blocks) and judge the outcome."""
+    nonce = secrets.token_hex(8)
+    program = build_program(code, tests, language, nonce)
+    limits = Limits(timeout_s=ctx.verify.timeout_s, memory_mb=ctx.verify.memory_mb)
+    result = await asyncio.to_thread(run_program, ctx.sandbox, program, language, limits)
+    return judge(result, nonce, language, instruction, tests)
+
+
+def supports(sandbox: Any, language: str) -> bool:
+    """Whether the sandbox has a runner for `language` (a sandbox without `supports` runs Python only)."""
+    probe = getattr(sandbox, "supports", None)
+    return probe(language) if probe is not None else language == "python"
+
+
+def run_program(sandbox: Any, program: str, language: str, limits: Limits) -> Any:
+    if language == "python":
+        return sandbox.run(program, limits=limits, exit_ok=True)
+    return sandbox.run(program, language=language, limits=limits, exit_ok=True)
