@@ -165,12 +165,16 @@ def test_ctrl_c_says_how_to_resume_and_rerun_finishes(tmp_path: Path) -> None:
     assert json.loads((out / "train.json").read_text())
 
 
-def test_execution_filter_runs_answers_in_the_sandbox(tmp_path: Path) -> None:
-    """With filters.execute_code, every kept answer's Python ran (in the sandbox) without crashing."""
+def test_execution_filter_runs_answers_in_the_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With filters.execute_code, answers that crash are rejected (the sim crashes some at run time) and every
+    kept answer's Python ran (in the sandbox) without crashing."""
+    monkeypatch.setenv("EVOL_SIM_RATES", json.dumps({"answer_crash": 0.3}))
     out = tmp_path / "exec"
     run(demo_config(out, limit=12, rounds=1, **{"filters.execute_code": True}))
+    rejected = jsonl(out / "round-00" / "rejected.jsonl") + jsonl(out / "round-01" / "rejected.jsonl")
+    assert any(r["reason"].startswith("code_error:") and r["reason"] != "code_error:SyntaxError" for r in rejected)
     kept = jsonl(out / "round-01" / "kept.jsonl")
-    assert kept and all("```python" in k["output"] for k in kept)
+    assert kept and any("```python" in k["output"] for k in kept)
     from evol.stages.exec_filter import ExecutionFilter
 
     assert ExecutionFilter().check_many(kept) == [None] * len(kept)
