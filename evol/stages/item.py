@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from evol.records import Record, child_id
 from evol.stages.context import Item, ItemContext
-from evol.stages.table import STAGES
+from evol.stages import table
 
 
 def start_record(ctx: ItemContext, parent: Record, round_no: int, weights: dict[str, float] | None) -> Record:
@@ -30,7 +30,7 @@ async def process(ctx: ItemContext, parent: Record, round_no: int,
     record = start_record(ctx, parent, round_no, weights)
     item = Item.start(record, parent, round_no, ctx.item_deadline)
     record["passed"] = []
-    for stage in STAGES:
+    for stage in table.STAGES:
         if stage.run is None or not stage.applies(ctx, item):
             continue
         rejected = await stage.run(ctx, item)
