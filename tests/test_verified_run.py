@@ -44,7 +44,7 @@ def test_every_kept_record_is_verified_and_reruns_as_a_plain_script(verified_run
     kept = [r for n in (1, 2) for r in jsonl(verified_run / f"round-{n:02d}" / "kept.jsonl")]
     assert kept
     python = [r for r in kept if r["language"] == "python"]
-    for i, record in enumerate(kept):
+    for record in kept:
         assert record["verification"]["status"] == "verified" and record["code"] and record["tests"]
         assert record["difficulty"] in ("first_try", "later_try")
     for i, record in enumerate(python):
@@ -101,3 +101,21 @@ def test_sigkill_during_verification_then_resume_gives_the_same_train_json(tmp_p
     assert (crashed / "train.json").read_bytes() == (tmp_path / "clean" / "train.json").read_bytes()
     kept = jsonl(crashed / "round-01" / "kept.jsonl")
     assert kept and all(r["verification"]["status"] == "verified" for r in kept)
+
+
+def test_rl_export_hf_columns_and_report(verified_run: Path) -> None:
+    from evol.export import kept_records
+    from evol.report.exporters import export_run
+    from evol.report.page import write_report
+
+    result = export_run(verified_run, "rl")
+    rows = jsonl(result.path)
+    verified = [r for r in kept_records(verified_run) if r["verification"]["status"] == "verified"]
+    assert len(rows) == len(verified) > 0
+    assert set(rows[0]) == {"prompt", "tests", "reference", "language", "difficulty"}
+    assert rows[0]["reference"] == verified[0]["code"] and rows[0]["tests"] == verified[0]["tests"]
+    hf = export_run(verified_run, "hf", force=True)
+    card = (hf.path / "README.md").read_text()
+    assert "verification_status" in card and "tests" in card
+    page = write_report(verified_run).read_text()
+    assert "<h3>Verification</h3>" in page and "no tested gain" in page

@@ -80,7 +80,7 @@ def stats_command(run: RunArg, prices: PricesOpt = None,
 @command("export")
 def export_command(
     run: RunArg,
-    fmt: Annotated[str, Opt("--format", "-f", help="json | jsonl | parquet | hf")] = "json",
+    fmt: Annotated[str, Opt("--format", "-f", help="json | jsonl | parquet | hf | rl (RL, with tests)")] = "json",
     out: Annotated[Path | None, Opt(help="output file (hf: folder); default RUN/export/...")] = None,
     include_seeds: Annotated[bool, Opt("--include-seeds/--no-include-seeds", help="include round-0 seeds")] = True,
     max_round: Annotated[int | None, Opt("--max-round", help="only rounds up to R (train after R rounds)")] = None,

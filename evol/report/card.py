@@ -64,8 +64,11 @@ def build_card(run: RunData, records: list[Record], *, include_seeds: bool, lice
         steps.append("near-duplicates removed")
     if decontam.get("enabled"):
         steps.append("items overlapping a benchmark removed")
+    if cfg.get("verify", {}).get("enabled"):
+        steps.append("every answer run against tests the teacher wrote from the instruction alone, in a sandbox "
+                     "(`code`, `tests`, `verification_status`, `difficulty` columns)")
     extra = [c for c in columns if c not in ("instruction", "output")]
-    layout = 'the WizardCoder "78k" layout' + (f", plus the lineage columns {', '.join(extra)}" if extra else "")
+    layout = 'the WizardCoder "78k" layout' + (f", plus the columns {', '.join(extra)}" if extra else "")
     simulated = ("\n> **SYNTHETIC, NOT FOR TRAINING.** This run used evol's offline simulator instead of a real "
                  "teacher model: the instructions are rule-based rewrites and the answers are canned.\n"
                  if run.simulated else "")

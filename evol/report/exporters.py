@@ -20,10 +20,13 @@ from evol.records import Record
 from evol.report.card import build_card
 from evol.report.rundata import load_run
 
-FORMATS = ("json", "jsonl", "parquet", "hf")
+FORMATS = ("json", "jsonl", "parquet", "hf", "rl")
 BASE_COLUMNS = ("instruction", "output")
 LINEAGE_COLUMNS = ("id", "parent_id", "root_id", "round", "method", "model")
-DEFAULT_NAMES = {"json": "train.json", "jsonl": "train.jsonl", "parquet": "train.parquet", "hf": "hf"}
+# Added to jsonl / parquet / hf rows when the run verified its items.
+VERIFY_COLUMNS = ("code", "tests", "language", "verification_status", "difficulty")
+DEFAULT_NAMES = {"json": "train.json", "jsonl": "train.jsonl", "parquet": "train.parquet", "hf": "hf",
+                 "rl": "rl.jsonl"}
 
 
 @dataclass
@@ -34,26 +37,40 @@ class ExportResult:
     warnings: list[str]
 
 
-def rows_for(records: list[Record], lineage: bool) -> list[dict[str, Any]]:
-    columns = BASE_COLUMNS + (LINEAGE_COLUMNS if lineage else ())
-    return [{c: r.get(c) for c in columns} for r in records]
+def columns_for(records: list[Record], lineage: bool) -> tuple[str, ...]:
+    verified = any(r.get("verification") for r in records)
+    return BASE_COLUMNS + (LINEAGE_COLUMNS if lineage else ()) + (VERIFY_COLUMNS if verified else ())
 
 
-def _arrow_schema(lineage: bool) -> Any:
+def rows_for(records: list[Record], columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [{c: _column(r, c) for c in columns} for r in records]
+
+
+def _column(record: Record, column: str) -> Any:
+    if column == "verification_status":
+        return (record.get("verification") or {}).get("status")
+    return record.get(column)
+
+
+def rl_rows(records: list[Record]) -> list[dict[str, Any]]:
+    """RL with verifiable rewards: the prompt, its tests and a reference that passes them (verified items only)."""
+    return [{"prompt": r["instruction"], "tests": r["tests"], "reference": r["code"], "language": r["language"],
+             "difficulty": r.get("difficulty")}
+            for r in records if (r.get("verification") or {}).get("status") == "verified"]
+
+
+def _arrow_schema(columns: tuple[str, ...]) -> Any:
     import pyarrow as pa
 
-    fields = [pa.field(c, pa.string()) for c in BASE_COLUMNS]
-    if lineage:
-        fields += [pa.field(c, pa.int64() if c == "round" else pa.string()) for c in LINEAGE_COLUMNS]
-    return pa.schema(fields)
+    return pa.schema([pa.field(c, pa.int64() if c == "round" else pa.string()) for c in columns])
 
 
-def write_parquet(path: Path, rows: list[dict[str, Any]], lineage: bool) -> None:
+def write_parquet(path: Path, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     buf = io.BytesIO()
-    pq.write_table(pa.Table.from_pylist(rows, schema=_arrow_schema(lineage)), buf)
+    pq.write_table(pa.Table.from_pylist(rows, schema=_arrow_schema(columns)), buf)
     atomic_write_bytes(path, buf.getvalue())
 
 
@@ -67,12 +84,12 @@ def _check_hf_target(out: Path, force: bool) -> None:
             raise DataError(f"{out}: an exported dataset is already there; pass --force to replace it")
 
 
-def write_hf(out: Path, rows: list[dict[str, Any]], lineage: bool, card: str, force: bool) -> Any:
+def write_hf(out: Path, rows: list[dict[str, Any]], columns: tuple[str, ...], card: str, force: bool) -> Any:
     """Save a DatasetDict({'train'}) plus README.md to `out` (built aside, then moved into place)."""
     import datasets
 
     _check_hf_target(out, force)
-    features = datasets.Features.from_arrow_schema(_arrow_schema(lineage))
+    features = datasets.Features.from_arrow_schema(_arrow_schema(columns))
     ddict = datasets.DatasetDict({"train": datasets.Dataset.from_list(rows, features=features)})
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -116,19 +133,24 @@ def export_run(run_dir: str | Path, fmt: str, out: str | Path | None = None, *, 
     run = load_run(run_dir)
     path = Path(out) if out else run.path / "export" / DEFAULT_NAMES[fmt]
     records = list(kept_records(run.path, include_seeds=include_seeds, max_round=max_round))
-    rows = rows_for(records, lineage)
+    columns = columns_for(records, lineage)
+    rows = rows_for(records, columns)
     if fmt == "json" and not lineage:
         write_train_json(run.path, path, include_seeds=include_seeds, max_round=max_round)
     elif fmt == "json":
-        atomic_write_json(path, rows)
+        atomic_write_json(path, rows_for(records, BASE_COLUMNS + LINEAGE_COLUMNS))
+    elif fmt == "rl":
+        rows = rl_rows(records)
+        if not rows:
+            raise DataError(f"{run.path}: no verified items to export for RL (run with [verify] enabled = true)")
+        atomic_write_jsonl(path, rows)
     elif fmt == "jsonl":
         atomic_write_jsonl(path, rows)
     elif fmt == "parquet":
-        write_parquet(path, rows, lineage)
+        write_parquet(path, rows, columns)
     else:
-        columns = BASE_COLUMNS + (LINEAGE_COLUMNS if lineage else ())
         card = build_card(run, records, include_seeds=include_seeds, license_id=license_id, columns=columns)
-        ddict = write_hf(path, rows, lineage, card, force)
+        ddict = write_hf(path, rows, columns, card, force)
         if hub_repo:
             hub_card = build_card(run, records, include_seeds=include_seeds, license_id=license_id,
                                   columns=columns, hub=True)

@@ -82,6 +82,29 @@ def _funnel_table(stats: list[dict[str, Any]], price: Price | None) -> str:
     return _table(header, rows, left=0)
 
 
+def _verification_tables(stats: list[dict[str, Any]]) -> str:
+    """Verified share, attempts and difficulty per round, and each method's measured yield (verified runs only)."""
+    rounds = [st for st in stats if st.get("verification")]
+    if not rounds:
+        return ""
+    rows = []
+    for st in rounds:
+        v = st["verification"]
+        share = f"{v['kept_verified'] / st['kept']:.0%}" if st["kept"] else "-"
+        diff = v.get("difficulty", {})
+        rows.append([st["round"], v["tried"], v["status"].get("verified", 0), share,
+                     f"{v['attempts_total'] / max(1, v['tried']):.2f}", diff.get("first_try", 0),
+                     diff.get("later_try", 0), diff.get("never", 0), st.get("no_gain", 0)])
+    out = _table(["round", "tried", "verified", "verified share of kept", "answers per item", "first try",
+                  "later try", "never", "no tested gain"], rows, left=0)
+    methods = [[st["round"], m, *c.values(), f"{(st.get('method_weights') or {}).get(m, 0):.3f}"]
+               for st in stats if st["round"] > 0 for m, c in (st.get("by_method") or {}).items()]
+    if methods:
+        out += _table(["round", "method", "evolved", "eliminated", "verified", "no tested gain", "deduplicated",
+                       "kept", "weight drawn"], methods, left=2)
+    return "<h3>Verification</h3>" + out
+
+
 def _step(record: Record) -> str:
     status = outcome(record)
     meta = (f"round {record.get('round')} · {record.get('method')} · model {record.get('model') or '—'} · "
@@ -173,7 +196,7 @@ def render(run: RunData, price: Price | None = None) -> str:
         f'<body data-plots="{len(figs)}">', '<div id="js-errors" class="banner warn"></div>',
         f"<h1>evol report: {_e(run.name)}</h1>", f'<p class="sub">{_e(run.path)} · generated {now}</p>',
         *banners, f"<nav>{nav}</nav>", "<h2>Summary</h2>", _summary(run, price),
-        "<h3>Funnel</h3>", _funnel_table(run.stats, price),
+        "<h3>Funnel</h3>", _funnel_table(run.stats, price), _verification_tables(run.stats),
         *(_plot_div(f) for f in figs),
         '<section id="lineage"><h2>Lineage: seed to last round</h2><p class="note">A few kept items of the last '
         "round traced back to their seed: each step's method, model, tokens and outcome.</p>",

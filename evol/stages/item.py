@@ -7,8 +7,8 @@ request holds back nothing but its own item.
 from __future__ import annotations
 
 from evol.records import Record, child_id
-from evol.stages.context import Item, ItemContext
 from evol.stages import table
+from evol.stages.context import Item, ItemContext
 
 
 def start_record(ctx: ItemContext, parent: Record, round_no: int, weights: dict[str, float] | None) -> Record:
