@@ -12,7 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from evol.config_file import apply_overrides, read_toml
-from evol.dedup import DecontamConfig, DedupConfig
+from evol.decontam.config import DecontamConfig
+from evol.dedup.config import DedupConfig
 from evol.errors import ConfigError
 
 

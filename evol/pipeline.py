@@ -174,7 +174,7 @@ def run(cfg: PipelineConfig, console: Console | None = None, client_factory: Any
     seeds, duplicates = load_seeds(cfg.seeds.paths, cfg.limit)  # fully validated before anything is written
     decontaminator = None
     if cfg.decontam.enabled:
-        from evol.dedup import Decontaminator
+        from evol.decontam import Decontaminator
 
         decontaminator = Decontaminator(cfg.decontam)
     run_dir.mkdir(parents=True, exist_ok=True)

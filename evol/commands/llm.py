@@ -186,7 +186,7 @@ def batch_run_sim(input_file: Annotated[Path, typer.Argument(help="batch input J
                   output_file: Annotated[Path, typer.Argument(help="where to write the results")]) -> None:
     """Answer a batch input file with the offline simulator (like `vllm run-batch -i IN -o OUT`)."""
     from evol.errors import DataError
-    from evol.sim.batch import run_batch
+    from evol.sim.offline import run_batch
 
     if not input_file.is_file():
         raise DataError(f"{input_file}: no such file")

@@ -12,8 +12,8 @@ from evol.cli import app
 from evol.llm.batch import batch_line, collect, import_results, write_files
 from evol.llm.cache import ResponseCache
 from evol.pipeline import run
-from evol.sim.batch import run_batch
 from evol.sim.launch import SimProcess
+from evol.sim.offline import run_batch
 from tests.helpers import DEMO, REPO, demo_config
 from tests.llm.helpers import request
 
