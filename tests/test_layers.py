@@ -21,6 +21,14 @@ FORBIDDEN = {
     "evol.dedup": ("evol.decontam", "evol.llm", "evol.pipeline", "evol.stages", "evol.commands"),
     "evol.decontam": ("evol.llm", "evol.pipeline", "evol.stages", "evol.commands"),
     "evol.sim": ("evol.pipeline", "evol.stages", "evol.plan", "evol.commands"),
+    "evol.rundir": ("evol.llm", "evol.stages", "evol.round", "evol.pipeline", "evol.plan", "evol.report",
+                    "evol.commands"),
+    "evol.stages": ("evol.round", "evol.pipeline", "evol.rundir", "evol.export", "evol.plan", "evol.report",
+                    "evol.commands", "evol.cli"),
+    "evol.round": ("evol.pipeline", "evol.plan", "evol.report", "evol.commands", "evol.cli"),
+    "evol.pipeline": ("evol.plan", "evol.report", "evol.commands", "evol.cli"),
+    "evol.report": ("evol.pipeline", "evol.plan", "evol.commands", "evol.cli"),
+    "evol.datafields": ("evol",),  # the config marker sits below everything
 }
 
 
