@@ -130,9 +130,9 @@ async def _run_rounds(cfg: PipelineConfig, ctx: ItemContext, run_dir: Path, seed
     all_stats: list[dict[str, Any]] = []
     pool = seeds
     index = None
+    files = RunDir(run_dir)
     with make_progress(console) as progress:
         for round_no in range(cfg.rounds + 1):
-            files = RunDir(run_dir)
             pool_path = files.pool(round_no)
             if is_done(run_dir, round_no):
                 stats = json.loads(files.stats(round_no).read_text())
@@ -169,6 +169,7 @@ class _Inputs:
 
 
 def _inputs(cfg: PipelineConfig) -> _Inputs:
+    """Prompts (a missing variable fails here), seeds and benchmarks, read before the run folder is touched."""
     prompts = PromptSet(list(cfg.evolve.methods), Path(cfg.prompts_dir) if cfg.prompts_dir else DEFAULT_PROMPTS_DIR)
     seeds, duplicates = load_seeds(cfg.seeds.paths, cfg.limit)  # fully validated before anything is written
     decontaminator = None
@@ -180,6 +181,7 @@ def _inputs(cfg: PipelineConfig) -> _Inputs:
 
 
 def _context(cfg: PipelineConfig, inputs: _Inputs, client: Any, model: str) -> ItemContext:
+    """What every item of the run shares, its requests going to ``client`` for ``model``."""
     return ItemContext(client, RequestFactory(cfg, inputs.prompts, model), elimination_rules(cfg.eliminate),
                        response_rules(cfg.filters), inputs.decontaminator, model, cfg.eliminate.judge,
                        cfg.seeds.answer, cfg.endpoint.item_deadline)
