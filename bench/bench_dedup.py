@@ -116,7 +116,7 @@ def quality(records: list[dict], pairs: list[tuple[int, int]], verdicts: list) -
 
 def decontam_speed(records: list[dict]) -> dict:
     """Throughput on corpus records, catch rate of 20-word verbatim HumanEval spans, flags on the seeds."""
-    from evol.dedup import DecontamConfig, Decontaminator
+    from evol.decontam import DecontamConfig, Decontaminator
 
     deco = Decontaminator(DecontamConfig())
     sample = records[:100_000]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -12,7 +11,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from evol.config_file import apply_overrides, read_toml
-from evol.dedup import DecontamConfig, DedupConfig
+from evol.datafields import NotData, digest_of
+from evol.decontam.config import DecontamConfig
+from evol.dedup.config import DedupConfig
 from evol.errors import ConfigError
 
 
@@ -21,18 +22,21 @@ class Strict(BaseModel):
 
 
 class EndpointSettings(Strict):
-    """Where LLM calls go. An empty base_url falls back to OPENAI_BASE_URL, then to the built-in sim."""
+    """Where LLM calls go. An empty base_url falls back to OPENAI_BASE_URL, then to the built-in sim.
 
-    base_url: str | list[str] = ""
-    api_key_env: str = "OPENAI_API_KEY"
+    Only `model`, `api` and `stage_api` shape the data; the rest (`NotData`) may change on a resume.
+    """
+
+    base_url: NotData[str | list[str]] = ""
+    api_key_env: NotData[str] = "OPENAI_API_KEY"
     model: str = "gpt-3.5-turbo"
     api: Literal["chat", "completions"] = "chat"
-    concurrency: int = Field(64, ge=1, le=4096)
-    timeout: float = Field(120.0, gt=0)
-    max_attempts: int = Field(6, ge=1, le=50)
-    item_deadline: float = Field(900.0, gt=0)
-    backoff_base: float = Field(0.5, ge=0, le=60)  # seconds; full-jitter backoff doubles it per attempt
-    transport: Literal["aiohttp", "openai-aiohttp", "openai-httpx"] = "aiohttp"
+    concurrency: NotData[int] = Field(64, ge=1, le=4096)
+    timeout: NotData[float] = Field(120.0, gt=0)
+    max_attempts: NotData[int] = Field(6, ge=1, le=50)
+    item_deadline: NotData[float] = Field(900.0, gt=0)
+    backoff_base: NotData[float] = Field(0.5, ge=0, le=60)  # seconds; full-jitter backoff doubles it per attempt
+    transport: NotData[Literal["aiohttp", "openai-aiohttp", "openai-httpx"]] = "aiohttp"
     stage_api: dict[Literal["evolve", "judge", "answer"], Literal["chat", "completions"]] = {}  # overrides `api`
 
 
@@ -117,15 +121,15 @@ class VerifySettings(Strict):
 
 
 class PipelineConfig(Strict):
-    """A whole evolution run."""
+    """A whole evolution run. Fields marked `NotData` do not shape the data (see evol.datafields)."""
 
-    name: str = "run"
-    out_dir: str = "data/runs"
+    name: NotData[str] = "run"
+    out_dir: NotData[str] = "data/runs"
     seed: int = 0
-    rounds: int = Field(3, ge=0, le=100)
+    rounds: NotData[int] = Field(3, ge=0, le=100)  # raising it extends a run: its finished rounds are kept
     limit: int | None = Field(None, ge=1)
     prompts_dir: str | None = None
-    cache: bool = True
+    cache: NotData[bool] = True
     endpoint: EndpointSettings = EndpointSettings()
     sampling: Sampling = Sampling()
     seeds: SeedSettings = SeedSettings()
@@ -135,15 +139,17 @@ class PipelineConfig(Strict):
     verify: VerifySettings = VerifySettings()
     dedup: DedupConfig = DedupConfig()
     decontam: DecontamConfig = DecontamConfig()
-    prices: dict[str, dict[str, float]] = {}  # model -> {"input": $/1M tokens, "output": $/1M tokens}
+    prices: NotData[dict[str, dict[str, float]]] = {}  # model -> {"input": $/1M tokens, "output": $/1M tokens}
 
     def run_dir(self) -> Path:
         return Path(self.out_dir) / self.name
 
     def digest(self) -> str:
-        """A short hash of everything that shapes the data (used in the manifest)."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        """A short hash of the whole config, operational fields included (the manifest's config_digest).
+
+        What a resume must agree on is the narrower data view: `evol.pipeline.data_digest`.
+        """
+        return digest_of(self.model_dump(mode="json"))
 
 
 def _format_error(path: Path, exc: ValidationError) -> str:

@@ -8,16 +8,12 @@ from pathlib import Path
 from evol.errors import DataError
 from evol.io import atomic_write_json, read_jsonl
 from evol.records import Record
+from evol.rundir import RunDir
 
 
 def finished_rounds(run_dir: Path) -> list[int]:
     """Round numbers whose stats.json exists (finished rounds), in order."""
-    if not run_dir.is_dir():
-        raise DataError(f"{run_dir}: not a run directory (no such folder)")
-    rounds = sorted(int(p.parent.name.split("-")[1]) for p in run_dir.glob("round-*/stats.json"))
-    if not rounds:
-        raise DataError(f"{run_dir}: no finished round (no round-NN/stats.json); is the run still going?")
-    return rounds
+    return RunDir(run_dir).finished_rounds()
 
 
 def kept_records(run_dir: Path, *, include_seeds: bool = True, max_round: int | None = None) -> Iterator[Record]:
@@ -28,7 +24,7 @@ def kept_records(run_dir: Path, *, include_seeds: bool = True, max_round: int | 
     for round_no in finished_rounds(run_dir):
         if (round_no == 0 and not include_seeds) or (max_round is not None and round_no > max_round):
             continue
-        path = run_dir / f"round-{round_no:02d}" / "kept.jsonl"
+        path = RunDir(run_dir).kept(round_no)
         if not path.exists():
             raise DataError(f"{path}: missing although the round's stats.json exists")
         for record in read_jsonl(path):
@@ -45,5 +41,5 @@ def training_rows(run_dir: Path, *, include_seeds: bool = True, max_round: int |
 def write_train_json(run_dir: Path, out: Path | None = None, *, include_seeds: bool = True,
                      max_round: int | None = None) -> int:
     rows = training_rows(run_dir, include_seeds=include_seeds, max_round=max_round)
-    atomic_write_json(out or run_dir / "train.json", rows)
+    atomic_write_json(out or RunDir(run_dir).train, rows)
     return len(rows)

@@ -18,9 +18,10 @@ from rich.console import Console
 
 from evol import __version__
 from evol.config import PipelineConfig, resolve_base_urls, to_toml
+from evol.datafields import data_view, differences, digest_of
 from evol.errors import ConfigError
 from evol.export import write_train_json
-from evol.io import atomic_write_json, atomic_write_jsonl, atomic_write_text, read_jsonl
+from evol.io import atomic_write_jsonl, read_jsonl
 from evol.llm import LLMClient
 from evol.preflight import check_endpoints
 from evol.progress import RoundBar, funnel_table, make_progress, sim_banner
@@ -33,9 +34,9 @@ from evol.round import (
     journal_ids,
     journal_path,
     next_pool,
-    round_dir,
     stream_items,
 )
+from evol.rundir import RunDir
 from evol.seeds import load_seeds
 from evol.stages.adapt import adapted_weights, normalised
 from evol.stages.context import ItemContext
@@ -44,9 +45,6 @@ from evol.stages.requests import RequestFactory
 from evol.stages.response_filters import response_rules
 
 SIM_MODEL = "evol-sim"
-# Config fields that do not change the data: a resumed run may change them freely.
-NON_DATA_FIELDS = {"endpoint": {"base_url", "api_key_env", "concurrency", "timeout", "max_attempts",
-                                "item_deadline", "backoff_base", "transport"}, "cache": True, "prices": True}
 
 
 @dataclass
@@ -62,26 +60,22 @@ def effective_model(cfg: PipelineConfig) -> str:
     return cfg.endpoint.model if resolve_base_urls(cfg.endpoint) else SIM_MODEL
 
 
-def data_digest(cfg: PipelineConfig) -> str:
-    """A hash of the config fields that shape the data (a resume must not mix two configs)."""
-    data = cfg.model_dump(mode="json")
+def data_config(cfg: PipelineConfig) -> dict[str, Any]:
+    """The config fields that shape the data (those not marked NotData), with the model that will answer."""
+    data = data_view(cfg)
     data["endpoint"]["model"] = effective_model(cfg)
-    for key, sub in NON_DATA_FIELDS.items():
-        if sub is True:
-            data.pop(key, None)
-        else:
-            for field in sub:
-                data[key].pop(field, None)
-    return PipelineConfig.model_validate(data).digest()
+    return data
+
+
+def data_digest(cfg: PipelineConfig) -> str:
+    """A hash of `data_config` (a resume must not mix two configs)."""
+    return digest_of(data_config(cfg))
 
 
 @contextlib.contextmanager
-def endpoint(cfg: PipelineConfig, console: Console, check: bool = True) -> Iterator[tuple[list[str], str, bool]]:
+def endpoint(cfg: PipelineConfig, console: Console) -> Iterator[tuple[list[str], str, bool]]:
     """The endpoint URLs and model to use; starts the built-in simulator when none is configured."""
     urls = resolve_base_urls(cfg.endpoint)
-    if urls and not check:
-        yield urls, cfg.endpoint.model, False
-        return
     if urls:
         yield check_endpoints(urls, cfg.endpoint.api_key_env, console), cfg.endpoint.model, False
         return
@@ -93,13 +87,18 @@ def endpoint(cfg: PipelineConfig, console: Console, check: bool = True) -> Itera
 
 
 def _check_run_dir(run_dir: Path, cfg: PipelineConfig) -> None:
-    marker = run_dir / "manifest.json"
-    if not marker.exists():
+    manifest = RunDir(run_dir).read_manifest()
+    if manifest is None:
         return
-    old = json.loads(marker.read_text()).get("data_digest")
+    old = manifest.get("data_digest")
     if old and old != data_digest(cfg):
-        raise ConfigError(f"{run_dir}: this run was made with a different config (digest {old}); "
-                          "use --out for a new run, or delete the folder to start over")
+        diff = differences(manifest.get("data_config") or {}, data_config(cfg)) if "data_config" in manifest else []
+        why = "; ".join(diff) or f"digest {old}"
+        raise ConfigError(f"{run_dir}: this run was made with a different config ({why}); use --out for a new run, "
+                          "or delete the folder to start over")
+    if is_done(run_dir, cfg.rounds + 1):
+        raise ConfigError(f"{run_dir}: rounds: this run already finished round {cfg.rounds + 1}, more than "
+                          f"--rounds {cfg.rounds}; raise --rounds to extend it (export --max-round for fewer rounds)")
 
 
 def _manifest(cfg: PipelineConfig, urls: list[str], model: str, simulated: bool, status: str,
@@ -108,7 +107,8 @@ def _manifest(cfg: PipelineConfig, urls: list[str], model: str, simulated: bool,
         "evol_version": __version__, "python": platform.python_version(),
         "packages": {name: _version(name) for name in ("openai", "aiohttp", "datasets", "datasketch")},
         "status": status, "config_digest": cfg.digest(),
-        "data_digest": data_digest(cfg), "endpoints": urls, "model": model, "simulated": simulated,
+        "data_digest": data_digest(cfg), "data_config": data_config(cfg),
+        "endpoints": urls, "model": model, "simulated": simulated,
         "rounds": [{k: s[k] for k in ("round", "pool", "kept", "seconds")} for s in stats],
         "kept_total": sum(s["kept"] for s in stats),
         "usage": client.ledger.rows() if client else [],
@@ -131,13 +131,13 @@ async def _run_rounds(cfg: PipelineConfig, ctx: ItemContext, run_dir: Path, seed
     all_stats: list[dict[str, Any]] = []
     pool = seeds
     index = None
+    files = RunDir(run_dir)
     with make_progress(console) as progress:
         for round_no in range(cfg.rounds + 1):
-            out = round_dir(run_dir, round_no)
-            pool_path = out / ("seeds.jsonl" if round_no == 0 else "pool.jsonl")
+            pool_path = files.pool(round_no)
             if is_done(run_dir, round_no):
-                stats = json.loads((out / "stats.json").read_text())
-                kept, rejected = list(read_jsonl(out / "kept.jsonl")), list(read_jsonl(out / "rejected.jsonl"))
+                stats = json.loads(files.stats(round_no).read_text())
+                kept, rejected = list(read_jsonl(files.kept(round_no))), list(read_jsonl(files.rejected(round_no)))
                 pool = list(read_jsonl(pool_path))
                 console.print(f"round {round_no}: already done ({stats['kept']} kept), skipping")
             else:
@@ -169,51 +169,81 @@ def _round_weights(cfg: PipelineConfig, round_no: int, done: list[dict[str, Any]
     return normalised(cfg.evolve.methods)
 
 
-def run(cfg: PipelineConfig, console: Console | None = None, client_factory: Any = None) -> RunResult:
-    """Run (or resume) a whole evolution run; returns its per-round stats.
+@dataclass
+class _Inputs:
+    """What a run reads before it writes anything: prompts, validated seeds, the decontaminator."""
 
-    `client_factory` (with a `from_settings` like LLMClient's) replaces the client and skips the endpoint
-    check: batch mode uses it to collect the requests a run still needs.
+    prompts: PromptSet
+    seeds: list[Record]
+    duplicates: int
+    decontaminator: Any | None
+
+
+def _inputs(cfg: PipelineConfig) -> _Inputs:
+    """Prompts (a missing variable fails here), seeds and benchmarks, read before the run folder is touched."""
+    prompts = PromptSet(list(cfg.evolve.methods), Path(cfg.prompts_dir) if cfg.prompts_dir else DEFAULT_PROMPTS_DIR,
+                        verify=cfg.verify.mode if cfg.verify.enabled else None)
+    seeds, duplicates = load_seeds(cfg.seeds.paths, cfg.limit)  # fully validated before anything is written
+    decontaminator = None
+    if cfg.decontam.enabled:
+        from evol.decontam import Decontaminator
+
+        decontaminator = Decontaminator(cfg.decontam)
+    return _Inputs(prompts, seeds, duplicates, decontaminator)
+
+
+def _context(cfg: PipelineConfig, inputs: _Inputs, client: Any, model: str) -> ItemContext:
+    """What every item of the run shares, its requests going to ``client`` for ``model``."""
+    return ItemContext(client=client, requests=RequestFactory(cfg, inputs.prompts, model),
+                       elimination=elimination_rules(cfg.eliminate, tested_gain=cfg.verify.enabled),
+                       responses=response_rules(cfg.filters), decontaminator=inputs.decontaminator,
+                       judge=cfg.eliminate.judge, answer_seeds=cfg.seeds.answer,
+                       item_deadline=cfg.endpoint.item_deadline, verify=cfg.verify,
+                       sandbox=_sandbox(cfg) if cfg.verify.enabled else None)
+
+
+def run_rounds(cfg: PipelineConfig, client: Any, model: str, console: Console) -> list[dict[str, Any]]:
+    """The rounds alone (resuming what the folder holds), every request sent to ``client``.
+
+    No endpoint is started or checked and no manifest or train.json is written: batch mode replays a
+    scratch copy of a run with a cache-only client to collect the requests the run still needs.
+    ``client`` needs LLMClient's ``complete``, ``ledger``, ``snapshot`` and ``aclose``.
     """
+    inputs = _inputs(cfg)
+    cfg.run_dir().mkdir(parents=True, exist_ok=True)
+    ctx = _context(cfg, inputs, client, model)
+    return asyncio.run(_run_and_close(cfg, ctx, client, cfg.run_dir(), inputs.seeds, console))
+
+
+def run(cfg: PipelineConfig, console: Console | None = None) -> RunResult:
+    """Run (or resume) a whole evolution run; returns its per-round stats."""
     console = console or Console(stderr=True)
     if not console.is_terminal:
         console.width = max(console.width, 132)
     started = time.time()
     run_dir = cfg.run_dir()
     _check_run_dir(run_dir, cfg)
-    prompts = PromptSet(list(cfg.evolve.methods), Path(cfg.prompts_dir) if cfg.prompts_dir else DEFAULT_PROMPTS_DIR,
-                        verify=cfg.verify.mode if cfg.verify.enabled else None)
-    seeds, duplicates = load_seeds(cfg.seeds.paths, cfg.limit)  # fully validated before anything is written
-    decontaminator = None
-    if cfg.decontam.enabled:
-        from evol.dedup import Decontaminator
-
-        decontaminator = Decontaminator(cfg.decontam)
+    inputs = _inputs(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / "config.resolved.toml", to_toml(cfg))
-    if duplicates:
-        console.print(f"seeds: dropped {duplicates} exact duplicate(s)")
-    with endpoint(cfg, console, check=client_factory is None) as (urls, model, simulated):
-        cache_path = run_dir / "cache.sqlite" if cfg.cache else None
-        client = (client_factory or LLMClient).from_settings(cfg.endpoint, urls, cache_path=cache_path)
-        ctx = ItemContext(client=client, requests=RequestFactory(cfg, prompts, model),
-                          elimination=elimination_rules(cfg.eliminate, tested_gain=cfg.verify.enabled),
-                          responses=response_rules(cfg.filters), decontaminator=decontaminator,
-                          judge=cfg.eliminate.judge, answer_seeds=cfg.seeds.answer,
-                          item_deadline=cfg.endpoint.item_deadline, verify=cfg.verify,
-                          sandbox=_sandbox(cfg) if cfg.verify.enabled else None)
+    files = RunDir(run_dir)
+    files.write_resolved_config(to_toml(cfg))
+    if inputs.duplicates:
+        console.print(f"seeds: dropped {inputs.duplicates} exact duplicate(s)")
+    with endpoint(cfg, console) as (urls, model, simulated):
+        cache_path = files.cache if cfg.cache else None
+        client = LLMClient.from_settings(cfg.endpoint, urls, cache_path=cache_path)
+        ctx = _context(cfg, inputs, client, model)
         manifest = _manifest(cfg, urls, model, simulated, "running", [], None, started)
-        atomic_write_json(run_dir / "manifest.json", manifest)
+        files.write_manifest(manifest)
         stats: list[dict[str, Any]] = []
         try:
-            stats = asyncio.run(_run_and_close(cfg, ctx, client, run_dir, seeds, console))
+            stats = asyncio.run(_run_and_close(cfg, ctx, client, run_dir, inputs.seeds, console))
         finally:
             status = "finished" if len(stats) == cfg.rounds + 1 else "interrupted"
-            atomic_write_json(run_dir / "manifest.json",
-                              _manifest(cfg, urls, model, simulated, status, stats, client, started))
+            files.write_manifest(_manifest(cfg, urls, model, simulated, status, stats, client, started))
     rows = write_train_json(run_dir)
     console.print(funnel_table(stats))
-    console.print(f"[bold green]done[/bold green]: {rows} training rows in {run_dir / 'train.json'}"
+    console.print(f"[bold green]done[/bold green]: {rows} training rows in {files.train}"
                   + ("  [bold yellow](SYNTHETIC: simulated endpoint)[/bold yellow]" if simulated else ""))
     return RunResult(run_dir, stats, rows, simulated)
 
@@ -225,7 +255,7 @@ def _sandbox(cfg: PipelineConfig) -> Any:
     return default_sandbox()
 
 
-async def _run_and_close(cfg: PipelineConfig, ctx: ItemContext, client: LLMClient, run_dir: Path,
+async def _run_and_close(cfg: PipelineConfig, ctx: ItemContext, client: Any, run_dir: Path,
                          seeds: list[Record], console: Console) -> list[dict[str, Any]]:
     try:
         return await _run_rounds(cfg, ctx, run_dir, seeds, console)

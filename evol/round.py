@@ -1,9 +1,6 @@
 """One round: stream the pool through the item stages into an append-only journal, then finalize.
 
-Files under `round-NN/`:
-  pool.jsonl      the items this round starts from (written atomically before any work)
-  evolved.jsonl   the journal: one line per finished item, appended and flushed as it arrives
-  kept.jsonl, rejected.jsonl, stats.json   written atomically at the end (stats.json last = done)
+The round's files (pool, journal, kept, rejected, stats.json last = done) are `evol.rundir.RunDir`'s.
 """
 
 from __future__ import annotations
@@ -18,24 +15,24 @@ from typing import Any
 from evol.errors import EvolError
 from evol.io import JsonlAppender, atomic_write_json, atomic_write_jsonl, read_jsonl
 from evol.records import Record, child_id
+from evol.rundir import RunDir
 from evol.stages.context import ItemContext
 from evol.stages.item import process
 from evol.stages.table import retry_stages, stage_counts
 
-JOURNAL = {0: "answered.jsonl"}  # round 0 answers seeds; later rounds evolve them
 DROP_FIELDS = ("status", "passed")
 
 
 def round_dir(run_dir: Path, round_no: int) -> Path:
-    return run_dir / f"round-{round_no:02d}"
+    return RunDir(run_dir).round(round_no)
 
 
 def journal_path(run_dir: Path, round_no: int) -> Path:
-    return round_dir(run_dir, round_no) / JOURNAL.get(round_no, "evolved.jsonl")
+    return RunDir(run_dir).journal(round_no)
 
 
 def is_done(run_dir: Path, round_no: int) -> bool:
-    return (round_dir(run_dir, round_no) / "stats.json").exists()
+    return RunDir(run_dir).is_done(round_no)
 
 
 def journal_ids(journal: Path) -> set[str]:
@@ -105,18 +102,18 @@ def finalize(run_dir: Path, round_no: int, pool: list[Record], dedup_index: Any 
     stats.update(extra or {})
     if llm_usage is not None:
         stats["llm_calls_this_process"] = llm_usage
-    out = round_dir(run_dir, round_no)
-    atomic_write_jsonl(out / "kept.jsonl", kept)
-    atomic_write_jsonl(out / "rejected.jsonl", rejected)
+    files = RunDir(run_dir)
+    atomic_write_jsonl(files.kept(round_no), kept)
+    atomic_write_jsonl(files.rejected(round_no), rejected)
     if dedup_index is not None:
-        dedup_index.save(dedup_state_path(run_dir, round_no))
-    atomic_write_json(out / "stats.json", stats)
+        dedup_index.save(files.dedup_index(round_no))
+    atomic_write_json(files.stats(round_no), stats)
     return kept, rejected, stats
 
 
 def dedup_state_path(run_dir: Path, round_no: int) -> Path:
     """The near-dup index after round `round_no` (rounds start from the previous round's state)."""
-    return run_dir / "dedup" / f"index-after-round-{round_no:02d}.npz"
+    return RunDir(run_dir).dedup_index(round_no)
 
 
 def _clean(record: Record) -> Record:

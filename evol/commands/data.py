@@ -15,8 +15,9 @@ app.add_typer(cache_app, name="cache")
 
 def _cache_path(run: Path) -> Path:
     from evol.errors import DataError
+    from evol.rundir import RunDir
 
-    path = run / "cache.sqlite" if run.is_dir() else run
+    path = RunDir(run).cache if run.is_dir() else run
     if not path.exists():
         raise DataError(f"{path}: no response cache here")
     return path

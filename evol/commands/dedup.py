@@ -58,8 +58,9 @@ def decontam(
     paraphrase_threshold: float = typer.Option(0.75, help="idf-weighted share of a problem's words to flag"),
 ) -> None:
     """Remove records that contain or reword benchmark problems; writes a per-item hit report."""
-    from evol.dedup.config import DecontamConfig
-    from evol.dedup.files import decontam_file, sidecar
+    from evol.decontam.config import DecontamConfig
+    from evol.decontam.files import decontam_file
+    from evol.dedup.files import sidecar
     from evol.errors import ConfigError
 
     try:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from evol.cli import app, command, friendly
+from evol.rundir import RunDir
 
 Opt = typer.Option
 ConfigOpt = Annotated[Path, Opt("--config", "-c", help="pipeline TOML")]
@@ -38,7 +39,7 @@ def estimate_command(
     from rich.console import Console
     from rich.table import Table
 
-    from evol.llm.estimate import estimate
+    from evol.plan.estimate import estimate
 
     cfg = _config(config, endpoint__model=model, rounds=rounds, limit=limit)
     est = estimate(cfg)
@@ -66,7 +67,7 @@ app.add_typer(batch_app, name="batch")
 
 
 def _batch_dir(cfg: Any) -> Path:
-    return cfg.run_dir() / "batch"
+    return RunDir(cfg.run_dir()).batch
 
 
 def _state(cfg: Any) -> dict[str, Any]:
@@ -95,7 +96,8 @@ def _endpoint(cfg: Any) -> str:
 def batch_write(config: ConfigOpt = Path("pipelines/demo.toml"), out: OutOpt = None, base_url: BaseUrlOpt = None,
                 model: ModelOpt = None, limit: Annotated[int | None, Opt(help="first N seeds")] = None) -> None:
     """Write the requests the run needs next (and has not cached) as Batch API input files."""
-    from evol.llm.batch import collect, write_files
+    from evol.plan.batch import write_files
+    from evol.plan.pending import collect
 
     cfg = _config(config, out, endpoint__base_url=base_url, endpoint__model=model, limit=limit)
     requests, summary = collect(cfg)
@@ -119,7 +121,7 @@ def batch_submit(config: ConfigOpt = Path("pipelines/demo.toml"), out: OutOpt = 
                  base_url: BaseUrlOpt = None) -> None:
     """Upload the written files and create their batches (24 h window)."""
     from evol.errors import DataError
-    from evol.llm.batch import submit
+    from evol.plan.batch import submit
 
     cfg = _config(config, out, endpoint__base_url=base_url)
     state = _state(cfg)
@@ -140,15 +142,15 @@ def batch_status(config: ConfigOpt = Path("pipelines/demo.toml"), out: OutOpt = 
                  wait: Annotated[bool, Opt(help="poll until every batch is done")] = False,
                  every: Annotated[float, Opt(help="seconds between polls")] = 60.0) -> None:
     """Poll the submitted batches; import the results of the completed ones into the cache."""
-    from evol.llm.batch import poll
     from evol.llm.cache import ResponseCache
+    from evol.plan.batch import poll
 
     cfg = _config(config, out, endpoint__base_url=base_url)
     state = _state(cfg)
     if not state.get("batches"):
         typer.echo("no batches submitted")
         return
-    cache = ResponseCache(cfg.run_dir() / "cache.sqlite")
+    cache = ResponseCache(RunDir(cfg.run_dir()).cache)
     try:
         state["batches"] = poll(state["batches"], _endpoint(cfg), cfg.endpoint.api_key_env, _batch_dir(cfg), cache,
                                 wait=wait, every=every)
@@ -166,13 +168,13 @@ def batch_import(results: Annotated[Path, typer.Argument(help="batch output JSON
                  config: ConfigOpt = Path("pipelines/demo.toml"), out: OutOpt = None) -> None:
     """Put the answers of a batch output file into the run's cache; `evol run` then uses them."""
     from evol.errors import DataError
-    from evol.llm.batch import import_results
     from evol.llm.cache import ResponseCache
+    from evol.plan.batch import import_results
 
     if not results.is_file():
         raise DataError(f"{results}: no such file")
     cfg = _config(config, out)
-    cache = ResponseCache(cfg.run_dir() / "cache.sqlite")
+    cache = ResponseCache(RunDir(cfg.run_dir()).cache)
     try:
         counts = import_results(results, cache)
     finally:
@@ -186,7 +188,7 @@ def batch_run_sim(input_file: Annotated[Path, typer.Argument(help="batch input J
                   output_file: Annotated[Path, typer.Argument(help="where to write the results")]) -> None:
     """Answer a batch input file with the offline simulator (like `vllm run-batch -i IN -o OUT`)."""
     from evol.errors import DataError
-    from evol.sim.batch import run_batch
+    from evol.sim.offline import run_batch
 
     if not input_file.is_file():
         raise DataError(f"{input_file}: no such file")

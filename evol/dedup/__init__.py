@@ -1,7 +1,6 @@
-"""Dedup and decontamination: exact + MinHash-LSH near-dedup across rounds, benchmark checks."""
+"""Near-dedup: exact + MinHash-LSH removal of duplicates across rounds (numpy, datasketch or Redis back-ends)."""
 
-from evol.dedup.config import DecontamConfig, DedupConfig
-from evol.dedup.decontam import Decontaminator
+from evol.dedup.config import DedupConfig
 from evol.dedup.index import DedupIndex
 
-__all__ = ["DecontamConfig", "Decontaminator", "DedupConfig", "DedupIndex"]
+__all__ = ["DedupConfig", "DedupIndex"]

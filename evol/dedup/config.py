@@ -1,4 +1,4 @@
-"""Settings of near-dedup and decontamination (pydantic models; unknown keys are errors)."""
+"""Settings of exact + near-dedup (a pydantic model; unknown keys are errors)."""
 
 from __future__ import annotations
 
@@ -69,31 +69,3 @@ class DedupConfig(BaseModel):
                 raise ValueError(f"bands*rows={self.bands * self.rows} exceeds num_perm={self.num_perm}")
             return self.bands, self.rows
         return choose_bands(self.threshold, self.num_perm, self.lsh_recall)
-
-
-class DecontamConfig(BaseModel):
-    """Benchmark decontamination: n-gram overlap, whole short docstrings, and near-paraphrases."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
-    benchmarks: list[str] = Field(
-        default_factory=lambda: ["humaneval"], description='"humaneval", a JSON/JSONL path, or NAME=PATH'
-    )
-    fields: list[str] = Field(default_factory=lambda: ["instruction", "input", "output"], min_length=1)
-    ngram: int = Field(13, ge=4, le=64)
-    max_items_per_ngram: int = Field(
-        1, ge=1, description="ignore n-grams that occur in more than this many items of one benchmark"
-    )
-    docstring_min_words: int = Field(4, ge=1, description="shortest docstring the substring test uses")
-    paraphrase: bool = True
-    paraphrase_fields: list[str] = Field(default_factory=lambda: ["instruction"])
-    paraphrase_threshold: float = Field(
-        0.75, gt=0.0, le=1.0, description="idf-weighted share of a benchmark item's words found in the record"
-    )
-    paraphrase_min_words: int = Field(
-        5, ge=1, description="benchmark items with fewer distinct content words are not paraphrase-checked"
-    )
-    max_paraphrase_ratio: float = Field(
-        4.0, gt=0.0, description="skip records whose content words outnumber the item's this many times over"
-    )

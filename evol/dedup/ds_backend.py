@@ -39,6 +39,13 @@ class DatasketchTables:
     def __len__(self) -> int:
         return self._count
 
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Nothing: datasketch's bands are rebuilt from the stored sets, or live in Redis."""
+        return {}
+
+    def restore(self, data: dict[str, np.ndarray]) -> bool:
+        return False
+
     def _minhash(self, sig: np.ndarray):  # noqa: ANN202 - datasketch type
         from datasketch import LeanMinHash
 

@@ -1,4 +1,4 @@
-"""Dedup and decontaminate whole JSON/JSONL dataset files (what the standalone commands run)."""
+"""Dedup whole JSON/JSONL dataset files (what `evol dedup` runs), and the file helpers `evol decontam` shares."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from evol.dedup.config import DecontamConfig, DedupConfig
-from evol.dedup.decontam import Decontaminator
+from evol.dedup.config import DedupConfig
 from evol.dedup.index import DedupIndex
 from evol.io import atomic_write_json, atomic_write_jsonl, read_json_or_jsonl
 
@@ -29,7 +28,14 @@ def write_records(path: Path, records: Sequence[Record]) -> None:
         atomic_write_jsonl(path, records)
 
 
-def _proxies(records: Sequence[Record], fields: Sequence[str], prefix: str = "") -> list[Record]:
+def write_outputs(out: Path, kept: Sequence[Record], removed: Sequence[Record], report: dict[str, Any]) -> None:
+    """OUT: the kept records; OUT-stem.removed.jsonl: the removed ones (with why); OUT-stem.report.json: the report."""
+    write_records(out, kept)
+    atomic_write_jsonl(sidecar(out, "removed.jsonl"), removed)
+    atomic_write_json(sidecar(out, "report.json"), report)
+
+
+def proxies(records: Sequence[Record], fields: Sequence[str], prefix: str = "") -> list[Record]:
     """Light records for the index: the record's id (or '#<position>' without one) and the fields."""
     out = []
     for i, rec in enumerate(records):
@@ -39,7 +45,8 @@ def _proxies(records: Sequence[Record], fields: Sequence[str], prefix: str = "")
     return out
 
 
-def _split(records: Sequence[Record], verdicts: Sequence[dict | None], ids: Sequence[str]) -> tuple[list, list]:
+def split_removed(records: Sequence[Record], verdicts: Sequence[dict | None], ids: Sequence[str]) -> tuple[list, list]:
+    """(kept records, removed entries {id, why..., record}) from per-record verdicts (None = keep)."""
     kept, removed = [], []
     for rec, why, rid in zip(records, verdicts, ids, strict=True):
         if why is None:
@@ -53,13 +60,11 @@ def dedup_file(inp: Path, out: Path, cfg: DedupConfig, against: Sequence[Path] =
     """Keep the first of every (near-)duplicate in ``inp``; ``against`` files count as kept before it."""
     index = DedupIndex(cfg)
     for path in against:
-        index.process(_proxies(read_json_or_jsonl(path), cfg.fields, prefix=f"{path.name}:"))
+        index.process(proxies(read_json_or_jsonl(path), cfg.fields, prefix=f"{path.name}:"))
     records = read_json_or_jsonl(inp)
-    proxies = _proxies(records, cfg.fields)
-    verdicts = index.process(proxies)
-    kept, removed = _split(records, verdicts, [p["id"] for p in proxies])
-    write_records(out, kept)
-    atomic_write_jsonl(sidecar(out, "removed.jsonl"), removed)
+    light = proxies(records, cfg.fields)
+    verdicts = index.process(light)
+    kept, removed = split_removed(records, verdicts, [p["id"] for p in light])
     summary = {
         "input": str(inp),
         "records": len(records),
@@ -68,19 +73,5 @@ def dedup_file(inp: Path, out: Path, cfg: DedupConfig, against: Sequence[Path] =
         "against": [str(p) for p in against],
         "config": cfg.model_dump(),
     }
-    atomic_write_json(sidecar(out, "report.json"), summary)
+    write_outputs(out, kept, removed, summary)
     return summary
-
-
-def decontam_file(inp: Path, out: Path, cfg: DecontamConfig) -> dict[str, Any]:
-    """Drop records that overlap or reword a benchmark problem; the report counts hits per item."""
-    deco = Decontaminator(cfg)
-    records = read_json_or_jsonl(inp)
-    verdicts = deco.check_many(records)
-    ids = [p["id"] for p in _proxies(records, [])]
-    kept, removed = _split(records, verdicts, ids)
-    write_records(out, kept)
-    atomic_write_jsonl(sidecar(out, "removed.jsonl"), removed)
-    report = {"input": str(inp), "records": len(records), "kept": len(kept), **deco.report()}
-    atomic_write_json(sidecar(out, "report.json"), report)
-    return report

@@ -12,13 +12,17 @@ from evol.dedup.config import DedupConfig
 from evol.dedup.jaccard import ShingleSets, pair_jaccard
 from evol.dedup.lsh import BandTables, within_pairs
 from evol.dedup.minhash import band_keys, signatures
+from evol.dedup.persist import check_version, read_index_file, write_index_file
 from evol.dedup.records import record_id, record_text
 from evol.dedup.store import MemoryStore, RecordStore
 from evol.dedup.tokens import exact_keys, shingles32, tokenize
+from evol.dedup.version import version
+from evol.errors import ConfigError, DataError
 
 Removal = dict[str, Any]
 CHUNK_DOCS = 4096  # documents decided together; later chunks see the earlier chunks' kept records
 _EPS = 1e-9
+_REBUILD_BATCH = 20_000
 
 
 class DedupIndex:
@@ -49,15 +53,49 @@ class DedupIndex:
     @classmethod
     def load(cls, cfg: DedupConfig, path: str | Path) -> DedupIndex:
         """An index saved by ``save``; ConfigError when its version does not match ``cfg``."""
-        from evol.dedup.persist import load_index
+        path = Path(path)
+        meta, data = read_index_file(path)
+        check_version(meta, cfg, path)
+        shared = meta.get("storage") == "redis"
+        if shared != cfg.shared():
+            where = ("in Redis", "in the file") if shared else ("in the file", "in Redis")
+            raise ConfigError(f"{path}: the dedup index lives {where[0]} but the config keeps it {where[1]}")
+        if shared:
+            from evol.dedup.redis_store import RedisStore, check_basename
 
-        return load_index(cls, cfg, Path(path))
+            assert cfg.storage_config is not None
+            check_basename(cfg.storage_config, meta, path)
+            index = cls(cfg)  # checks the version stored in Redis too
+            assert isinstance(index.store, RedisStore)
+            index.store.check_marker(meta, path)
+            return index
+        index = cls(cfg)
+        try:
+            index.store = MemoryStore.from_arrays(data)
+        except (KeyError, ValueError) as exc:
+            raise DataError(f"{path}: not a readable dedup index ({exc})") from None
+        same_bands = (meta.get("bands"), meta.get("rows")) == (index.bands, index.rows)
+        if not (same_bands and index.tables.restore(data)):
+            index.rebuild_tables()
+        return index
 
     def save(self, path: str | Path) -> None:
         """Write the whole index atomically (temporary file, then rename); a shared index writes a marker."""
-        from evol.dedup.persist import save_index
+        meta = {**version(self.cfg), "bands": self.bands, "rows": self.rows, **self.store.marker()}
+        write_index_file(Path(path), meta, {**self.store.to_arrays(), **self.tables.to_arrays()})
 
-        save_index(self, Path(path))
+    def rebuild_tables(self) -> None:
+        """Re-derive the LSH tables from the stored shingle sets (after a threshold change)."""
+        assert isinstance(self.store, MemoryStore)
+        sets = self.store.sets
+        sizes = sets.sizes()
+        for start in range(0, len(sizes), _REBUILD_BATCH):
+            rows = np.arange(start, min(start + _REBUILD_BATCH, len(sizes)))
+            rows = rows[sizes[rows] > 0]
+            part = sets.take(rows)
+            doc = np.repeat(np.arange(len(rows)), np.diff(part.offsets))
+            sigs = signatures(part.values, doc, len(rows), self.cfg.num_perm, self.cfg.seed)
+            self.tables.insert(band_keys(sigs, self.bands, self.rows), rows, sigs)
 
     def __len__(self) -> int:
         return len(self.store)

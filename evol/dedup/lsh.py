@@ -67,6 +67,19 @@ class BandTables:
                 found_r.append(run_rows[band][pos])
         return _unique_pairs(found_q, found_r)
 
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The tables as saved in an index file."""
+        keys, rows = self.compacted()
+        return {"band_keys": keys, "band_rows": rows}
+
+    def restore(self, data: dict[str, np.ndarray]) -> bool:
+        """Take back saved tables (same bands and rows); False when ``data`` holds none."""
+        if "band_keys" not in data:
+            return False
+        if data["band_keys"].shape[1]:
+            self.runs = [(data["band_keys"], data["band_rows"])]
+        return True
+
     def compacted(self) -> tuple[np.ndarray, np.ndarray]:
         """All entries as one run (keys, rows), each (bands, n) sorted per band."""
         if not self.runs:

@@ -22,13 +22,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from evol.dedup.jaccard import ShingleSets
 from evol.dedup.store import Added, Fetched
-from evol.errors import ConfigError
+from evol.dedup.version import differences, version
+from evol.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     import redis
@@ -43,6 +45,13 @@ def basename(storage_config: dict[str, Any]) -> bytes:
     """The storage's key prefix as bytes (config files give a str)."""
     name = storage_config["basename"]
     return name.encode() if isinstance(name, str) else bytes(name)
+
+
+def check_basename(storage_config: dict[str, Any], meta: dict[str, Any], path: Path) -> None:
+    """ConfigError when a marker file names another basename than the config (checked before connecting)."""
+    name = basename(storage_config).decode("latin-1")
+    if meta.get("basename") != name:
+        raise ConfigError(f"{path}: the index was saved under basename {meta.get('basename')!r}, not {name!r}")
 
 
 def datasketch_config(storage_config: dict[str, Any]) -> dict[str, Any]:
@@ -79,8 +88,6 @@ class RedisStore:
     """The ``RecordStore`` interface over one Redis database (see the module notes)."""
 
     def __init__(self, cfg: DedupConfig, bands: int, rows: int) -> None:
-        from evol.dedup.persist import version
-
         assert cfg.storage_config is not None
         self.redis = connect(cfg.storage_config)
         self.name = basename(cfg.storage_config)
@@ -93,7 +100,7 @@ class RedisStore:
     def _check_version(self, want: dict[str, object]) -> None:
         self.redis.set(self.k_meta, json.dumps(want, sort_keys=True), nx=True)  # the first worker sets it
         have = json.loads(self.redis.get(self.k_meta) or b"{}")
-        diff = {k: (have.get(k), v) for k, v in want.items() if have.get(k) != v}
+        diff = differences(have, want)
         if diff:
             detail = ", ".join(f"{k}: Redis has {a!r}, config has {b!r}" for k, (a, b) in diff.items())
             raise ConfigError(
@@ -108,6 +115,21 @@ class RedisStore:
 
     def __len__(self) -> int:
         return int(self.redis.hlen(self.k_ids))
+
+    def marker(self) -> dict[str, Any]:
+        """The index file of a shared index is only a marker: where the data is and how much there was."""
+        return {"storage": "redis", "basename": self.label, "records": len(self)}
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def check_marker(self, meta: dict[str, Any], path: Path) -> None:
+        """DataError when Redis holds fewer records than the marker saw (it lost data)."""
+        if len(self) < int(meta.get("records", 0)):
+            raise DataError(
+                f"{path}: Redis holds {len(self)} records under {self.label!r}, the marker saw {meta['records']}; "
+                "Redis lost data (restart without persistence?), rebuild the index"
+            )
 
     def known(self, rids: Sequence[str]) -> set[str]:
         if not rids:

@@ -2,16 +2,18 @@
 
 ``MemoryStore`` (the default) keeps them in this process; ``redis_store.RedisStore`` keeps them in Redis
 next to datasketch's LSH bands so several workers share one index. Rows number the kept records.
+Each store owns its save and load: ``marker`` and ``to_arrays`` say what goes into the index file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
 from evol.dedup.jaccard import ShingleSets
+from evol.dedup.persist import array_json, json_array
 
 
 class Fetched(NamedTuple):
@@ -50,6 +52,14 @@ class RecordStore(Protocol):
         """Index kept records (``sets`` row-aligned with ``rids``)."""
         ...
 
+    def marker(self) -> dict[str, Any]:
+        """What the index file's metadata records about this store."""
+        ...
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """What the index file holds of this store (nothing when the data lives elsewhere)."""
+        ...
+
 
 class MemoryStore:
     """Everything in this process: plain lists, dicts and one flat ShingleSets."""
@@ -83,3 +93,27 @@ class MemoryStore:
             self.exact.setdefault(key, self.row_of[rid])
         self.sets.append(sets)
         return Added(np.arange(base, base + len(rids), dtype=np.int64), {})
+
+    def marker(self) -> dict[str, Any]:
+        return {}
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "ids": json_array(self.ids),
+            "groups": json_array(self.groups),
+            "exact_keys": np.fromiter(self.exact.keys(), np.uint64, len(self.exact)),
+            "exact_rows": np.fromiter(self.exact.values(), np.int64, len(self.exact)),
+            "set_values": self.sets.values if len(self.sets) else np.empty(0, np.uint32),
+            "set_offsets": self.sets.offsets,
+        }
+
+    @classmethod
+    def from_arrays(cls, data: dict[str, np.ndarray]) -> MemoryStore:
+        """The store ``to_arrays`` saved (files without lineage groups read each id as its own group)."""
+        store = cls()
+        store.ids = array_json(data["ids"])
+        store.groups = array_json(data["groups"]) if "groups" in data else list(store.ids)
+        store.row_of = {rid: row for row, rid in enumerate(store.ids)}
+        store.exact = dict(zip(data["exact_keys"].tolist(), data["exact_rows"].tolist(), strict=True))
+        store.sets = ShingleSets(data["set_values"], data["set_offsets"].astype(np.int64))
+        return store

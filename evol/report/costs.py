@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evol.config_file import read_toml
 from evol.errors import ConfigError
 from evol.llm.usage import cost
 
@@ -24,12 +24,7 @@ class Price:
 def load_prices(path: str | Path) -> dict[str, dict[str, float]]:
     """The [prices] table of a pipeline TOML (model -> {input, output} $ per 1M tokens)."""
     path = Path(path)
-    try:
-        prices = tomllib.loads(path.read_text(encoding="utf-8")).get("prices", {})
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: prices file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML ({exc})") from None
+    prices = read_toml(path).get("prices", {})
     if not isinstance(prices, dict) or not prices:
         raise ConfigError(f"{path}: no [prices] table (model = {{ input = $/1M, output = $/1M }})")
     return prices

@@ -19,14 +19,13 @@ from evol.io import atomic_write_bytes, atomic_write_json, atomic_write_jsonl, a
 from evol.records import Record
 from evol.report.card import build_card
 from evol.report.rundata import load_run
+from evol.rundir import RunDir
 
 FORMATS = ("json", "jsonl", "parquet", "hf", "rl")
 BASE_COLUMNS = ("instruction", "output")
 LINEAGE_COLUMNS = ("id", "parent_id", "root_id", "round", "method", "model")
 # Added to jsonl / parquet / hf rows when the run verified its items.
 VERIFY_COLUMNS = ("code", "tests", "language", "verification_status", "difficulty")
-DEFAULT_NAMES = {"json": "train.json", "jsonl": "train.jsonl", "parquet": "train.parquet", "hf": "hf",
-                 "rl": "rl.jsonl"}
 
 
 @dataclass
@@ -131,7 +130,7 @@ def export_run(run_dir: str | Path, fmt: str, out: str | Path | None = None, *, 
     if hub_repo and fmt != "hf":
         raise DataError("--push-to-hub needs --format hf")
     run = load_run(run_dir)
-    path = Path(out) if out else run.path / "export" / DEFAULT_NAMES[fmt]
+    path = Path(out) if out else RunDir(run.path).export(fmt)
     records = list(kept_records(run.path, include_seeds=include_seeds, max_round=max_round))
     columns = columns_for(records, lineage)
     rows = rows_for(records, columns)

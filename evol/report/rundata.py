@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 from evol.errors import DataError
 from evol.io import read_jsonl
 from evol.records import Record
+from evol.rundir import RunDir
 
 STATS_KEYS = ("round", "pool", "kept")
 
@@ -90,34 +90,12 @@ def _read_json(path: Path, what: str) -> Any:
         raise DataError(f"{path}: not valid JSON ({exc}); the file looks half-written") from None
 
 
-def _read_config(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not valid TOML ({exc})") from None
-
-
-def _round_numbers(run_dir: Path) -> tuple[list[int], list[int]]:
-    """(finished rounds, rounds started but unfinished) from the round-NN folders."""
-    finished, unfinished = [], []
-    for folder in sorted(run_dir.glob("round-*")):
-        suffix = folder.name.removeprefix("round-")
-        if not (folder.is_dir() and suffix.isdigit()):
-            continue
-        (finished if (folder / "stats.json").exists() else unfinished).append(int(suffix))
-    return finished, unfinished
-
-
-def _load_round(run_dir: Path, number: int) -> RoundData:
-    folder = run_dir / f"round-{number:02d}"
-    stats = _read_json(folder / "stats.json", "round stats")
+def _load_round(files: RunDir, number: int) -> RoundData:
+    stats = _read_json(files.stats(number), "round stats")
     if not isinstance(stats, dict) or any(k not in stats for k in STATS_KEYS):
-        raise DataError(f"{folder / 'stats.json'}: not a round's stats (needs {', '.join(STATS_KEYS)})")
+        raise DataError(f"{files.stats(number)}: not a round's stats (needs {', '.join(STATS_KEYS)})")
     lists = {}
-    for name in ("kept", "rejected"):
-        path = folder / f"{name}.jsonl"
+    for name, path in (("kept", files.kept(number)), ("rejected", files.rejected(number))):
         if not path.exists():
             raise DataError(f"{path}: missing although the round's stats.json exists (half-written run?)")
         lists[name] = list(read_jsonl(path))
@@ -131,21 +109,20 @@ def load_run(run_dir: str | Path) -> RunData:
         raise DataError(f"{path}: no such run directory")
     if not path.is_dir():
         raise DataError(f"{path}: not a directory (give the run folder, e.g. data/runs/demo)")
-    if not (path / "manifest.json").exists():
+    files = RunDir(path)
+    manifest = files.read_manifest()
+    if manifest is None:
         raise DataError(f"{path}: not an evol run directory (no manifest.json); was `evol run` pointed here?")
-    manifest = _read_json(path / "manifest.json", "run manifest")
-    if not isinstance(manifest, dict):
-        raise DataError(f"{path / 'manifest.json'}: expected a JSON object")
-    config = _read_config(path / "config.resolved.toml")
-    finished, unfinished = _round_numbers(path)
+    config = files.read_resolved_config()
+    finished, unfinished = files.round_numbers()
     if not finished:
-        started = f" (started: {', '.join(f'round-{n:02d}' for n in unfinished)})" if unfinished else ""
+        started = f" (started: {', '.join(files.round(n).name for n in unfinished)})" if unfinished else ""
         raise DataError(f"{path}: no finished round (no round-NN/stats.json){started}; "
                         "is the run still going, or did it stop early? Rerun `evol run` to resume it.")
     if finished != list(range(len(finished))):
         raise DataError(f"{path}: finished rounds {finished} are not 0..{len(finished) - 1}; the run folder is damaged")
     planned = config.get("rounds")
-    run = RunData(path, manifest, config, [_load_round(path, n) for n in finished],
+    run = RunData(path, manifest, config, [_load_round(files, n) for n in finished],
                   planned + 1 if isinstance(planned, int) else None)
     if manifest.get("status") != "finished" or (run.planned_rounds and len(finished) < run.planned_rounds):
         total = f" of {run.planned_rounds}" if run.planned_rounds else ""

@@ -1,6 +1,8 @@
-"""The sim's batch side: a `vllm run-batch` stand-in, and a small OpenAI Files + Batches API.
+"""The sim's batch side: answering batch input lines, and a small OpenAI Files + Batches API.
 
-A batch is answered at once when it is created (status "completed"), fault-free.
+A batch is answered at once when it is created (status "completed"), fault-free. The server that mounts
+the API passes itself in as the ``Answerer``; this module never imports it (`evol.sim.offline` answers
+a batch file without a server, like `vllm run-batch`).
 """
 
 from __future__ import annotations
@@ -8,16 +10,18 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
-if TYPE_CHECKING:
-    from evol.sim.server import Sim
+
+class Answerer(Protocol):
+    """What answers a batch line: the sim's fault-free reply to a request body."""
+
+    def answer(self, body: dict[str, Any], chat: bool) -> dict[str, Any]: ...
 
 
-def answer_line(sim: Sim, line: dict[str, Any]) -> dict[str, Any]:
+def answer_line(sim: Answerer, line: dict[str, Any]) -> dict[str, Any]:
     """One output line for one input line of a batch file (the OpenAI / vLLM output shape)."""
     rid = hashlib.sha256(line["custom_id"].encode()).hexdigest()[:16]
     url = line.get("url", "")
@@ -29,24 +33,14 @@ def answer_line(sim: Sim, line: dict[str, Any]) -> dict[str, Any]:
             "response": {"status_code": 200, "request_id": rid, "body": body}, "error": None}
 
 
-def answer_text(sim: Sim, text: str) -> str:
+def answer_text(sim: Answerer, text: str) -> str:
     return "".join(json.dumps(answer_line(sim, json.loads(ln))) + "\n" for ln in text.splitlines() if ln.strip())
-
-
-def run_batch(input_path: Path, output_path: Path) -> int:
-    """Answer a batch input file like `vllm run-batch -i IN -o OUT`; returns the number of lines."""
-    from evol.sim.faults import SimOptions
-    from evol.sim.server import Sim
-
-    out = answer_text(Sim(SimOptions()), input_path.read_text(encoding="utf-8"))
-    output_path.write_text(out, encoding="utf-8")
-    return out.count("\n")
 
 
 class BatchAPI:
     """POST /v1/files, GET /v1/files/{id}/content, POST /v1/batches, GET /v1/batches/{id}."""
 
-    def __init__(self, sim: Sim) -> None:
+    def __init__(self, sim: Answerer) -> None:
         self.sim = sim
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, dict[str, Any]] = {}

@@ -11,8 +11,8 @@ import httpx
 import openai
 import pytest
 
-from evol.sim.batch import run_batch
 from evol.sim.launch import SimProcess
+from evol.sim.offline import run_batch
 from tests.llm.helpers import sim
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "Write a function that adds two numbers."}],

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from evol.dedup.benchmarks import BenchmarkItem
-from evol.dedup.lookup import SortedHashes
+from evol.decontam.benchmarks import BenchmarkItem
+from evol.decontam.lookup import SortedHashes
 from evol.dedup.tokens import TokenBatch, ngram_hashes, tokenize
 
 Match = tuple[int, float]  # (item index, similarity)

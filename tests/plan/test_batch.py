@@ -9,11 +9,12 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from evol.cli import app
-from evol.llm.batch import batch_line, collect, import_results, write_files
 from evol.llm.cache import ResponseCache
 from evol.pipeline import run
-from evol.sim.batch import run_batch
+from evol.plan.batch import batch_line, import_results, write_files
+from evol.plan.pending import collect
 from evol.sim.launch import SimProcess
+from evol.sim.offline import run_batch
 from tests.helpers import DEMO, REPO, demo_config
 from tests.llm.helpers import request
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from evol.dedup.benchmarks import BenchmarkItem, load_benchmarks, load_file
+from evol.decontam.benchmarks import BenchmarkItem, load_benchmarks, load_file
 from evol.errors import ConfigError, DataError
 
 

@@ -6,10 +6,10 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from evol.dedup.benchmarks import BenchmarkItem, load_benchmarks
-from evol.dedup.config import DecontamConfig
-from evol.dedup.overlap import DocstringMatcher, NgramMatcher
-from evol.dedup.paraphrase import ParaphraseMatcher
+from evol.decontam.benchmarks import BenchmarkItem, load_benchmarks
+from evol.decontam.config import DecontamConfig
+from evol.decontam.overlap import DocstringMatcher, NgramMatcher
+from evol.decontam.paraphrase import ParaphraseMatcher
 from evol.dedup.records import field_text
 from evol.dedup.tokens import TokenBatch, tokenize
 

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from evol.dedup.benchmarks import BenchmarkItem
+from evol.decontam.benchmarks import BenchmarkItem
+from evol.decontam.lookup import SortedHashes
+from evol.decontam.overlap import Match
 from evol.dedup.jaccard import sorted_unique
-from evol.dedup.lookup import SortedHashes
-from evol.dedup.overlap import Match
 from evol.dedup.tokens import TokenBatch, tokenize
 
 STOPWORDS = """

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from evol.dedup import DecontamConfig, Decontaminator
-from evol.dedup.benchmarks import BenchmarkItem
+from evol.decontam import DecontamConfig, Decontaminator
+from evol.decontam.benchmarks import BenchmarkItem
 from evol.errors import DataError
-
-from .corpus import WORDS
+from tests.dedup.corpus import WORDS
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from evol.cli import app
-from evol.llm.estimate import estimate
 from evol.llm.usage import cost
+from evol.plan.estimate import estimate
 from tests.helpers import DEMO, REPO, demo_config
 
 

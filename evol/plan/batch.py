@@ -4,15 +4,13 @@ import its results (or those of `vllm run-batch` on the same file) into the run'
 The run then completes from the cache, at the batch price. A run's requests depend on earlier answers
 (a round's answers on its evolutions, a round's pool on the round before), so a run needs several
 batches: `evol batch write` collects every request that can be known now (those whose inputs are all in
-the cache), and each import moves that frontier on. custom_id is the request's cache key.
+the cache, see `evol.plan.pending`), and each import moves that frontier on. custom_id is the
+request's cache key.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -20,99 +18,12 @@ from typing import Any
 from evol.llm.cache import ResponseCache
 from evol.llm.retry import MalformedReply
 from evol.llm.transport import api_key, parse_reply
-from evol.llm.types import LLMFailure, LLMRequest, LLMResult
-from evol.llm.usage import UsageLedger
-
-DEFERRED = "deferred"  # the failure kind of a request that waits for a batch (only seen in the scratch run)
+from evol.llm.types import LLMRequest, LLMResult
 
 
 def batch_line(req: LLMRequest) -> dict[str, Any]:
     """One line of an OpenAI Batch API input file (also read by `vllm run-batch`)."""
     return {"custom_id": req.cache_key(), "method": "POST", "url": "/v1" + req.path(), "body": req.body()}
-
-
-class BatchCollector:
-    """Stands in for LLMClient during a scratch run: answers from the cache, records every miss.
-
-    A miss fails its item with kind "deferred" (in the scratch copy only). Requests of a round after one
-    that had a miss are not recorded: they would start from an incomplete pool.
-    """
-
-    def __init__(self, cache_path: Path | None) -> None:
-        self.cache = ResponseCache(cache_path) if cache_path and cache_path.exists() else None
-        self.requests: dict[str, LLMRequest] = {}
-        self.ledger = UsageLedger()
-        self.hits = 0
-        self.first_deferred_round: int | None = None
-
-    async def complete(self, req: LLMRequest) -> LLMResult:
-        key = req.cache_key()
-        if self.cache is not None and (hit := self.cache.get(key)) is not None:
-            self.hits += 1
-            return LLMResult.from_cache(hit)
-        rnd = req.round if req.round is not None else 0
-        if self.first_deferred_round is None or rnd <= self.first_deferred_round:
-            self.first_deferred_round = rnd if self.first_deferred_round is None else min(self.first_deferred_round,
-                                                                                            rnd)
-            self.requests[key] = req
-        raise LLMFailure(DEFERRED, "waits for a batch")
-
-    def snapshot(self) -> list[dict[str, Any]]:
-        return []
-
-    async def aclose(self) -> None:
-        if self.cache is not None:
-            self.cache.close()
-
-
-def _scratch_copy(run_dir: Path, scratch: Path) -> None:
-    """The run's journals and state, without its cache (read in place) and manifest (it names the run dir)."""
-    if run_dir.exists():
-        shutil.copytree(run_dir, scratch, ignore=shutil.ignore_patterns("cache.sqlite*", "batch", "manifest.json"))
-    else:
-        scratch.mkdir(parents=True)
-
-
-class _Factory:
-    """Builds the given client whichever way the pipeline asks for one."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.client
-
-    def from_settings(self, *args: Any, **kwargs: Any) -> Any:
-        return self.client
-
-
-def collect(cfg: Any) -> tuple[list[LLMRequest], dict[str, Any]]:
-    """The requests the run needs next and are not cached yet (runs the pipeline on a scratch copy)."""
-    from rich.console import Console
-
-    from evol.pipeline import run
-
-    run_dir = cfg.run_dir()
-    collector = BatchCollector(run_dir / "cache.sqlite")
-    with tempfile.TemporaryDirectory(prefix="evol-batch-") as tmp:
-        scratch = Path(tmp) / run_dir.name
-        _scratch_copy(run_dir, scratch)
-        update: dict[str, Any] = {"out_dir": tmp, "name": run_dir.name}
-        if not cfg.endpoint.base_url:
-            update["endpoint"] = cfg.endpoint.model_copy(update={"base_url": "http://batch.invalid/v1"})
-        scratch_cfg = cfg.model_copy(update=update)
-        run(scratch_cfg, Console(file=io.StringIO(), width=132), client_factory=_Factory(collector))
-    summary = {"requests": len(collector.requests), "cache_hits": collector.hits,
-               "round": collector.first_deferred_round,
-               "by_stage": _count(r.stage for r in collector.requests.values())}
-    return list(collector.requests.values()), summary
-
-
-def _count(items: Any) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for item in items:
-        out[item] = out.get(item, 0) + 1
-    return dict(sorted(out.items()))
 
 
 def write_files(requests: list[LLMRequest], folder: Path) -> dict[str, Path]:
