@@ -15,7 +15,8 @@ from rich.table import Table
 from evol.stages.table import progress_columns, shown_funnel
 
 SHORT = {"eliminated": "elim", "LLM errors": "llm err", "decontaminated": "contam", "deduplicated": "dedup",
-         "evolve failed": "evo err", "answer failed": "ans err"}
+         "evolve failed": "evo err", "answer failed": "ans err", "evolved": "evol", "answered": "ans",
+         "filtered": "filt", "tested": "tests", "verified": "verif", "unverified": "unver"}
 
 
 def make_progress(console: Console) -> Progress:

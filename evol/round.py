@@ -183,5 +183,6 @@ def verification_stats(records: list[Record]) -> dict[str, Any]:
         "difficulty": dict(sorted(Counter(r.get("difficulty", "never") for r in tried).items())),
         "attempts_total": sum(attempts),
         "seconds_total": round(sum(r["verification"].get("seconds") or 0 for r in tried), 3),
+        "gain_seconds_total": round(sum((r.get("gain") or {}).get("seconds") or 0 for r in records), 3),
         "kept_verified": sum(1 for r in tried if r["status"] == "ok" and r["verification"]["status"] == "verified"),
     }

@@ -26,6 +26,8 @@ class Assumptions:
     pass_rate: float = 0.85  # share of evolutions that survive elimination (and get an answer)
     keep_rate: float = 0.8  # share of a round's pool kept (matters only with on_failed = "drop")
     answer_tokens: int = 350  # completion tokens of an answer when the seeds have no outputs
+    tests_tokens: int = 250  # completion tokens of a tests reply (verification)
+    resample_rate: float = 0.3  # share of verified items whose answer fails and is asked again (each time)
 
 
 @dataclass
@@ -53,7 +55,9 @@ def estimate(cfg: Any, assume: Assumptions | None = None) -> dict[str, Any]:
 
     a = assume or Assumptions()
     seeds, _ = load_seeds(cfg.seeds.paths, cfg.limit)
-    prompts = PromptSet(list(cfg.evolve.methods), Path(cfg.prompts_dir) if cfg.prompts_dir else DEFAULT_PROMPTS_DIR)
+    verify = cfg.verify.mode if cfg.verify.enabled else None
+    prompts = PromptSet(list(cfg.evolve.methods), Path(cfg.prompts_dir) if cfg.prompts_dir else DEFAULT_PROMPTS_DIR,
+                        verify=verify)
     factory = RequestFactory(cfg, prompts, cfg.endpoint.model)
     n = cfg.sampling.n or 1
     cap = cfg.sampling.max_tokens
@@ -61,12 +65,26 @@ def estimate(cfg: Any, assume: Assumptions | None = None) -> dict[str, Any]:
     answer_out = min(cap, sum(outputs) / len(outputs) if outputs else a.answer_tokens)
     answer_tpl = count_tokens(prompts.render("answer", instruction=""))
     judge_tpl = count_tokens(prompts.render("judge_equal", parent="", child=""))
-    stages = {s: StageEstimate(s) for s in ("answer", "evolve", "judge")}
+    stages = {s: StageEstimate(s) for s in ("answer", "evolve", "judge", "tests", "answer_resample")}
+    if verify == "joint":
+        answer_tpl = count_tokens(prompts.render("answer_with_tests", instruction="", language="python"))
+        answer_out += a.tests_tokens
+    tests_tpl = count_tokens(prompts.render("tests", instruction="", language="python")) if verify == "separate" else 0
+
+    def verified(rnd: int, items: float, instr_tokens: float) -> None:
+        """Tests requests, and the extra answers reject sampling asks for, for `items` answered items."""
+        if verify == "separate":
+            stages["tests"].add(rnd, items, items * (tests_tpl + instr_tokens), items * a.tests_tokens * n)
+        extra = sum(items * a.resample_rate ** k for k in range(1, cfg.verify.max_answers))
+        if extra:
+            stages["answer_resample"].add(rnd, extra, extra * (answer_tpl + instr_tokens), extra * answer_out * n)
 
     if cfg.seeds.answer:
         todo = [s for s in seeds if not s.get("output")]
         stages["answer"].add(0, len(todo), sum(answer_tpl + count_tokens(s["instruction"]) for s in todo),
                              len(todo) * answer_out * n)
+    if verify:
+        verified(0, float(len(seeds)), sum(count_tokens(s["instruction"]) for s in seeds) / max(1, len(seeds)))
     pool = float(len(seeds))
     for rnd in range(1, cfg.rounds + 1):
         scale = a.growth ** (rnd - 1)
@@ -85,6 +103,8 @@ def estimate(cfg: Any, assume: Assumptions | None = None) -> dict[str, Any]:
                                 pool * a.pass_rate * (judge_tpl + instr / len(seeds) + evolved_out), pool * 2)
         answered = pool * a.pass_rate
         stages["answer"].add(rnd, answered, answered * (answer_tpl + evolved_out), answered * answer_out * n)
+        if verify:
+            verified(rnd, answered, evolved_out)
         if cfg.evolve.on_failed == "drop":
             pool *= a.keep_rate
     rows = [_row(s) for s in stages.values() if s.calls]

@@ -22,5 +22,6 @@ def applies(ctx: ItemContext, item: Item) -> bool:
 async def run(ctx: ItemContext, item: Item) -> Reject | None:
     record, parent = item.record, item.parent
     verdict = await check(ctx, parent["code"], record["tests"], record["language"], record["instruction"])
-    record["gain"] = {"parent_status": verdict.status, "parent_passed": verdict.passed, "total": verdict.total}
+    record["gain"] = {"parent_status": verdict.status, "parent_passed": verdict.passed, "total": verdict.total,
+                      "seconds": verdict.seconds}
     return Reject("no_tested_gain") if verdict.ok else None

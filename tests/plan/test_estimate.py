@@ -38,3 +38,19 @@ def test_estimate_command(tmp_path: Path) -> None:
     out = CliRunner().invoke(app, ["estimate", "--config", str(config), "--limit", "10"])
     assert out.exit_code == 0, out.output
     assert "total" in out.output and "Batch API" in out.output
+
+
+def test_verification_adds_tests_requests_and_resampled_answers() -> None:
+    from evol.config import load_config
+    from evol.plan.estimate import estimate
+    from tests.helpers import REPO
+
+    base = {"seeds.paths": [str(REPO / "data/seeds/code_seeds.jsonl")], "limit": 20, "rounds": 2}
+    plain = estimate(load_config(REPO / "pipelines/verified.toml", {**base, "verify.enabled": False}))
+    checked = estimate(load_config(REPO / "pipelines/verified.toml", base))
+    stages = {r["stage"]: r for r in checked["stages"]}
+    answers = sum(r["calls"] for r in plain["stages"] if r["stage"] == "answer")
+    assert stages["tests"]["calls"] == answers  # one tests request per answered item (seeds included)
+    assert 0 < stages["answer_resample"]["calls"] < answers
+    assert checked["total"]["calls"] > plain["total"]["calls"]
+    assert "tests" not in {r["stage"] for r in plain["stages"]}

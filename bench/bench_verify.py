@@ -1,0 +1,106 @@
+"""Verification throughput on the simulator run. Writes bench/results/verify.json and verify.md.
+
+1. The verified recipe (pipelines/verified.toml: 60 seeds, 3 rounds) through the built-in simulator, timed per
+   round; the sandbox-busy seconds (verify + gain checks, summed over items) as a share of the round's wall
+   time times the sandbox's worker slots.
+2. The same recipe with verification off: the wall-time ratio says what verification costs a round end to end
+   (it also asks the tests requests and resampled answers, so it is the whole price, not the sandbox alone).
+3. Every verified pair of run 1 checked again straight through the sandbox (harness + code + tests, one
+   worker slot per core): items per second per core.
+``python -m bench.bench_verify``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from evol.config import load_config
+from evol.export import kept_records
+from evol.pipeline import run
+from evol.sandbox import Limits, default_sandbox, run_many
+from evol.verification import build_program, judge
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+
+
+def _run(out: Path, verify: bool) -> tuple[float, list[dict]]:
+    cfg = load_config(ROOT / "pipelines/verified.toml", {
+        "out_dir": str(out.parent), "name": out.name, "seeds.paths": [str(ROOT / "data/seeds/code_seeds.jsonl")],
+        "verify.enabled": verify})
+    started = time.perf_counter()
+    result = run(cfg, Console(stderr=True, quiet=True))
+    return time.perf_counter() - started, result.stats
+
+
+def _recheck(records: list[dict]) -> dict:
+    sandbox = default_sandbox()
+    limits = Limits(timeout_s=5.0)
+    items = [r for r in records if r["language"] == "python"]
+    nonce = secrets.token_hex(8)
+    programs = [(i, build_program(r["code"], r["tests"], "python", nonce)) for i, r in enumerate(items)]
+    cpu0 = os.times()
+    started = time.perf_counter()
+    results = dict(run_many(sandbox, programs, limits=limits))
+    wall = time.perf_counter() - started
+    cpu1 = os.times()
+    ok = sum(judge(results[i], nonce, "python", r["instruction"], r["tests"]).ok for i, r in enumerate(items))
+    children_cpu = (cpu1.children_user + cpu1.children_system) - (cpu0.children_user + cpu0.children_system)
+    return {"items": len(items), "verified_again": ok, "workers": sandbox.workers, "wall_s": round(wall, 3),
+            "items_per_s": round(len(items) / wall, 1),
+            "items_per_s_per_core": round(len(items) / wall / sandbox.workers, 1),
+            "child_cpu_s_per_item": round(children_cpu / max(1, len(items)), 4),
+            "isolation": sandbox.isolation.describe()}
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="evol-bench-verify-") as tmp:
+        wall_on, stats_on = _run(Path(tmp) / "on", True)
+        wall_off, stats_off = _run(Path(tmp) / "off", False)
+        kept = [r for r in kept_records(Path(tmp) / "on") if (r.get("verification") or {}).get("status") == "verified"]
+        recheck = _recheck(kept)
+    workers = default_sandbox().workers
+    rounds = []
+    for st in stats_on:
+        v = st.get("verification") or {}
+        busy = v.get("seconds_total", 0) + v.get("gain_seconds_total", 0)
+        rounds.append({"round": st["round"], "wall_s": st["seconds"], "sandbox_busy_s": round(busy, 2),
+                       "sandbox_share_of_round": round(busy / (st["seconds"] * workers), 3) if st["seconds"] else None,
+                       "tried": v.get("tried", 0), "verified": st.get("verified", 0), "kept": st["kept"]})
+    report = {
+        "what": "pipelines/verified.toml (60 seeds, 3 rounds) through the built-in simulator, verification on vs off; "
+                "then every kept verified pair re-checked straight through the sandbox",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_1m": os.getloadavg()[0]},
+        "run_wall_s": {"verify_on": round(wall_on, 2), "verify_off": round(wall_off, 2),
+                       "ratio_on_to_off": round(wall_on / wall_off, 2)},
+        "rounds": rounds,
+        "recheck": recheck,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "verify.json").write_text(json.dumps(report, indent=2) + "\n")
+    lines = ["# Verification throughput (bench/bench_verify.py)", "", report["what"] + ".", "",
+             f"- whole run: {wall_on:.1f} s with verification, {wall_off:.1f} s without "
+             f"({report['run_wall_s']['ratio_on_to_off']}x); 1-minute load average at the end "
+             f"{report['machine']['load_1m']:.1f} on {report['machine']['cpus']} cores",
+             f"- re-check of {recheck['items']} verified pairs on {recheck['workers']} sandbox workers: "
+             f"{recheck['items_per_s_per_core']} items/s per core ({recheck['items_per_s']} items/s), "
+             f"{recheck['verified_again']} verified again", "",
+             "| round | wall s | sandbox busy s | share of round (busy / wall x workers) | tried | verified | kept |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['round']} | {r['wall_s']} | {r['sandbox_busy_s']} | {r['sandbox_share_of_round']} | {r['tried']} "
+              f"| {r['verified']} | {r['kept']} |" for r in rounds]
+    (RESULTS / "verify.md").write_text("\n".join(lines) + "\n")
+    print(json.dumps({"run_wall_s": report["run_wall_s"], "recheck": {k: v for k, v in recheck.items()
+                                                                       if k != "isolation"}}))
+
+
+if __name__ == "__main__":
+    main()
