@@ -86,6 +86,7 @@ class EliminateSettings(Strict):
     max_words: int = Field(1200, ge=1)
     judge: bool = False
     skip: list[str] = []  # rule names to switch off, e.g. ["lost_code_block"]
+    custom: list[str] = []  # your own rules by dotted path, e.g. ["mypkg.rules:no_todo"] (evol/stages/custom.py)
     copy_phrases: list[str] = [
         "#rewritten prompt#", "#given prompt#", "#the given prompt#", "#rewritten test#", "#given test#",
         "#created prompt#", "given prompt", "rewritten prompt", "created prompt",
@@ -100,6 +101,7 @@ class FilterSettings(Strict):
     check_python_syntax: bool = True
     execute_code: bool = False  # run ```python blocks in the sandbox and reject crashes
     skip: list[str] = []  # rule names to switch off, e.g. ["stopwords_only"]
+    custom: list[str] = []  # your own rules by dotted path, e.g. ["mypkg.rules:no_todo"] (evol/stages/custom.py)
 
 
 class PipelineConfig(Strict):

@@ -28,15 +28,10 @@ def run_command(
 ) -> None:
     """Grow an instruction dataset; rerun the same command to resume an interrupted run."""
     from evol.pipeline import run
-    from evol.recipes import load_recipe
+    from evol.recipes import flag_overrides, load_recipe
 
-    overrides = {
-        "endpoint.base_url": base_url or None, "endpoint.model": model, "endpoint.api_key_env": api_key_env,
-        "rounds": rounds, "seeds.paths": seeds or None, "endpoint.concurrency": concurrency, "limit": limit,
-        "seed": seed, "cache": False if no_cache else None,
-    }
-    if out is not None:
-        overrides.update({"out_dir": str(out.parent), "name": out.name})
+    overrides = flag_overrides(base_url=base_url, model=model, api_key_env=api_key_env, rounds=rounds, seeds=seeds,
+                               out=out, concurrency=concurrency, limit=limit, seed=seed, no_cache=no_cache)
     run(load_recipe(config, overrides))
 
 

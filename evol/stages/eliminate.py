@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from evol.config import EliminateSettings
 from evol.stages.base import Record, Rule, register, without
+from evol.stages.custom import load_rules
 from evol.stages.text import has_code_block, normalize, words
 
 
@@ -73,7 +74,8 @@ class LostCodeBlock(Rule):
 
 
 def elimination_rules(cfg: EliminateSettings) -> list[Rule]:
-    """The rules in the order they are checked (cheapest and most specific first), less `cfg.skip`."""
+    """The rules in the order they are checked (cheapest and most specific first), less `cfg.skip`, then
+    the config's own rules (`eliminate.custom`)."""
     rules = [EmptyEvolution(), CopiedPromptWords(cfg.copy_phrases), Length(cfg.min_words, cfg.max_words),
              NoInformationGain(), LostCodeBlock()]
-    return without(rules, cfg.skip, "eliminate")
+    return without(rules, cfg.skip, "eliminate") + load_rules(cfg.custom, "eliminate.custom")
