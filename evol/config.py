@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from evol.calls import CallsSettings
 from evol.config_file import apply_overrides, read_toml
 from evol.dedup import DecontamConfig, DedupConfig
 from evol.errors import ConfigError
@@ -123,6 +124,7 @@ class PipelineConfig(Strict):
     dedup: DedupConfig = DedupConfig()
     decontam: DecontamConfig = DecontamConfig()
     prices: dict[str, dict[str, float]] = {}  # model -> {"input": $/1M tokens, "output": $/1M tokens}
+    calls: CallsSettings = CallsSettings()  # the calls log (evol/calls.py)
 
     def run_dir(self) -> Path:
         return Path(self.out_dir) / self.name

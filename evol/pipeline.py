@@ -17,6 +17,7 @@ from typing import Any
 from rich.console import Console
 
 from evol import __version__
+from evol.calls import open_call_log
 from evol.config import PipelineConfig, resolve_base_urls, to_toml
 from evol.errors import ConfigError
 from evol.export import write_train_json
@@ -45,7 +46,8 @@ from evol.stages.response_filters import response_rules
 SIM_MODEL = "evol-sim"
 # Config fields that do not change the data: a resumed run may change them freely.
 NON_DATA_FIELDS = {"endpoint": {"base_url", "api_key_env", "concurrency", "timeout", "max_attempts",
-                                "item_deadline", "backoff_base", "transport"}, "cache": True, "prices": True}
+                                "item_deadline", "backoff_base", "transport"}, "cache": True, "prices": True,
+                    "calls": True}
 
 
 @dataclass
@@ -184,6 +186,8 @@ def run(cfg: PipelineConfig, console: Console | None = None, client_factory: Any
     with endpoint(cfg, console, check=client_factory is None) as (urls, model, simulated):
         cache_path = run_dir / "cache.sqlite" if cfg.cache else None
         client = (client_factory or LLMClient).from_settings(cfg.endpoint, urls, cache_path=cache_path)
+        calls = open_call_log(run_dir, cfg.calls)
+        client.on_call = calls.record if calls else None
         ctx = ItemContext(client, RequestFactory(cfg, prompts, model), elimination_rules(cfg.eliminate),
                           response_rules(cfg.filters), decontaminator, model, cfg.eliminate.judge, cfg.seeds.answer,
                           cfg.endpoint.item_deadline)
@@ -193,6 +197,8 @@ def run(cfg: PipelineConfig, console: Console | None = None, client_factory: Any
         try:
             stats = asyncio.run(_run_and_close(cfg, ctx, client, run_dir, seeds, console))
         finally:
+            if calls:
+                calls.close()
             status = "finished" if len(stats) == cfg.rounds + 1 else "interrupted"
             atomic_write_json(run_dir / "manifest.json",
                               _manifest(cfg, urls, model, simulated, status, stats, client, started))
