@@ -17,6 +17,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "evol", "prompts", "pipelines", "data/seeds")
 
@@ -90,3 +92,18 @@ def test_the_wheel_runs_the_demo_from_another_folder(tmp_path: Path) -> None:
     rows = json.loads((run_dir / "train.json").read_text())
     assert len(rows) >= 6 and all(r["instruction"] and r["output"] for r in rows)
     assert not (elsewhere / "data").exists()  # the run wrote only under --out; the seeds came from the wheel
+
+
+def test_recipes_and_seeds_resolve_to_the_shipped_files_from_any_folder(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from evol.resources import recipe, seed_path, shipped
+
+    monkeypatch.chdir(tmp_path)
+    assert recipe("demo") == shipped("pipelines/demo.toml") and recipe("demo").is_file()
+    assert recipe("pipelines/wizardcoder.toml") == shipped("pipelines/wizardcoder.toml")
+    assert recipe("nope") == Path("nope")  # left for the loader to report as missing
+    assert seed_path("data/seeds/code_seeds.jsonl") == str(shipped("data/seeds/code_seeds.jsonl"))
+    assert seed_path("hf:owner/name") == "hf:owner/name" and seed_path("mine.jsonl") == "mine.jsonl"
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "pipelines" / "demo.toml").write_text("name = 'mine'\n")
+    assert recipe("pipelines/demo.toml") == Path("pipelines/demo.toml")  # a file here wins
