@@ -14,6 +14,17 @@ from evol.errors import EvolError
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Grow and judge code instruction data.")
 
 
+@app.callback()
+def main(verbose: int = typer.Option(0, "--verbose", "-v", count=True,
+                                     help="log failed calls (-v), every call and retry (-vv)")) -> None:
+    """Grow and judge code instruction data."""
+    if verbose:
+        import logging
+
+        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+        logging.getLogger("evol").setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
+
+
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn an EvolError into one red line and its exit code, and Ctrl-C into a short note (exit 130)."""
 
@@ -46,7 +57,7 @@ def _register_all() -> None:
     """Import the modules that declare commands, in help order (each keeps heavy imports inside functions)."""
     import importlib
 
-    for name in ("run", "llm", "dedup", "report", "evaluate", "data"):
+    for name in ("run", "llm", "dedup", "report", "calls", "evaluate", "data"):
         importlib.import_module(f"evol.commands.{name}")
 
 

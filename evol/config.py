@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from evol.calls import CallsSettings
 from evol.config_file import apply_overrides, read_toml
 from evol.datafields import NotData, digest_of
 from evol.decontam.config import DecontamConfig
@@ -92,6 +93,7 @@ class EliminateSettings(Strict):
     max_words: int = Field(1200, ge=1)
     judge: bool = False
     skip: list[str] = []  # rule names to switch off, e.g. ["lost_code_block"]
+    custom: list[str] = []  # your own rules by dotted path, e.g. ["mypkg.rules:no_todo"] (evol/stages/custom.py)
     copy_phrases: list[str] = [
         "#rewritten prompt#", "#given prompt#", "#the given prompt#", "#rewritten test#", "#given test#",
         "#created prompt#", "given prompt", "rewritten prompt", "created prompt",
@@ -106,6 +108,7 @@ class FilterSettings(Strict):
     check_python_syntax: bool = True
     execute_code: bool = False  # run ```python blocks in the sandbox and reject crashes
     skip: list[str] = []  # rule names to switch off, e.g. ["stopwords_only"]
+    custom: list[str] = []  # your own rules by dotted path, e.g. ["mypkg.rules:no_todo"] (evol/stages/custom.py)
 
 
 class VerifySettings(Strict):
@@ -140,6 +143,7 @@ class PipelineConfig(Strict):
     dedup: DedupConfig = DedupConfig()
     decontam: DecontamConfig = DecontamConfig()
     prices: NotData[dict[str, dict[str, float]]] = {}  # model -> {"input": $/1M tokens, "output": $/1M tokens}
+    calls: NotData[CallsSettings] = CallsSettings()  # the calls log (evol/calls.py)
 
     def run_dir(self) -> Path:
         return Path(self.out_dir) / self.name

@@ -17,6 +17,7 @@ from typing import Any
 from rich.console import Console
 
 from evol import __version__
+from evol.calls import open_call_log
 from evol.config import PipelineConfig, resolve_base_urls, to_toml
 from evol.datafields import data_view, differences, digest_of
 from evol.errors import ConfigError
@@ -232,6 +233,8 @@ def run(cfg: PipelineConfig, console: Console | None = None) -> RunResult:
     with endpoint(cfg, console) as (urls, model, simulated):
         cache_path = files.cache if cfg.cache else None
         client = LLMClient.from_settings(cfg.endpoint, urls, cache_path=cache_path)
+        calls = open_call_log(run_dir, cfg.calls)
+        client.on_call = calls.record if calls else None
         ctx = _context(cfg, inputs, client, model)
         manifest = _manifest(cfg, urls, model, simulated, "running", [], None, started)
         files.write_manifest(manifest)
@@ -239,6 +242,8 @@ def run(cfg: PipelineConfig, console: Console | None = None) -> RunResult:
         try:
             stats = asyncio.run(_run_and_close(cfg, ctx, client, run_dir, inputs.seeds, console))
         finally:
+            if calls:
+                calls.close()
             status = "finished" if len(stats) == cfg.rounds + 1 else "interrupted"
             files.write_manifest(_manifest(cfg, urls, model, simulated, status, stats, client, started))
     rows = write_train_json(run_dir)

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evol.errors import ConfigError
+from evol.resources import shipped
 
-DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+DEFAULT_PROMPTS_DIR = shipped("prompts")  # package data in a wheel, the repository's prompts/ in a checkout
 
 # Each template and the exact placeholders it must use: a missing or unknown one fails at start-up.
 TEMPLATE_FIELDS: dict[str, frozenset[str]] = {

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from evol.calls import CURRENT_ITEM
 from evol.errors import EvolError
 from evol.io import JsonlAppender, atomic_write_json, atomic_write_jsonl, read_jsonl
 from evol.records import Record, child_id
@@ -51,6 +52,7 @@ async def stream_items(ctx: ItemContext, pool: list[Record], round_no: int, jour
 
         async def worker() -> None:
             for parent in todo:
+                CURRENT_ITEM.set(_item_id(parent, round_no))  # names the item in the calls log
                 record = await process(ctx, parent, round_no, weights)
                 out.write(record)
                 on_done(record)

@@ -19,12 +19,12 @@ ModelOpt = Annotated[str | None, Opt(help="teacher model name")]
 
 
 def _config(config: Path, out: Path | None = None, **overrides: Any) -> Any:
-    from evol.config import load_config
+    from evol.recipes import load_recipe
 
     flat = {k.replace("__", "."): v for k, v in overrides.items()}
     if out is not None:
         flat.update({"out_dir": str(out.parent), "name": out.name})
-    return load_config(config, flat)
+    return load_recipe(config, flat)
 
 
 @command("estimate")

@@ -14,7 +14,7 @@ Opt = typer.Option
 
 @command("run")
 def run_command(
-    config: Annotated[Path, Opt("--config", "-c", help="pipeline TOML")] = Path("pipelines/demo.toml"),
+    config: Annotated[Path, Opt("--config", "-c", help="TOML or shipped recipe")] = Path("pipelines/demo.toml"),
     base_url: Annotated[list[str] | None, Opt("--base-url", help="OpenAI-compatible URL (repeat for replicas)")] = None,
     model: Annotated[str | None, Opt(help="teacher model name")] = None,
     api_key_env: Annotated[str | None, Opt(help="env var holding the API key")] = None,
@@ -27,17 +27,12 @@ def run_command(
     no_cache: Annotated[bool, Opt("--no-cache", help="do not read or write the response cache")] = False,
 ) -> None:
     """Grow an instruction dataset; rerun the same command to resume an interrupted run."""
-    from evol.config import load_config
     from evol.pipeline import run
+    from evol.recipes import flag_overrides, load_recipe
 
-    overrides = {
-        "endpoint.base_url": base_url or None, "endpoint.model": model, "endpoint.api_key_env": api_key_env,
-        "rounds": rounds, "seeds.paths": seeds or None, "endpoint.concurrency": concurrency, "limit": limit,
-        "seed": seed, "cache": False if no_cache else None,
-    }
-    if out is not None:
-        overrides.update({"out_dir": str(out.parent), "name": out.name})
-    run(load_config(config, overrides))
+    overrides = flag_overrides(base_url=base_url, model=model, api_key_env=api_key_env, rounds=rounds, seeds=seeds,
+                               out=out, concurrency=concurrency, limit=limit, seed=seed, no_cache=no_cache)
+    run(load_recipe(config, overrides))
 
 
 @command("sim")

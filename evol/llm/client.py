@@ -7,6 +7,7 @@ import logging
 import os
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,8 @@ class LLMClient:
         self._attempts: set[asyncio.Task[Any]] = set()
         self._successes = 0
         self._hard_failures = 0
+        # Told of every finished call (not cache hits): (request, result or None, error or None, seconds).
+        self.on_call: Callable[[LLMRequest, LLMResult | None, BaseException | None, float], None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Any, urls: list[str], *, cache_path: Path | None = None) -> LLMClient:
@@ -88,17 +91,22 @@ class LLMClient:
                              attempts=0, endpoint="shared", texts=shared.texts)
         future: asyncio.Future[LLMResult] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
+        started = time.monotonic()
         try:
             result = await self._call(req, key)
         except (LLMFailure, EndpointError) as exc:
             future.set_exception(exc)
             future.exception()  # mark it retrieved: no follower may be waiting
+            if self.on_call is not None:
+                self.on_call(req, None, exc, time.monotonic() - started)
             raise
         except BaseException:
             future.cancel()
             raise
         else:
-            future.set_result(result)
+            future.set_result(result)  # followers first: the observer must not keep them waiting
+            if self.on_call is not None:
+                self.on_call(req, result, None, time.monotonic() - started)
             return result
         finally:
             del self._inflight[key]
@@ -130,7 +138,7 @@ class LLMClient:
             exhausted = errors >= self.max_attempts or overloads >= OVERLOAD_ATTEMPTS_FACTOR * self.max_attempts
             if not verdict.retry or exhausted or time.monotonic() + delay > deadline:
                 self.ledger.add(req.stage, req.round, endpoint.url, failures=1)
-                raise LLMFailure(verdict.kind, message, attempt) from None
+                raise LLMFailure(verdict.kind, message, attempt, endpoint.url) from None
             log.debug("retry %s in %.2fs (%s, attempt %d)", req.stage, delay, verdict.kind, attempt)
             await asyncio.sleep(delay)
 

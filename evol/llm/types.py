@@ -94,7 +94,8 @@ class LLMResult:
 class LLMFailure(Exception):
     """An item's call failed for good (after retries, or not retryable). `kind` goes into the reason."""
 
-    def __init__(self, kind: str, message: str, attempts: int = 1) -> None:
+    def __init__(self, kind: str, message: str, attempts: int = 1, endpoint: str = "") -> None:
         super().__init__(f"{kind}: {message}")
         self.kind = kind
         self.attempts = attempts
+        self.endpoint = endpoint  # the URL of the last attempt

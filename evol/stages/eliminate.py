@@ -8,6 +8,7 @@ from __future__ import annotations
 from evol.config import EliminateSettings
 from evol.stages.base import Record, Rule, first_failure, register, without
 from evol.stages.context import Item, ItemContext, Reject
+from evol.stages.custom import load_rules
 from evol.stages.text import has_code_block, normalize, words
 
 
@@ -81,13 +82,14 @@ class LostCodeBlock(Rule):
 
 
 def elimination_rules(cfg: EliminateSettings, tested_gain: bool = False) -> list[Rule]:
-    """The rules in the order they are checked (cheapest and most specific first), less `cfg.skip`.
+    """The rules in the order they are checked (cheapest and most specific first), less `cfg.skip`, then
+    the config's own rules (`eliminate.custom`).
 
     `tested_gain`: verification judges information gain by execution, so the word-subset test is off.
     """
     rules = [EmptyEvolution(), CopiedPromptWords(cfg.copy_phrases), Length(cfg.min_words, cfg.max_words),
              NoInformationGain(word_subset=not tested_gain), LostCodeBlock()]
-    return without(rules, cfg.skip, "eliminate")
+    return without(rules, cfg.skip, "eliminate") + load_rules(cfg.custom, "eliminate.custom")
 
 
 async def run(ctx: ItemContext, item: Item) -> Reject | None:

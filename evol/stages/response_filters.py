@@ -7,6 +7,7 @@ import re
 
 from evol.config import FilterSettings
 from evol.stages.base import Record, Rule, register, without
+from evol.stages.custom import load_rules
 from evol.stages.text import STOP_WORDS, code_blocks, words
 
 
@@ -70,7 +71,7 @@ class BrokenPython(Rule):
 
 
 def response_rules(cfg: FilterSettings) -> list[Rule]:
-    """The answer rules in the order they are checked, less `cfg.skip`."""
+    """The answer rules in the order they are checked, less `cfg.skip`, then the config's own (`filters.custom`)."""
     rules: list[Rule] = [EmptyAnswer(), Truncated(), Refusal(cfg.refusal_phrases, cfg.refusal_max_words),
                          StopWordsOnly()]
     if cfg.check_python_syntax:
@@ -79,4 +80,4 @@ def response_rules(cfg: FilterSettings) -> list[Rule]:
         from evol.stages.exec_filter import ExecutionFilter
 
         rules.append(ExecutionFilter())
-    return without(rules, cfg.skip, "filters")
+    return without(rules, cfg.skip, "filters") + load_rules(cfg.custom, "filters.custom")
