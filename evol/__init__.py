@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from evol.version import __version__
+
 __all__ = ["Run", "__version__", "open_run", "run"]
 API = ("Run", "open_run", "run")
 

@@ -61,8 +61,9 @@ class Run:
     def train_rows(self) -> list[dict[str, str]]:
         """The rows of the run's train.json (instruction, output), as written by the run."""
         from evol.io import parse_json
+        from evol.rundir import RunDir
 
-        path = self.path / "train.json"
+        path = RunDir(self.path).train
         return parse_json(path.read_text(encoding="utf-8"), path)
 
     def to_dataset(self) -> datasets.Dataset:

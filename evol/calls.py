@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 
 from evol.errors import DataError
+from evol.rundir import RunDir
 
 if TYPE_CHECKING:
     from evol.llm.types import LLMRequest, LLMResult
 
 log = logging.getLogger("evol.calls")
 
-CALLS_FILE = "calls.sqlite"
 CURRENT_ITEM: contextvars.ContextVar[str] = contextvars.ContextVar("evol_current_item", default="")
 COLUMNS = ("id", "at", "round", "stage", "item", "endpoint", "model", "status", "attempts", "seconds",
            "prompt_tokens", "completion_tokens", "finish_reason", "error_kind", "error", "prompt", "reply")
@@ -91,12 +91,12 @@ class CallLog:
 
 def open_call_log(run_dir: Path, settings: CallsSettings) -> CallLog | None:
     """The run's calls log, or None when `[calls] enabled = false`."""
-    return CallLog(run_dir / CALLS_FILE, text=settings.text) if settings.enabled else None
+    return CallLog(RunDir(run_dir).calls, text=settings.text) if settings.enabled else None
 
 
 def read_calls(run_dir: str | Path, *, failed: bool = False, stage: str | None = None) -> list[dict[str, Any]]:
     """The run's calls in the order they finished; `failed` keeps the failed and stopped ones only."""
-    path = Path(run_dir) / CALLS_FILE
+    path = RunDir(run_dir).calls
     if not path.is_file():
         raise DataError(f"{path}: no calls log (is {run_dir} a run folder, made with the calls log on?)")
     where, args = [], []

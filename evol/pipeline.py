@@ -16,7 +16,6 @@ from typing import Any
 
 from rich.console import Console
 
-from evol import __version__
 from evol.calls import open_call_log
 from evol.config import PipelineConfig, resolve_base_urls, to_toml
 from evol.datafields import data_view, differences, digest_of
@@ -44,6 +43,7 @@ from evol.stages.context import ItemContext
 from evol.stages.eliminate import elimination_rules
 from evol.stages.requests import RequestFactory
 from evol.stages.response_filters import response_rules
+from evol.version import __version__
 
 SIM_MODEL = "evol-sim"
 

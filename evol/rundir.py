@@ -55,6 +55,7 @@ class RunDir:
     manifest = _in_run("manifest.json")
     resolved_config = _in_run("config.resolved.toml")
     cache = _in_run("cache.sqlite")
+    calls = _in_run("calls.sqlite")
     train = _in_run("train.json")
     batch = _in_run("batch")
 
@@ -141,7 +142,8 @@ class RunDir:
         """A copy of the run's journals and state at ``dest``, without its cache, manifest and batch files."""
         dest = Path(dest)
         if self.path.exists():
-            shutil.copytree(self.path, dest, ignore=shutil.ignore_patterns("cache.sqlite*", "batch", "manifest.json"))
+            shutil.copytree(self.path, dest, ignore=shutil.ignore_patterns(
+                "cache.sqlite*", "calls.sqlite*", "batch", "manifest.json"))
         else:
             dest.mkdir(parents=True)
         return RunDir(dest)

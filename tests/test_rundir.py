@@ -15,14 +15,15 @@ RUN_FILES = ("manifest.json", "config.resolved.toml", "cache.sqlite", "train.jso
 
 def _layout(files: RunDir, rounds: int) -> set[Path]:
     per_round = (files.pool, files.journal, files.kept, files.rejected, files.stats, files.dedup_index)
-    return {files.manifest, files.resolved_config, files.cache, files.train} | {
+    return {files.manifest, files.resolved_config, files.cache, files.calls, files.train} | {
         path(n) for path in per_round for n in range(rounds + 1)}
 
 
 def test_every_file_a_run_writes_is_a_rundir_path(tmp_path: Path) -> None:
     result = run(demo_config(tmp_path / "r", limit=6, rounds=1, **{"decontam.enabled": False}))
     files = RunDir(result.run_dir)
-    written = {p for p in files.path.rglob("*") if p.is_file() and not p.name.startswith("cache.sqlite-")}
+    sidecars = ("cache.sqlite-", "calls.sqlite-")  # SQLite's -wal / -shm files
+    written = {p for p in files.path.rglob("*") if p.is_file() and not p.name.startswith(sidecars)}
     assert written == _layout(files, 1)
     assert files.round_numbers() == ([0, 1], []) and files.finished_rounds() == [0, 1]
     assert files.read_manifest()["status"] == "finished" and files.read_resolved_config()["rounds"] == 1
