@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from evol.config_file import apply_overrides, read_toml
 from evol.dedup import DecontamConfig, DedupConfig
 from evol.errors import ConfigError
+from evol.sandbox.settings import SandboxSettings
 
 
 class Strict(BaseModel):
@@ -120,6 +121,7 @@ class PipelineConfig(Strict):
     filters: FilterSettings = FilterSettings()
     dedup: DedupConfig = DedupConfig()
     decontam: DecontamConfig = DecontamConfig()
+    sandbox: SandboxSettings = SandboxSettings()
     prices: dict[str, dict[str, float]] = {}  # model -> {"input": $/1M tokens, "output": $/1M tokens}
 
     def run_dir(self) -> Path:

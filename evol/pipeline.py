@@ -45,7 +45,8 @@ from evol.stages.response_filters import response_rules
 SIM_MODEL = "evol-sim"
 # Config fields that do not change the data: a resumed run may change them freely.
 NON_DATA_FIELDS = {"endpoint": {"base_url", "api_key_env", "concurrency", "timeout", "max_attempts",
-                                "item_deadline", "backoff_base", "transport"}, "cache": True, "prices": True}
+                                "item_deadline", "backoff_base", "transport"}, "cache": True, "prices": True,
+                   "sandbox": {"backend", "address", "workers", "max_lost_retries"}}
 
 
 @dataclass
@@ -185,8 +186,8 @@ def run(cfg: PipelineConfig, console: Console | None = None, client_factory: Any
         cache_path = run_dir / "cache.sqlite" if cfg.cache else None
         client = (client_factory or LLMClient).from_settings(cfg.endpoint, urls, cache_path=cache_path)
         ctx = ItemContext(client, RequestFactory(cfg, prompts, model), elimination_rules(cfg.eliminate),
-                          response_rules(cfg.filters), decontaminator, model, cfg.eliminate.judge, cfg.seeds.answer,
-                          cfg.endpoint.item_deadline)
+                          response_rules(cfg.filters, cfg.sandbox), decontaminator, model, cfg.eliminate.judge,
+                          cfg.seeds.answer, cfg.endpoint.item_deadline)
         manifest = _manifest(cfg, urls, model, simulated, "running", [], None, started)
         atomic_write_json(run_dir / "manifest.json", manifest)
         stats: list[dict[str, Any]] = []

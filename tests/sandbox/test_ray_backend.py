@@ -1,0 +1,193 @@
+"""The Ray backend against a local Ray instance on loopback: same outcomes as the local Sandbox, worker loss
+retried (never a failed program), and a pipeline run whose train.json matches the local backend's.
+
+Ray starts once for the module (about 10 s on 2 cores), in a temp dir, with 4 logical CPUs so that the shared
+sandbox (2 slots) and one test's own sandbox fit at once.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import secrets
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evol.config import PipelineConfig
+from evol.errors import ConfigError
+from evol.sandbox import Limits, Sandbox, run_many
+from evol.sandbox.ray_backend import RaySandbox, WorkerLost, plan_slots
+from evol.sandbox.settings import SandboxSettings, build_sandbox
+from tests.helpers import demo_config
+
+pytestmark = pytest.mark.slow
+
+PROGRAMS = {
+    "pass": "print(sum(range(10)))",
+    "assert": "def f(x):\n    return x + 1\n\nassert f(1) == 3, 'f is wrong'",
+    "zero": "print('before')\n1 / 0",
+    "exit": "import sys\nsys.exit(3)",
+    "loop": "while True:\n    pass",
+    "sleep": "import time\ntime.sleep(60)",
+}
+LIMITS = Limits(timeout_s=1.0, memory_mb=256)
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[Any]:
+    """A local Ray instance bound to 127.0.0.1, its files in a temp dir, its auth token fresh; shut down after.
+
+    Its workers' TMPDIR is inside that dir too, so the temp dirs of runs whose worker a test kills go with it.
+    """
+    temp = Path(tempfile.mkdtemp(prefix="evray", dir="/tmp"))  # short: Ray's unix socket paths have a length limit
+    (temp / "tmp").mkdir()
+    for folder in (temp, temp / "tmp"):
+        folder.chmod(0o711)  # the sandbox uid must reach its work dir (as under /tmp)
+    env = {
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # Ray's switch for "bind to loopback, not the LAN"
+        "RAY_AUTH_TOKEN": secrets.token_hex(32),  # else Ray writes one to ~/.ray
+        "TMPDIR": str(temp / "tmp"),  # inherited by the workers (this process has already chosen its own)
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    tempfile.gettempdir()  # fix this process's temp dir before TMPDIR changes
+    os.environ.update(env)
+    import ray
+
+    try:
+        ray.init(num_cpus=4, include_dashboard=False, _temp_dir=str(temp), log_to_driver=False,
+                 logging_level="WARNING")
+        yield ray
+    finally:
+        ray.shutdown()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def ray_sandbox(ray_cluster: Any) -> Iterator[RaySandbox]:
+    with RaySandbox(address=None, workers=2, limits=LIMITS) as sandbox:
+        yield sandbox
+
+
+def outcome(result: Any) -> tuple[Any, ...]:
+    return result.status, result.kind, result.error, result.exit_code, result.stdout
+
+
+def test_node_slots_are_spread_and_capped() -> None:
+    assert plan_slots([("a", 2), ("b", 2)], None) == [("a", 2), ("b", 2)]
+    assert plan_slots([("a", 4), ("b", 2)], 3) == [("a", 2), ("b", 1)]
+    assert plan_slots([("a", 1), ("b", 0)], 5) == [("a", 1)]
+
+
+def test_settings_are_strict_and_build_the_backend() -> None:
+    assert isinstance(build_sandbox(SandboxSettings()), Sandbox)
+    ray_sb = build_sandbox(SandboxSettings(backend="ray", address="ray://head:10001", workers=3, timeout_s=7.5,
+                                           max_lost_retries=4))
+    assert isinstance(ray_sb, RaySandbox)  # nothing connects until the first program
+    assert (ray_sb.address, ray_sb.wanted, ray_sb.limits.timeout_s, ray_sb.max_lost_retries) == (
+        "ray://head:10001", 3, 7.5, 4)
+    with pytest.raises(ConfigError, match="sandbox.backend"):
+        demo_config(Path("/nonexistent/x"), **{"sandbox.backend": "slurm"})
+    with pytest.raises(ConfigError, match="sandbox.workers"):
+        demo_config(Path("/nonexistent/x"), **{"sandbox.workers": "2"})
+    assert PipelineConfig().sandbox.backend == "local"
+
+
+def test_outcomes_match_the_local_sandbox(ray_sandbox: RaySandbox) -> None:
+    keys = list(PROGRAMS)
+    local = dict(run_many(Sandbox(limits=LIMITS, workers=2), enumerate(PROGRAMS.values()), limits=LIMITS))
+    remote = dict(run_many(ray_sandbox, enumerate(PROGRAMS.values()), limits=LIMITS))
+    assert {keys[i]: r.status for i, r in remote.items()} == {
+        "pass": "passed", "assert": "failed", "zero": "failed", "exit": "failed", "loop": "timed_out",
+        "sleep": "timed_out"}
+    assert {keys[i]: outcome(r) for i, r in remote.items()} == {keys[i]: outcome(r) for i, r in local.items()}
+    assert remote[0].stdout == "45\n" and remote[1].kind == "AssertionError" and remote[2].stdout == "before\n"
+    assert ray_sandbox.lost == 0
+    node = ray_sandbox.describe()["nodes"][0]
+    assert node["pid"] != os.getpid() and node["slots"] == 2
+
+
+def _children(pid: int) -> list[str]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += (task / "children").read_text().split()
+        except OSError:
+            continue
+    return found
+
+
+def _kill_mid_run(sandbox: RaySandbox, program: str) -> tuple[Any, int]:
+    """Start `program`, SIGKILL the worker process once it has started the program's child, return the result."""
+    pid = sandbox.worker_pids()[0]
+    box: dict[str, Any] = {}
+
+    def go() -> None:
+        try:
+            box["result"] = sandbox.run(program, limits=Limits(timeout_s=30.0))
+        except Exception as exc:  # handed to the test thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=go)
+    thread.start()
+    for _ in range(3000):  # bounded: 60 s
+        if _children(pid):
+            break
+        time.sleep(0.02)
+    else:
+        raise AssertionError("the worker never started the program")
+    os.kill(pid, signal.SIGKILL)  # the Ray worker process this test's sandbox started
+    thread.join(120)
+    if "error" in box:
+        raise box["error"]
+    return box.get("result"), pid
+
+
+def test_a_lost_worker_is_replaced_and_the_program_rerun(ray_cluster: Any) -> None:
+    program = "import time\ntime.sleep(2)\nprint('done')"
+    with RaySandbox(address=None, workers=1, max_lost_retries=2) as sandbox:
+        result, killed = _kill_mid_run(sandbox, program)
+        assert result is not None and (result.status, result.stdout) == ("passed", "done\n")
+        assert sandbox.lost == 1
+        assert sandbox.worker_pids()[0] != killed
+    with RaySandbox(address=None, workers=1, max_lost_retries=0) as sandbox:
+        with pytest.raises(WorkerLost, match="lost 1 time"):
+            _kill_mid_run(sandbox, program)
+
+
+def test_pipeline_on_ray_gives_the_local_train_json(
+    ray_cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evol.pipeline import run
+
+    calls = {"local": 0, "ray": 0}
+
+    def counting(kind: str, method: Any) -> Any:
+        def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+            calls[kind] += 1
+            return method(self, *args, **kwargs)
+
+        return wrapped
+
+    monkeypatch.setattr(Sandbox, "run", counting("local", Sandbox.run))
+    monkeypatch.setattr(RaySandbox, "run", counting("ray", RaySandbox.run))
+    common = {"rounds": 1, "limit": 8, "filters.execute_code": True, "sandbox.workers": 2}
+    run(demo_config(tmp_path / "local", **common))
+    local_calls, calls["local"] = calls["local"], 0
+    run(demo_config(tmp_path / "ray", **common, **{"sandbox.backend": "ray"}))
+    gc.collect()  # the run's RaySandbox and its actors go with it
+    assert local_calls > 0 and calls["ray"] == local_calls and calls["local"] == 0
+    train = (tmp_path / "ray" / "train.json").read_bytes()
+    assert train == (tmp_path / "local" / "train.json").read_bytes() and len(train) > 100
