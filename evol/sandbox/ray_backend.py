@@ -14,11 +14,17 @@ Ray is optional (`pip install 'evol[ray]'`) and imported only when a RaySandbox 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
+import secrets
+import shutil
 import socket
+import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from evol.errors import ConfigError, EvolError
@@ -232,6 +238,40 @@ class RaySandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def local_instance(num_cpus: int) -> Iterator[Any]:
+    """A throwaway Ray instance in this process, bound to 127.0.0.1, every file of it in one temp dir.
+
+    For tests and benchmarks: a fresh auth token in the environment (Ray would write one to ~/.ray), and the
+    workers' TMPDIR inside the temp dir, so the run dirs of a worker killed mid-run go with it. Yields `ray`.
+    """
+    ray = _import_ray()
+    temp = Path(tempfile.mkdtemp(prefix="evray", dir="/tmp"))  # short: Ray's unix socket paths have a length limit
+    (temp / "tmp").mkdir()
+    for folder in (temp, temp / "tmp"):
+        folder.chmod(0o711)  # the sandbox uid must reach its work dir, as under /tmp
+    env = {
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # Ray's switch for "bind to loopback, not the LAN"
+        "RAY_AUTH_TOKEN": secrets.token_hex(32),
+        "TMPDIR": str(temp / "tmp"),  # inherited by the workers
+    }
+    saved = {key: os.environ.get(key) for key in env}
+    tempfile.gettempdir()  # this process keeps the temp dir it had
+    os.environ.update(env)
+    try:
+        ray.init(num_cpus=num_cpus, include_dashboard=False, _temp_dir=str(temp), log_to_driver=False,
+                 logging_level="WARNING")
+        yield ray
+    finally:
+        ray.shutdown()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _import_ray() -> Any:

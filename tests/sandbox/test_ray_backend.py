@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
-import secrets
-import shutil
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +21,7 @@ import pytest
 from evol.config import PipelineConfig
 from evol.errors import ConfigError
 from evol.sandbox import Limits, Sandbox, run_many
-from evol.sandbox.ray_backend import RaySandbox, WorkerLost, plan_slots
+from evol.sandbox.ray_backend import RaySandbox, WorkerLost, local_instance, plan_slots
 from evol.sandbox.settings import SandboxSettings, build_sandbox
 from tests.helpers import demo_config
 
@@ -43,36 +40,8 @@ LIMITS = Limits(timeout_s=1.0, memory_mb=256)
 
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[Any]:
-    """A local Ray instance bound to 127.0.0.1, its files in a temp dir, its auth token fresh; shut down after.
-
-    Its workers' TMPDIR is inside that dir too, so the temp dirs of runs whose worker a test kills go with it.
-    """
-    temp = Path(tempfile.mkdtemp(prefix="evray", dir="/tmp"))  # short: Ray's unix socket paths have a length limit
-    (temp / "tmp").mkdir()
-    for folder in (temp, temp / "tmp"):
-        folder.chmod(0o711)  # the sandbox uid must reach its work dir (as under /tmp)
-    env = {
-        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # Ray's switch for "bind to loopback, not the LAN"
-        "RAY_AUTH_TOKEN": secrets.token_hex(32),  # else Ray writes one to ~/.ray
-        "TMPDIR": str(temp / "tmp"),  # inherited by the workers (this process has already chosen its own)
-    }
-    saved = {k: os.environ.get(k) for k in env}
-    tempfile.gettempdir()  # fix this process's temp dir before TMPDIR changes
-    os.environ.update(env)
-    import ray
-
-    try:
-        ray.init(num_cpus=4, include_dashboard=False, _temp_dir=str(temp), log_to_driver=False,
-                 logging_level="WARNING")
+    with local_instance(num_cpus=4) as ray:
         yield ray
-    finally:
-        ray.shutdown()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        shutil.rmtree(temp, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
