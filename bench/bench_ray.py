@@ -2,8 +2,9 @@
 
 The job: the 164 HumanEval canonical checks (solution + the benchmark's tests, `exit_ok=False`), run through
 `run_many` on each backend with every isolation layer this machine allows. Each configuration gets one warm-up
-pass (Ray actor placement and the isolation probe are start-up costs, reported apart), then the median of
-3 timed passes. Peers: the local Sandbox with the same number of workers (what one machine does without Ray).
+pass (Ray actor placement and the isolation probe are start-up costs, reported apart); then 3 rounds time every
+configuration in turn (so a busy shared machine weighs on all of them alike) and each reports its median.
+Peers: the local Sandbox with the same number of workers (what one machine does without Ray).
 Writes bench/results/ray.json. ``python -m bench.bench_ray``.
 """
 
@@ -33,27 +34,30 @@ def programs() -> list[tuple[int, str]]:
     return [(i, p.program(extract_code(p.canonical_solution or "", p.entry_point))) for i, p in enumerate(problems)]
 
 
-def measure(sandbox: SandboxLike, jobs: list[tuple[int, str]]) -> dict[str, Any]:
-    """Warm-up pass (start-up), then PASSES timed passes; programs per second from the median wall time."""
+def timed(sandbox: SandboxLike, jobs: list[tuple[int, str]]) -> tuple[float, int]:
+    """One pass: wall seconds and programs passed."""
     start = time.perf_counter()
-    warm = dict(run_many(sandbox, jobs, exit_ok=False))
-    first = time.perf_counter() - start
-    walls = []
+    results = dict(run_many(sandbox, jobs, exit_ok=False))
+    return time.perf_counter() - start, sum(r.passed for r in results.values())
+
+
+def measure(sandboxes: dict[str, SandboxLike], jobs: list[tuple[int, str]]) -> dict[str, dict[str, Any]]:
+    """A warm-up pass each (start-up), then PASSES rounds that time every configuration in turn, so that all
+    of them see the same load; programs per second from each one's median wall time."""
+    rows: dict[str, dict[str, Any]] = {}
+    for label, sandbox in sandboxes.items():
+        first, passed = timed(sandbox, jobs)
+        rows[label] = {"workers": sandbox.workers, "programs": len(jobs), "warmup_passed": passed,
+                       "first_pass_s": round(first, 2), "wall_s_runs": [], "passed": []}
     for _ in range(PASSES):
-        start = time.perf_counter()
-        results = dict(run_many(sandbox, jobs, exit_ok=False))
-        walls.append(time.perf_counter() - start)
-    wall = statistics.median(walls)
-    return {
-        "workers": sandbox.workers,
-        "programs": len(jobs),
-        "passed": sum(r.passed for r in results.values()),
-        "warmup_passed": sum(r.passed for r in warm.values()),
-        "first_pass_s": round(first, 2),
-        "wall_s": round(wall, 2),
-        "wall_s_runs": [round(w, 2) for w in walls],
-        "programs_per_s": round(len(jobs) / wall, 1),
-    }
+        for label, sandbox in sandboxes.items():
+            wall, passed = timed(sandbox, jobs)
+            rows[label]["wall_s_runs"].append(round(wall, 2))
+            rows[label]["passed"].append(passed)
+    for row in rows.values():
+        row["wall_s"] = statistics.median(row["wall_s_runs"])
+        row["programs_per_s"] = round(len(jobs) / row["wall_s"], 1)
+    return rows
 
 
 def main() -> dict[str, Any]:
@@ -61,29 +65,29 @@ def main() -> dict[str, Any]:
     report: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "load_avg_1m_at_start": round(os.getloadavg()[0], 2)},
-        "job": f"{len(jobs)} HumanEval canonical checks, exit_ok=False, median of {PASSES} passes after a warm-up",
+        "job": f"{len(jobs)} HumanEval canonical checks, exit_ok=False, after a warm-up pass each: "
+               f"{PASSES} rounds timing every configuration in turn, median per configuration",
     }
-    local = {n: measure(Sandbox(workers=n), jobs) for n in (1, 2)}
-    report["isolation"] = Sandbox(workers=1).isolation.describe()
-    ray: dict[int, dict[str, Any]] = {}
     start = time.perf_counter()
-    with local_instance(num_cpus=2) as ray_module:
-        report["ray"] = {"version": ray_module.__version__, "start_s": round(time.perf_counter() - start, 2)}
-        for n in (1, 2):
-            with RaySandbox(address=None, workers=n) as sandbox:
-                ray[n] = measure(sandbox, jobs)
-    report["local"] = {f"{n}_workers": r for n, r in local.items()}
-    report["ray"].update({f"{n}_workers": r for n, r in ray.items()})
+    with local_instance(num_cpus=3) as ray:  # room for the 1-worker and the 2-worker RaySandbox at once
+        report["ray"] = {"version": ray.__version__, "start_s": round(time.perf_counter() - start, 2)}
+        with RaySandbox(address=None, workers=1) as ray1, RaySandbox(address=None, workers=2) as ray2:
+            rows = measure({"local_1": Sandbox(workers=1), "local_2": Sandbox(workers=2), "ray_1": ray1,
+                            "ray_2": ray2}, jobs)
+            report["isolation"] = {"local": Sandbox(workers=1).isolation.describe(),
+                                   "ray": ray2.isolation.describe()}
+    report["configurations"] = rows
+    pps = {label: row["programs_per_s"] for label, row in rows.items()}
     report["ratios"] = {
-        "ray_2_over_1_workers": round(ray[2]["programs_per_s"] / ray[1]["programs_per_s"], 2),
-        "local_2_over_1_workers": round(local[2]["programs_per_s"] / local[1]["programs_per_s"], 2),
-        "ray_over_local_1_worker": round(ray[1]["programs_per_s"] / local[1]["programs_per_s"], 2),
-        "ray_over_local_2_workers": round(ray[2]["programs_per_s"] / local[2]["programs_per_s"], 2),
+        "ray_2_over_1_workers": round(pps["ray_2"] / pps["ray_1"], 2),
+        "local_2_over_1_workers": round(pps["local_2"] / pps["local_1"], 2),
+        "ray_over_local_1_worker": round(pps["ray_1"] / pps["local_1"], 2),
+        "ray_over_local_2_workers": round(pps["ray_2"] / pps["local_2"], 2),
     }
     report["machine"]["load_avg_1m_at_end"] = round(os.getloadavg()[0], 2)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "ray.json").write_text(json.dumps(report, indent=1) + "\n")
-    print(json.dumps(report["ratios"]), json.dumps({k: v for k, v in report["machine"].items()}))
+    print(json.dumps(pps), json.dumps(report["ratios"]), json.dumps(report["machine"]))
     return report
 
 
