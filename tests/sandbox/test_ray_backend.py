@@ -10,6 +10,8 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -74,6 +76,30 @@ def test_settings_are_strict_and_build_the_backend() -> None:
     assert PipelineConfig().sandbox.backend == "local"
 
 
+def test_the_backend_is_not_part_of_the_data_digest() -> None:
+    """A run may resume on the other backend; the verification limits do shape the data."""
+    from evol.pipeline import data_digest
+
+    out = Path("/nonexistent/x")
+    local = data_digest(demo_config(out))
+    assert data_digest(demo_config(out, **{"sandbox.backend": "ray", "sandbox.address": "ray://h:10001",
+                                           "sandbox.workers": 64, "sandbox.max_lost_retries": 5})) == local
+    assert data_digest(demo_config(out, **{"sandbox.timeout_s": 9.0})) != local
+
+
+def test_no_cluster_is_a_config_error_naming_the_address(tmp_path: Path) -> None:
+    """In a fresh process with no Ray running (nor RAY_ADDRESS): a one-line ConfigError naming sandbox.address."""
+    code = ("from evol.sandbox.ray_backend import RaySandbox\n"
+            "RaySandbox(address='auto').run('print(1)')")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env["TMPDIR"] = str(tmp_path)  # `auto` looks for a cluster `ray start` recorded under $TMPDIR/ray
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode != 0
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("evol.errors.ConfigError: sandbox.address = 'auto': cannot connect to a Ray cluster")
+    assert "ray start --head" in last
+
+
 def test_outcomes_match_the_local_sandbox(ray_sandbox: RaySandbox) -> None:
     keys = list(PROGRAMS)
     local = dict(run_many(Sandbox(limits=LIMITS, workers=2), enumerate(PROGRAMS.values()), limits=LIMITS))
@@ -84,6 +110,7 @@ def test_outcomes_match_the_local_sandbox(ray_sandbox: RaySandbox) -> None:
     assert {keys[i]: outcome(r) for i, r in remote.items()} == {keys[i]: outcome(r) for i, r in local.items()}
     assert remote[0].stdout == "45\n" and remote[1].kind == "AssertionError" and remote[2].stdout == "before\n"
     assert ray_sandbox.lost == 0
+    assert ray_sandbox.supports("python") and not ray_sandbox.supports("klingon")
     node = ray_sandbox.describe()["nodes"][0]
     assert node["pid"] != os.getpid() and node["slots"] == 2
 
