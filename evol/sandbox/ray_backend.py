@@ -100,6 +100,7 @@ class RaySandbox:
         self.lost = 0  # program runs lost with their worker (each was rerun or ended in WorkerLost)
         self._ray: Any = None
         self._remote: Any = None  # SandboxWorker as a Ray actor class
+        self._job: str | None = None  # the Ray session (driver job) the actors belong to
         self._owns_ray = False
         self._actors: list[_Actor] = []
         self._info: list[dict[str, Any]] = []
@@ -131,8 +132,9 @@ class RaySandbox:
     def start(self) -> None:
         """Connect to the cluster (once) and place one worker actor per node that gets slots."""
         with self._lock:
-            if self._actors:
+            if self._actors and self._job == _job(self._ray):
                 return
+            self._actors, self._info, self._free = [], [], queue.Queue()  # none yet, or their Ray session ended
             ray = self._ray = _import_ray()
             self._remote = ray.remote(SandboxWorker)
             if not ray.is_initialized():
@@ -143,6 +145,7 @@ class RaySandbox:
                                       f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
                                       "start one with `ray start --head`") from None
                 self._owns_ray = True
+            self._job = _job(ray)
             nodes = [(n["NodeID"], int(n["Resources"].get("CPU", 0))) for n in ray.nodes() if n["Alive"]]
             plan = plan_slots(nodes, self.wanted)
             self._actors = [_Actor(node, slots, self._spawn(node, slots)) for node, slots in plan]
@@ -272,6 +275,11 @@ def local_instance(num_cpus: int) -> Iterator[Any]:
             else:
                 os.environ[key] = value
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def _job(ray: Any) -> str | None:
+    """This driver's Ray job id (a new one after each ray.init), None when not connected."""
+    return ray.get_runtime_context().get_job_id() if ray is not None and ray.is_initialized() else None
 
 
 def _import_ray() -> Any:

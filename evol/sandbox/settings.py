@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,8 +48,35 @@ class SandboxLike(Protocol):
     def run(self, program: str, *, limits: Limits | None = None, exit_ok: bool = True) -> RunResult: ...
 
 
+_shared: dict[str, SandboxLike] = {}
+_lock = threading.Lock()
+
+
 def build_sandbox(settings: SandboxSettings) -> SandboxLike:
-    """The local `Sandbox`, or a `RaySandbox` (which connects to its cluster on first use)."""
+    """The backend for `settings`: one per distinct settings in this process, shared by every caller (the
+    execution filter, verification), as `default_sandbox()` is; two Ray backends would each claim the
+    cluster's CPUs. The local `Sandbox` (the process-wide one under default settings), or a `RaySandbox`,
+    which connects to its cluster on first use."""
+    key = settings.model_dump_json()
+    with _lock:
+        if key not in _shared:
+            _shared[key] = _make(settings)
+        return _shared[key]
+
+
+def close_shared() -> None:
+    """Stop the Ray workers of every backend `build_sandbox` made, and forget them all."""
+    from evol.sandbox.ray_backend import RaySandbox
+
+    with _lock:
+        backends = list(_shared.values())
+        _shared.clear()
+    for backend in backends:
+        if isinstance(backend, RaySandbox):
+            backend.close()
+
+
+def _make(settings: SandboxSettings) -> SandboxLike:
     if settings.backend == "ray":
         from evol.sandbox.ray_backend import RaySandbox
 
@@ -58,6 +86,9 @@ def build_sandbox(settings: SandboxSettings) -> SandboxLike:
             limits=settings.limits(),
             max_lost_retries=settings.max_lost_retries,
         )
+    from evol.sandbox import default_sandbox
     from evol.sandbox.runner import Sandbox
 
+    if settings.workers is None and settings.limits() == Limits():
+        return default_sandbox()
     return Sandbox(limits=settings.limits(), workers=settings.workers)

@@ -7,7 +7,6 @@ sandbox (2 slots) and one test's own sandbox fit at once.
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
 import subprocess
@@ -22,9 +21,9 @@ import pytest
 
 from evol.config import PipelineConfig
 from evol.errors import ConfigError
-from evol.sandbox import Limits, Sandbox, run_many
+from evol.sandbox import Limits, Sandbox, default_sandbox, run_many
 from evol.sandbox.ray_backend import RaySandbox, WorkerLost, local_instance, plan_slots
-from evol.sandbox.settings import SandboxSettings, build_sandbox
+from evol.sandbox.settings import SandboxSettings, build_sandbox, close_shared
 from tests.helpers import demo_config
 
 pytestmark = pytest.mark.slow
@@ -63,10 +62,14 @@ def test_node_slots_are_spread_and_capped() -> None:
 
 
 def test_settings_are_strict_and_build_the_backend() -> None:
-    assert isinstance(build_sandbox(SandboxSettings()), Sandbox)
-    ray_sb = build_sandbox(SandboxSettings(backend="ray", address="ray://head:10001", workers=3, timeout_s=7.5,
-                                           max_lost_retries=4))
+    assert build_sandbox(SandboxSettings()) is default_sandbox()
+    small = build_sandbox(SandboxSettings(workers=1, memory_mb=256))
+    assert isinstance(small, Sandbox) and (small.workers, small.limits.memory_mb) == (1, 256)
+    settings = SandboxSettings(backend="ray", address="ray://head:10001", workers=3, timeout_s=7.5,
+                               max_lost_retries=4)
+    ray_sb = build_sandbox(settings)
     assert isinstance(ray_sb, RaySandbox)  # nothing connects until the first program
+    assert build_sandbox(settings.model_copy()) is ray_sb  # the filter and verification share one set of actors
     assert (ray_sb.address, ray_sb.wanted, ray_sb.limits.timeout_s, ray_sb.max_lost_retries) == (
         "ray://head:10001", 3, 7.5, 4)
     with pytest.raises(ConfigError, match="sandbox.backend"):
@@ -182,8 +185,10 @@ def test_pipeline_on_ray_gives_the_local_train_json(
     common = {"rounds": 1, "limit": 8, "filters.execute_code": True, "sandbox.workers": 2}
     run(demo_config(tmp_path / "local", **common))
     local_calls, calls["local"] = calls["local"], 0
-    run(demo_config(tmp_path / "ray", **common, **{"sandbox.backend": "ray"}))
-    gc.collect()  # the run's RaySandbox and its actors go with it
+    try:
+        run(demo_config(tmp_path / "ray", **common, **{"sandbox.backend": "ray"}))
+    finally:
+        close_shared()  # the run's RaySandbox (shared within the process) stops its actors
     assert local_calls > 0 and calls["ray"] == local_calls and calls["local"] == 0
     train = (tmp_path / "ray" / "train.json").read_bytes()
     assert train == (tmp_path / "local" / "train.json").read_bytes() and len(train) > 100
