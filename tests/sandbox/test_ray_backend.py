@@ -7,6 +7,7 @@ sandbox (2 slots) and one test's own sandbox fit at once.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -116,6 +117,21 @@ def test_outcomes_match_the_local_sandbox(ray_sandbox: RaySandbox) -> None:
     assert ray_sandbox.supports("python") and not ray_sandbox.supports("klingon")
     node = ray_sandbox.describe()["nodes"][0]
     assert node["pid"] != os.getpid() and node["slots"] == 2
+
+
+def test_a_second_driver_connects_by_address(ray_cluster: Any, tmp_path: Path) -> None:
+    """Another process (as `evol run` on a cluster node) reaches the cluster through `address` alone."""
+    address = ray_cluster.get_runtime_context().gcs_address
+    code = ("import json, sys\n"
+            "from evol.sandbox.ray_backend import RaySandbox\n"
+            "with RaySandbox(address=sys.argv[1], workers=1) as sb:\n"
+            "    res = sb.run('import os\\nprint(6 * 7)')\n"
+            "    print(json.dumps([res.status, res.stdout, sb.workers, sb.describe()['nodes'][0]['pid']]))\n")
+    proc = subprocess.run([sys.executable, "-c", code, address], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    status, stdout, workers, pid = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert (status, stdout, workers) == ("passed", "42\n", 1) and pid != os.getpid()
 
 
 def _children(pid: int) -> list[str]:
