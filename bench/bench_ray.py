@@ -69,7 +69,9 @@ def main() -> dict[str, Any]:
                f"{PASSES} rounds timing every configuration in turn, median per configuration",
     }
     start = time.perf_counter()
-    with local_instance(num_cpus=3) as ray:  # room for the 1-worker and the 2-worker RaySandbox at once
+    with local_instance(num_cpus=3):  # one node, room for the 1-worker and the 2-worker RaySandbox at once
+        import ray
+
         report["ray"] = {"version": ray.__version__, "start_s": round(time.perf_counter() - start, 2)}
         with RaySandbox(address=None, workers=1) as ray1, RaySandbox(address=None, workers=2) as ray2:
             rows = measure({"local_1": Sandbox(workers=1), "local_2": Sandbox(workers=2), "ray_1": ray1,

@@ -22,7 +22,7 @@ import shutil
 import socket
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,8 +47,10 @@ class SandboxWorker:
 
     def ready(self) -> dict[str, Any]:
         """Where this worker runs and the isolation its sandbox found there (probed now, before any program)."""
-        return {"pid": os.getpid(), "host": socket.gethostname(), "slots": self.sandbox.workers,
-                "isolation": self.sandbox.isolation}
+        import ray
+
+        return {"pid": os.getpid(), "host": socket.gethostname(), "node": ray.get_runtime_context().get_node_id(),
+                "slots": self.sandbox.workers, "isolation": self.sandbox.isolation}
 
     def supports(self, language: str) -> bool:
         check = getattr(self.sandbox, "supports", None)
@@ -102,7 +104,7 @@ class RaySandbox:
         self._remote: Any = None  # SandboxWorker as a Ray actor class
         self._job: str | None = None  # the Ray session (driver job) the actors belong to
         self._owns_ray = False
-        self._actors: list[_Actor] = []
+        self._actors: list[_Actor | None] = []  # None: dropped with its node
         self._info: list[dict[str, Any]] = []
         self._free: queue.Queue[int] = queue.Queue()  # an actor index per free slot
         self._lock = threading.Lock()
@@ -111,7 +113,7 @@ class RaySandbox:
     def workers(self) -> int:
         """Worker slots over the whole cluster."""
         self.start()
-        return sum(a.slots for a in self._actors)
+        return sum(a.slots for a in self._actors if a is not None)
 
     @property
     def isolation(self) -> Isolation:
@@ -127,7 +129,8 @@ class RaySandbox:
     def supports(self, language: str) -> bool:
         """Whether the workers' sandbox has a runner for `language`."""
         self.start()
-        return bool(self._ray.get(self._actors[0].handle.supports.remote(language)))
+        actor = next(a for a in self._actors if a is not None)
+        return bool(self._ray.get(actor.handle.supports.remote(language)))
 
     def start(self) -> None:
         """Connect to the cluster (once) and place one worker actor per node that gets slots."""
@@ -148,18 +151,19 @@ class RaySandbox:
             self._job = _job(ray)
             nodes = [(n["NodeID"], int(n["Resources"].get("CPU", 0))) for n in ray.nodes() if n["Alive"]]
             plan = plan_slots(nodes, self.wanted)
-            self._actors = [_Actor(node, slots, self._spawn(node, slots)) for node, slots in plan]
+            placed = [_Actor(node, slots, self._spawn(node, slots)) for node, slots in plan]
+            self._actors = list(placed)
             try:
-                self._info = ray.get([a.handle.ready.remote() for a in self._actors], timeout=START_TIMEOUT_S)
+                self._info = ray.get([a.handle.ready.remote() for a in placed], timeout=START_TIMEOUT_S)
             except ray.exceptions.GetTimeoutError:
                 self._kill_all()
-                raise EvolError(f"sandbox: Ray could not place {len(self._actors)} worker(s) in "
+                raise EvolError(f"sandbox: Ray could not place {len(placed)} worker(s) in "
                                 f"{START_TIMEOUT_S:g} s (are the cluster's CPUs busy? see `ray status`)") from None
             except ray.exceptions.RayError as exc:
                 self._kill_all()
                 raise EvolError(f"sandbox: a Ray worker could not start evol's sandbox (is this evol installed "
                                 f"on every node?): {str(exc).splitlines()[0]}") from None
-            for index, actor in enumerate(self._actors):
+            for index, actor in enumerate(placed):
                 for _ in range(actor.slots):
                     self._free.put(index)
 
@@ -184,8 +188,7 @@ class RaySandbox:
                        ray.exceptions.NodeDiedError, ray.exceptions.ObjectLostError)
         losses: list[str] = []
         for _ in range(self.max_lost_retries + 1):
-            index = self._free.get()
-            actor = self._actors[index]
+            index, actor = self._take()
             try:
                 ref = actor.handle.run.remote(program, language, limits, exit_ok)
                 return ray.get(ref, timeout=limits.timeout_s + self.hang_margin_s)
@@ -196,12 +199,27 @@ class RaySandbox:
                 losses.append(f"no answer {limits.timeout_s + self.hang_margin_s:g} s after the program started")
                 self._replace(index, actor)
             finally:
-                self._free.put(index)
+                if self._actors[index] is not None:
+                    self._free.put(index)
         raise WorkerLost(f"sandbox: the Ray worker running a program was lost {len(losses)} time(s) "
                          f"({', '.join(losses)}); see `ray status`, or raise sandbox.max_lost_retries")
 
+    def _take(self) -> tuple[int, _Actor]:
+        """A free slot (blocks while all are busy); the slots of actors dropped with their node are skipped."""
+        while True:
+            if not any(self._actors):
+                raise WorkerLost("sandbox: every Ray node that ran sandbox workers is gone; see `ray status`")
+            try:
+                index = self._free.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            actor = self._actors[index]
+            if actor is not None:
+                return index, actor
+
     def _replace(self, index: int, seen: _Actor) -> None:
-        """Swap a lost actor for a fresh one on the same node (once, however many of its calls saw the loss)."""
+        """Swap a lost actor for a fresh one on the same node, or drop it (and its slots) if the node is gone;
+        once, however many of its calls saw the loss."""
         with self._lock:
             self.lost += 1
             if self._actors[index] is not seen:
@@ -210,12 +228,17 @@ class RaySandbox:
                 self._ray.kill(seen.handle)
             except Exception:  # already gone
                 pass
-            self._actors[index] = _Actor(seen.node_id, seen.slots, self._spawn(seen.node_id, seen.slots))
+            alive = {n["NodeID"] for n in self._ray.nodes() if n["Alive"]}
+            self._actors[index] = (
+                _Actor(seen.node_id, seen.slots, self._spawn(seen.node_id, seen.slots))
+                if seen.node_id in alive
+                else None
+            )
 
     def worker_pids(self) -> list[int]:
         """The process id of each worker actor (for diagnostics and the worker-loss test)."""
         self.start()
-        return [info["pid"] for info in self._ray.get([a.handle.ready.remote() for a in self._actors])]
+        return [info["pid"] for info in self._ray.get([a.handle.ready.remote() for a in self._actors if a])]
 
     def close(self) -> None:
         """Stop the worker actors (and the Ray connection, if this object opened it)."""
@@ -228,7 +251,7 @@ class RaySandbox:
                 self._owns_ray = False
 
     def _kill_all(self) -> None:
-        for actor in self._actors:
+        for actor in filter(None, self._actors):
             try:
                 self._ray.kill(actor.handle)
             except Exception:  # already gone
@@ -244,31 +267,42 @@ class RaySandbox:
 
 
 @contextlib.contextmanager
-def local_instance(num_cpus: int) -> Iterator[Any]:
-    """A throwaway Ray instance in this process, bound to 127.0.0.1, every file of it in one temp dir.
+def local_instance(num_cpus: int, extra_nodes: Sequence[int] = ()) -> Iterator[Any]:
+    """A throwaway Ray cluster on this machine, bound to 127.0.0.1, every file of it in one temp dir; this
+    process is connected to it. Yields the `ray.cluster_utils.Cluster` (its `worker_nodes` can be removed).
 
-    For tests and benchmarks: a fresh auth token in the environment (Ray would write one to ~/.ray), and the
-    workers' TMPDIR inside the temp dir, so the run dirs of a worker killed mid-run go with it. Yields `ray`.
+    A head node with `num_cpus` CPUs and one more node per entry of `extra_nodes`. For tests and benchmarks:
+    a fresh auth token in the environment (Ray would write one to ~/.ray), the workers' TMPDIR inside the temp
+    dir (the run dirs of a worker killed mid-run go with it), and a fast health check, so a removed node is
+    declared dead within about a second.
     """
     ray = _import_ray()
+    from ray.cluster_utils import Cluster
+
     temp = Path(tempfile.mkdtemp(prefix="evray", dir="/tmp"))  # short: Ray's unix socket paths have a length limit
-    (temp / "tmp").mkdir()
+    (temp / "tmp" / "ray").mkdir(parents=True)
     for folder in (temp, temp / "tmp"):
         folder.chmod(0o711)  # the sandbox uid must reach its work dir, as under /tmp
     env = {
         "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # Ray's switch for "bind to loopback, not the LAN"
         "RAY_AUTH_TOKEN": secrets.token_hex(32),
-        "TMPDIR": str(temp / "tmp"),  # inherited by the workers
+        "TMPDIR": str(temp / "tmp"),  # inherited by the workers; Ray's address file goes there too
     }
     saved = {key: os.environ.get(key) for key in env}
     tempfile.gettempdir()  # this process keeps the temp dir it had
     os.environ.update(env)
+    cluster = None
     try:
-        ray.init(num_cpus=num_cpus, include_dashboard=False, _temp_dir=str(temp), log_to_driver=False,
-                 logging_level="WARNING")
-        yield ray
+        cluster = Cluster(initialize_head=True, connect=True, head_node_args={
+            "num_cpus": num_cpus, "include_dashboard": False, "temp_dir": str(temp),
+            "_system_config": {"health_check_period_ms": 200, "health_check_failure_threshold": 3}})
+        for cpus in extra_nodes:
+            cluster.add_node(num_cpus=cpus)
+        yield cluster
     finally:
         ray.shutdown()
+        if cluster is not None:
+            cluster.shutdown()
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -1,8 +1,8 @@
 """The Ray backend against a local Ray instance on loopback: same outcomes as the local Sandbox, worker loss
 retried (never a failed program), and a pipeline run whose train.json matches the local backend's.
 
-Ray starts once for the module (about 10 s on 2 cores), in a temp dir, with 4 logical CPUs so that the shared
-sandbox (2 slots) and one test's own sandbox fit at once.
+Ray starts once for the module (about 15 s on 2 cores): two nodes of 2 logical CPUs each on this machine, in a
+temp dir; each test closes the sandboxes it starts, and the last one removes the second node mid-run.
 """
 
 from __future__ import annotations
@@ -42,14 +42,8 @@ LIMITS = Limits(timeout_s=1.0, memory_mb=256)
 
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[Any]:
-    with local_instance(num_cpus=4) as ray:
-        yield ray
-
-
-@pytest.fixture(scope="module")
-def ray_sandbox(ray_cluster: Any) -> Iterator[RaySandbox]:
-    with RaySandbox(address=None, workers=2, limits=LIMITS) as sandbox:
-        yield sandbox
+    with local_instance(num_cpus=2, extra_nodes=(2,)) as cluster:
+        yield cluster
 
 
 def outcome(result: Any) -> tuple[Any, ...]:
@@ -104,24 +98,26 @@ def test_no_cluster_is_a_config_error_naming_the_address(tmp_path: Path) -> None
     assert "ray start --head" in last
 
 
-def test_outcomes_match_the_local_sandbox(ray_sandbox: RaySandbox) -> None:
+def test_outcomes_match_the_local_sandbox(ray_cluster: Any) -> None:
     keys = list(PROGRAMS)
     local = dict(run_many(Sandbox(limits=LIMITS, workers=2), enumerate(PROGRAMS.values()), limits=LIMITS))
-    remote = dict(run_many(ray_sandbox, enumerate(PROGRAMS.values()), limits=LIMITS))
+    with RaySandbox(address=None, workers=2, limits=LIMITS) as ray_sandbox:
+        remote = dict(run_many(ray_sandbox, enumerate(PROGRAMS.values()), limits=LIMITS))
+        nodes = ray_sandbox.describe()["nodes"]
+        assert ray_sandbox.supports("python") and not ray_sandbox.supports("klingon")
+        assert ray_sandbox.lost == 0
+    assert len({n["node"] for n in nodes}) == 2 and [n["slots"] for n in nodes] == [1, 1]  # one slot per node
+    assert all(n["pid"] != os.getpid() for n in nodes)
     assert {keys[i]: r.status for i, r in remote.items()} == {
         "pass": "passed", "assert": "failed", "zero": "failed", "exit": "failed", "loop": "timed_out",
         "sleep": "timed_out"}
     assert {keys[i]: outcome(r) for i, r in remote.items()} == {keys[i]: outcome(r) for i, r in local.items()}
     assert remote[0].stdout == "45\n" and remote[1].kind == "AssertionError" and remote[2].stdout == "before\n"
-    assert ray_sandbox.lost == 0
-    assert ray_sandbox.supports("python") and not ray_sandbox.supports("klingon")
-    node = ray_sandbox.describe()["nodes"][0]
-    assert node["pid"] != os.getpid() and node["slots"] == 2
 
 
 def test_a_second_driver_connects_by_address(ray_cluster: Any, tmp_path: Path) -> None:
     """Another process (as `evol run` on a cluster node) reaches the cluster through `address` alone."""
-    address = ray_cluster.get_runtime_context().gcs_address
+    address = ray_cluster.address
     code = ("import json, sys\n"
             "from evol.sandbox.ray_backend import RaySandbox\n"
             "with RaySandbox(address=sys.argv[1], workers=1) as sb:\n"
@@ -144,30 +140,44 @@ def _children(pid: int) -> list[str]:
     return found
 
 
+def _wait_for_a_child(pid: int) -> None:
+    for _ in range(3000):  # bounded: 60 s
+        if _children(pid):
+            return
+        time.sleep(0.02)
+    raise AssertionError("the worker never started the program")
+
+
+class _Run(threading.Thread):
+    """One program run on `sandbox` in its own thread; `result` or `error` is set when it ends."""
+
+    def __init__(self, sandbox: RaySandbox, program: str, timeout_s: float) -> None:
+        super().__init__()
+        self.sandbox, self.program, self.timeout_s = sandbox, program, timeout_s
+        self.result: Any = None
+        self.error: Exception | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.result = self.sandbox.run(self.program, limits=Limits(timeout_s=self.timeout_s))
+        except Exception as exc:  # handed to the test thread
+            self.error = exc
+
+    def outcome(self) -> Any:
+        self.join(180)
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
 def _kill_mid_run(sandbox: RaySandbox, program: str) -> tuple[Any, int]:
     """Start `program`, SIGKILL the worker process once it has started the program's child, return the result."""
     pid = sandbox.worker_pids()[0]
-    box: dict[str, Any] = {}
-
-    def go() -> None:
-        try:
-            box["result"] = sandbox.run(program, limits=Limits(timeout_s=30.0))
-        except Exception as exc:  # handed to the test thread
-            box["error"] = exc
-
-    thread = threading.Thread(target=go)
-    thread.start()
-    for _ in range(3000):  # bounded: 60 s
-        if _children(pid):
-            break
-        time.sleep(0.02)
-    else:
-        raise AssertionError("the worker never started the program")
+    run = _Run(sandbox, program, 30.0)
+    _wait_for_a_child(pid)
     os.kill(pid, signal.SIGKILL)  # the Ray worker process this test's sandbox started
-    thread.join(120)
-    if "error" in box:
-        raise box["error"]
-    return box.get("result"), pid
+    return run.outcome(), pid
 
 
 def test_a_lost_worker_is_replaced_and_the_program_rerun(ray_cluster: Any) -> None:
@@ -208,3 +218,18 @@ def test_pipeline_on_ray_gives_the_local_train_json(
     assert local_calls > 0 and calls["ray"] == local_calls and calls["local"] == 0
     train = (tmp_path / "ray" / "train.json").read_bytes()
     assert train == (tmp_path / "local" / "train.json").read_bytes() and len(train) > 100
+
+
+def test_a_lost_node_drops_its_slots_and_its_programs_rerun_elsewhere(ray_cluster: Any) -> None:
+    """Runs last: removes the second node while all four slots (two per node) run a program."""
+    (second,) = ray_cluster.worker_nodes
+    with RaySandbox(address=None, max_lost_retries=3, hang_margin_s=5.0) as sandbox:
+        nodes = sandbox.describe()["nodes"]
+        assert sandbox.workers == 4 and len(nodes) == 2
+        doomed = next(n["pid"] for n in nodes if n["node"] == second.node_id)
+        runs = [_Run(sandbox, f"import time\ntime.sleep(3)\nprint({i})", 10.0) for i in range(4)]
+        _wait_for_a_child(doomed)
+        ray_cluster.remove_node(second, allow_graceful=False)
+        results = [run.outcome() for run in runs]
+        assert [(r.status, r.stdout) for r in results] == [("passed", f"{i}\n") for i in range(4)]
+        assert sandbox.lost >= 2 and sandbox.workers == 2  # the dead node's slots are gone, not retried forever
