@@ -21,7 +21,8 @@ from typing import Any
 from evol.eval.postprocess import extract_code
 from evol.eval.problems import load_problems
 from evol.sandbox import Sandbox, run_many
-from evol.sandbox.ray_backend import RaySandbox, local_instance
+from evol.sandbox.ray_backend import RaySandbox
+from evol.sandbox.ray_local import local_instance
 from evol.sandbox.settings import SandboxLike
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,24 +7,19 @@ Each actor owns an ordinary `Sandbox` with `slots` worker slots on its node, so 
 (passed / failed / timed_out) are exactly the local sandbox's; only the program text and the RunResult travel.
 The driver never sends an actor more programs than it has slots (callers' threads block in `run`, as with the
 local Sandbox). A lost worker (its process or node died, or a call outlived the program's timeout by
-`hang_margin_s`) is replaced and the program rerun on a fresh actor, up to `max_lost_retries` times; a loss is
-never reported as a failed program, and after the last retry `WorkerLost` says what happened.
+`hang_margin_s`) is replaced on its node while Ray reports that node alive, else dropped with its slots; the
+program is rerun on another slot, up to `max_lost_retries` times. A loss is never reported as a failed program;
+after the last retry `WorkerLost` says what happened.
 Ray is optional (`pip install 'evol[ray]'`) and imported only when a RaySandbox first runs something.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import queue
-import secrets
-import shutil
 import socket
-import tempfile
 import threading
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from evol.errors import ConfigError, EvolError
@@ -138,7 +133,7 @@ class RaySandbox:
             if self._actors and self._job == _job(self._ray):
                 return
             self._actors, self._info, self._free = [], [], queue.Queue()  # none yet, or their Ray session ended
-            ray = self._ray = _import_ray()
+            ray = self._ray = import_ray()
             self._remote = ray.remote(SandboxWorker)
             if not ray.is_initialized():
                 try:
@@ -266,57 +261,12 @@ class RaySandbox:
         self.close()
 
 
-@contextlib.contextmanager
-def local_instance(num_cpus: int, extra_nodes: Sequence[int] = ()) -> Iterator[Any]:
-    """A throwaway Ray cluster on this machine, bound to 127.0.0.1, every file of it in one temp dir; this
-    process is connected to it. Yields the `ray.cluster_utils.Cluster` (its `worker_nodes` can be removed).
-
-    A head node with `num_cpus` CPUs and one more node per entry of `extra_nodes`. For tests and benchmarks:
-    a fresh auth token in the environment (Ray would write one to ~/.ray), the workers' TMPDIR inside the temp
-    dir (the run dirs of a worker killed mid-run go with it), and a fast health check, so a removed node is
-    declared dead within about a second.
-    """
-    ray = _import_ray()
-    from ray.cluster_utils import Cluster
-
-    temp = Path(tempfile.mkdtemp(prefix="evray", dir="/tmp"))  # short: Ray's unix socket paths have a length limit
-    (temp / "tmp" / "ray").mkdir(parents=True)
-    for folder in (temp, temp / "tmp"):
-        folder.chmod(0o711)  # the sandbox uid must reach its work dir, as under /tmp
-    env = {
-        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # Ray's switch for "bind to loopback, not the LAN"
-        "RAY_AUTH_TOKEN": secrets.token_hex(32),
-        "TMPDIR": str(temp / "tmp"),  # inherited by the workers; Ray's address file goes there too
-    }
-    saved = {key: os.environ.get(key) for key in env}
-    tempfile.gettempdir()  # this process keeps the temp dir it had
-    os.environ.update(env)
-    cluster = None
-    try:
-        cluster = Cluster(initialize_head=True, connect=True, head_node_args={
-            "num_cpus": num_cpus, "include_dashboard": False, "temp_dir": str(temp),
-            "_system_config": {"health_check_period_ms": 200, "health_check_failure_threshold": 3}})
-        for cpus in extra_nodes:
-            cluster.add_node(num_cpus=cpus)
-        yield cluster
-    finally:
-        ray.shutdown()
-        if cluster is not None:
-            cluster.shutdown()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        shutil.rmtree(temp, ignore_errors=True)
-
-
 def _job(ray: Any) -> str | None:
     """This driver's Ray job id (a new one after each ray.init), None when not connected."""
     return ray.get_runtime_context().get_job_id() if ray is not None and ray.is_initialized() else None
 
 
-def _import_ray() -> Any:
+def import_ray() -> Any:
     try:
         import ray
     except ImportError:

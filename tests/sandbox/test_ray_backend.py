@@ -23,7 +23,8 @@ import pytest
 from evol.config import PipelineConfig
 from evol.errors import ConfigError
 from evol.sandbox import Limits, Sandbox, default_sandbox, run_many
-from evol.sandbox.ray_backend import RaySandbox, WorkerLost, local_instance, plan_slots
+from evol.sandbox.ray_backend import RaySandbox, WorkerLost, plan_slots
+from evol.sandbox.ray_local import local_instance
 from evol.sandbox.settings import SandboxSettings, build_sandbox, close_shared
 from tests.helpers import demo_config
 
