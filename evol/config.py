@@ -16,6 +16,7 @@ from evol.datafields import NotData, digest_of
 from evol.decontam.config import DecontamConfig
 from evol.dedup.config import DedupConfig
 from evol.errors import ConfigError
+from evol.sandbox.settings import SandboxSettings
 
 
 class Strict(BaseModel):
@@ -142,6 +143,7 @@ class PipelineConfig(Strict):
     verify: VerifySettings = VerifySettings()
     dedup: DedupConfig = DedupConfig()
     decontam: DecontamConfig = DecontamConfig()
+    sandbox: SandboxSettings = SandboxSettings()
     prices: NotData[dict[str, dict[str, float]]] = {}  # model -> {"input": $/1M tokens, "output": $/1M tokens}
     calls: NotData[CallsSettings] = CallsSettings()  # the calls log (evol/calls.py)
 

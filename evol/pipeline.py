@@ -197,7 +197,7 @@ def _context(cfg: PipelineConfig, inputs: _Inputs, client: Any, model: str) -> I
     """What every item of the run shares, its requests going to ``client`` for ``model``."""
     return ItemContext(client=client, requests=RequestFactory(cfg, inputs.prompts, model),
                        elimination=elimination_rules(cfg.eliminate, tested_gain=cfg.verify.enabled),
-                       responses=response_rules(cfg.filters), decontaminator=inputs.decontaminator,
+                       responses=response_rules(cfg.filters, cfg.sandbox), decontaminator=inputs.decontaminator,
                        judge=cfg.eliminate.judge, answer_seeds=cfg.seeds.answer,
                        item_deadline=cfg.endpoint.item_deadline, verify=cfg.verify,
                        sandbox=_sandbox(cfg) if cfg.verify.enabled else None)
@@ -254,10 +254,10 @@ def run(cfg: PipelineConfig, console: Console | None = None) -> RunResult:
 
 
 def _sandbox(cfg: PipelineConfig) -> Any:
-    """The sandbox verification runs answers in."""
-    from evol.sandbox import default_sandbox
+    """The sandbox verification runs answers in: the `[sandbox]` backend (local, or a Ray cluster)."""
+    from evol.sandbox.settings import build_sandbox
 
-    return default_sandbox()
+    return build_sandbox(cfg.sandbox)
 
 
 async def _run_and_close(cfg: PipelineConfig, ctx: ItemContext, client: Any, run_dir: Path,

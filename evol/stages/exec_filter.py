@@ -11,7 +11,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 
-from evol.sandbox import Limits, RunResult, Sandbox, default_sandbox, run_many
+from evol.sandbox import Limits, RunResult, default_sandbox, run_many
+from evol.sandbox.settings import SandboxLike
 from evol.stages.base import Record, Rule, register
 from evol.stages.text import code_blocks
 
@@ -27,7 +28,7 @@ class ExecutionFilter(Rule):
         self,
         timeout_s: float = 2.0,
         memory_mb: int = 512,
-        sandbox: Sandbox | None = None,
+        sandbox: SandboxLike | None = None,
         inconclusive: frozenset[str] = INCONCLUSIVE,
     ) -> None:
         self.limits = Limits(timeout_s=timeout_s, memory_mb=memory_mb)
@@ -35,7 +36,7 @@ class ExecutionFilter(Rule):
         self.inconclusive = inconclusive
 
     @property
-    def sandbox(self) -> Sandbox:
+    def sandbox(self) -> SandboxLike:
         if self._sandbox is None:
             self._sandbox = default_sandbox()
         return self._sandbox

@@ -6,6 +6,7 @@ import ast
 import re
 
 from evol.config import FilterSettings
+from evol.sandbox.settings import SandboxSettings, build_sandbox
 from evol.stages.base import Record, Rule, register, without
 from evol.stages.custom import load_rules
 from evol.stages.text import STOP_WORDS, code_blocks, words
@@ -70,8 +71,9 @@ class BrokenPython(Rule):
         return None
 
 
-def response_rules(cfg: FilterSettings) -> list[Rule]:
-    """The answer rules in the order they are checked, less `cfg.skip`, then the config's own (`filters.custom`)."""
+def response_rules(cfg: FilterSettings, sandbox: SandboxSettings | None = None) -> list[Rule]:
+    """The answer rules in the order they are checked, less `cfg.skip`, then the config's own (`filters.custom`);
+    code runs on `sandbox`'s backend."""
     rules: list[Rule] = [EmptyAnswer(), Truncated(), Refusal(cfg.refusal_phrases, cfg.refusal_max_words),
                          StopWordsOnly()]
     if cfg.check_python_syntax:
@@ -79,5 +81,5 @@ def response_rules(cfg: FilterSettings) -> list[Rule]:
     if cfg.execute_code:
         from evol.stages.exec_filter import ExecutionFilter
 
-        rules.append(ExecutionFilter())
+        rules.append(ExecutionFilter(sandbox=build_sandbox(sandbox) if sandbox else None))
     return without(rules, cfg.skip, "filters") + load_rules(cfg.custom, "filters.custom")
