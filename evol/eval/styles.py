@@ -5,7 +5,11 @@ the problem, and ``evol.eval.postprocess.extract_code`` (robust: picks the block
 drops test scaffolding such as top-level prints).
 
 wizardcoder: what WizardCoder's public ``humaneval_gen.py`` and ``process_humaneval.py --add_prompt`` did, so that
-pass@1 is comparable with the published 57.3 / 59.8:
+pass@1 is comparable with the published 57.3 (sampled) / 59.8 (greedy). The scripts changed over time; this
+follows the revisions of nlpxucan/WizardLM read for it: humaneval_gen.py at 080166c7 (the one with
+``--greedy_decode``, which the README's 59.8 reproduction runs; an earlier revision, d352ab04, had two newlines)
+and process_humaneval.py at c75efca4 (revision eab8734b cuts at the bare ``__name__ == "__main__"`` instead,
+leaving a dangling ``if``):
 
 - prompt: its own copy of the template, with THREE newlines before ``### Instruction:``, and the problem's
   4-space runs turned into tabs;
