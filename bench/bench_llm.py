@@ -226,7 +226,9 @@ def main(quick: bool = False) -> dict[str, Any]:
     started = time.perf_counter()
     res: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
                                       f"{platform.python_version()}", "date": time.strftime("%Y-%m-%d %H:%M"),
-                           "quick": quick, "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+                           "quick": quick, "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+                           "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
+                                                    capture_output=True, text=True).stdout.strip()}
     print("bench_llm: throughput", flush=True)
     res["throughput"] = throughput(quick)
     print("bench_llm: random 429s", flush=True)

@@ -155,7 +155,6 @@ def run_peers(quick: bool, job_config: Any, latencies: tuple[float, ...] = (0.05
 
     n, concurrency = (200, 64) if quick else (2000, 64)
     pythons = {"evol": Path(sys.executable), **{t: venv_python(t) for t in ("distilabel", "curator")}}
-    versions = {"distilabel": "1.5.3", "curator": "bespokelabs-curator 0.1.31"}
     rows = []
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONWARNINGS": "ignore", "OPENAI_API_KEY": "sk-no-key-needed"}
     for latency in latencies:
@@ -172,7 +171,7 @@ def run_peers(quick: bool, job_config: Any, latencies: tuple[float, ...] = (0.05
                     cmd = _evol_cmd(tmp, seeds, n, concurrency, sim.base_url, job_config)
                 else:
                     cmd = _job_cmd(tool, python, tmp, seeds, n, concurrency, sim.base_url)
-                row = {"tool": tool, "version": versions.get(tool, "this tree"), "latency_s": latency, "seeds": n,
+                row = {"tool": tool, "version": NAMES[tool], "latency_s": latency, "seeds": n,
                        "concurrency": concurrency, "ideal_s": round(ideal, 3), "load_average_before": load,
                        **measure(cmd, sim.base_url, env, timeout=1800)}
                 row["wall_over_ideal"] = round(row["wall_s"] / ideal, 2)
@@ -188,6 +187,9 @@ def run_peers(quick: bool, job_config: Any, latencies: tuple[float, ...] = (0.05
     return {"seeds": n, "concurrency": concurrency, "requests": 2 * n, "rows": rows}
 
 
+NAMES = {"evol": "evol (this tree)", "distilabel": "distilabel 1.5.3", "curator": "bespokelabs-curator 0.1.31"}
+
+
 def markdown(res: dict[str, Any]) -> list[str]:
     """The peers section of llm.md."""
     lines = [f"## One long job through evol, distilabel and curator ({res['seeds']} seeds x (evolve + answer) = "
@@ -196,14 +198,20 @@ def markdown(res: dict[str, Any]) -> list[str]:
              "client CPU s | CPU ms/req | wall vs evol | job vs evol | CPU vs evol |",
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in res["rows"]:
-        lines.append(f"| {r['latency_s']} s | {r['tool']} {r['version']} | {r['wall_s']} | {r['startup_s']} | "
+        lines.append(f"| {r['latency_s']} s | {NAMES[r['tool']]} | {r['wall_s']} | {r['startup_s']} | "
                      f"{r['job_s']} | {r['ideal_s']} | {r['wall_over_ideal']} | {r['job_over_ideal']} | "
                      f"{r['requests_served']} | {r['client_cpu_s']} | {r['client_cpu_ms_per_request']} | "
                      f"**{r['wall_ratio_to_evol']}x** | {r['job_ratio_to_evol']}x | {r['cpu_ratio_to_evol']}x |")
+    short = sorted({res["requests"] - r["requests_served"] for r in res["rows"] if r["tool"] == "evol"})
     lines += ["", "start-up = process start to the first request the server counted (polled every 25 ms); job = "
-              "wall - start-up; served = successful replies counted by the server (a tool's own probes included); "
-              "client CPU = the tool's process and its children (getrusage). Ideal = 2 x latency x seeds / "
-              "concurrency. Ratios > 1: slower (or more CPU) than evol. Each tool ran once, in its own venv, one "
-              "after another against the same sim; the machine is shared (load average before each run in "
-              "llm.json).", ""]
-    return lines
+              "wall - start-up; served = successful replies counted by the server (a tool's own probes included: "
+              "curator sends one per step to read rate-limit headers); client CPU = the tool's process and its "
+              "children (getrusage), start-up included. Ideal = 2 x latency x seeds / concurrency. Ratios > 1: "
+              "slower (or more CPU) than evol. Each tool ran once, in its own venv, one after another against the "
+              "same sim; the machine is shared (load average before each run in llm.json)."]
+    if short and short[-1] > 0:
+        lines.append(f"evol served {' / '.join(map(str, short))} fewer than {res['requests']}: the sim evolves some "
+                     "seeds to the same text (6 of 200 in a check run), and evol's client sends one request for "
+                     "identical requests in flight together (evol/llm/client.py; the peers send each): under 1% of "
+                     "the job.")
+    return lines + [""]
