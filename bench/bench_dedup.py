@@ -168,7 +168,7 @@ def to_markdown(results: list[dict]) -> str:
         f"Machine: {platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}, {os.cpu_count()} cores; one process, one core for the timed loops. "
         "Wall-clock rates suffer when other work shares the machine (see the load average row); "
-        "per-CPU-second rates do not.",
+        "per-CPU-second rates much less.",
         "",
         "| metric | " + " | ".join(f"{r['docs']:,} docs" for r in results) + " | target |",
         "| --- | " + " | ".join("---" for _ in results) + " | --- |",
