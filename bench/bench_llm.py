@@ -5,8 +5,8 @@
 - random 429s: throughput and the final limit with 5% load-independent 429s;
 - faults: a pipeline run with 5% 429, 2% 500, 1% dropped, 1% malformed vs a clean one (train.json equal?);
 - overload: --capacity 32 --overload 429 under a cap of 64 (where does the limit settle, any failure?);
-- the fixed job (evolve + answer, N seeds, one round) timed against distilabel 1.5.3's EvolInstruct on the
-  same sim, at 50 ms and 200 ms latency, same concurrency (distilabel: its batch size).
+- peers: one long job (2,000 seeds x (evolve + answer), concurrency 64, at 0.05 s and 0.5 s) through evol,
+  distilabel 1.5.3 and bespokelabs-curator 0.1.31, same server, same accounting (bench/llm_peers.py).
 
 Writes bench/results/llm.json and bench/results/llm.md. `python -m bench.bench_llm [--quick]`.
 """
@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,11 +24,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.llm_peers import markdown as peers_markdown
+from bench.llm_peers import run_peers
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
-SEEDS = REPO / "data" / "seeds" / "code_seeds.jsonl"
-DISTILABEL_VENV = REPO / "bench" / ".venv-distilabel"
-DISTILABEL_SPEC = ["distilabel[openai]==1.5.3", "requests"]  # distilabel needs requests, not declared
 
 
 # -- throughput -------------------------------------------------------------------------------------------
@@ -153,10 +152,11 @@ def _job_config(tmp: Path, n: int, concurrency: int, rounds: int, answer_seeds: 
 
 
 def _evol_run(config: Path, out: Path, url: str) -> dict[str, Any]:
-    cmd = [str(REPO / ".venv" / "bin" / "evol"), "run", "--config", str(config), "--out", str(out), "--base-url", url,
+    cmd = [sys.executable, "-m", "evol", "run", "--config", str(config), "--out", str(out), "--base-url", url,
            "--model", "evol-sim", "--no-cache"]
     started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=REPO,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"evol run failed: {proc.stderr[-1000:]}")
@@ -184,55 +184,6 @@ def faults(quick: bool) -> dict[str, Any]:
         same = (tmp / "clean" / "train.json").read_bytes() == (tmp / "faulty" / "train.json").read_bytes()
     return {"seeds": n, "rounds": 2, "faults": " ".join(flags[2:]), "clean": clean, "faulty": faulty,
             "train_json_identical": same}
-
-
-def _distilabel_python() -> Path | None:
-    python = DISTILABEL_VENV / "bin" / "python"
-    if not python.exists():
-        print("  installing distilabel 1.5.3 into bench/.venv-distilabel ...", flush=True)
-        try:
-            subprocess.run([sys.executable, "-m", "venv", str(DISTILABEL_VENV)], check=True)
-            subprocess.run([str(DISTILABEL_VENV / "bin" / "pip"), "install", "-q", *DISTILABEL_SPEC], check=True,
-                           timeout=1800)
-        except (subprocess.SubprocessError, OSError) as exc:
-            print(f"  cannot install distilabel ({exc}); skipping the comparison", flush=True)
-            shutil.rmtree(DISTILABEL_VENV, ignore_errors=True)
-            return None
-    return python
-
-
-def versus_distilabel(quick: bool) -> list[dict[str, Any]]:
-    from evol.sim.launch import SimProcess
-
-    python = _distilabel_python()
-    if python is None:
-        return []
-    n, batch = (100, 50) if quick else (300, 50)
-    rows = []
-    for latency in (0.05, 0.2):
-        with tempfile.TemporaryDirectory() as tmp_s, SimProcess("--latency", str(latency)) as sim:
-            tmp = Path(tmp_s)
-            ours = _evol_run(_job_config(tmp, n, batch, 1, False), tmp / "evol", sim.base_url)
-            work = tmp / "distilabel"
-            work.mkdir()
-            started = time.perf_counter()
-            proc = subprocess.run([str(python), str(REPO / "bench" / "distilabel_job.py"), sim.base_url, str(SEEDS),
-                                   str(n), str(batch), str(work)], capture_output=True, text=True, timeout=1800,
-                                  env={**os.environ, "PYTHONWARNINGS": "ignore"})
-            wall = time.perf_counter() - started
-            if proc.returncode != 0:
-                raise RuntimeError(f"distilabel job failed: {proc.stderr[-1500:]}")
-            theirs = json.loads(proc.stdout.strip().splitlines()[-1])
-            theirs["wall_seconds"] = round(wall, 2)
-            theirs["job_seconds"] = round(theirs["job_seconds"], 2)
-        ideal = 2 * latency * n / batch  # two sequential calls per item, `batch` items in flight
-        rows.append({"latency_s": latency, "seeds": n, "concurrency": batch, "ideal_job_seconds": round(ideal, 2),
-                     "evol": ours, "distilabel": theirs,
-                     "wall_ratio": round(ours["wall_seconds"] / theirs["wall_seconds"], 3),
-                     "job_ratio": round(ours["job_seconds"] / theirs["job_seconds"], 3)})
-        print(f"  vs distilabel at {latency}s: evol {ours['wall_seconds']} s, distilabel {theirs['wall_seconds']} s "
-              f"(ratio {rows[-1]['wall_ratio']})", flush=True)
-    return rows
 
 
 # -- report -----------------------------------------------------------------------------------------------
@@ -266,18 +217,8 @@ def markdown(res: dict[str, Any]) -> str:
               f"{f['seeds']} seeds, {f['rounds']} rounds, `{f['faults']}`: train.json identical to the clean run: "
               f"**{f['train_json_identical']}**; items failed: {f['faulty']['failures']}; failed attempts retried: "
               f"{f['faulty']['errors']}.", ""]
-    if res["distilabel"]:
-        lines += ["## The fixed job vs distilabel 1.5.3 (EvolInstruct, evolve + answer, one round)", "",
-                  "| latency | seeds | C | ideal s | evol job s | distilabel job s | evol wall s | distilabel wall s "
-                  "| wall ratio | job ratio |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        for d in res["distilabel"]:
-            lines.append(f"| {d['latency_s']} s | {d['seeds']} | {d['concurrency']} | {d['ideal_job_seconds']} | "
-                         f"{d['evol']['job_seconds']} | {d['distilabel']['job_seconds']} | "
-                         f"{d['evol']['wall_seconds']} | {d['distilabel']['wall_seconds']} | **{d['wall_ratio']}** | "
-                         f"{d['job_ratio']} |")
-        lines += ["", "wall = the whole command (start-up included); job = the run itself (evol: sum of round "
-                  "times; distilabel: pipeline.run). Concurrency = distilabel's batch size = evol's "
-                  "endpoint.concurrency."]
+    if res.get("peers"):
+        lines += peers_markdown(res["peers"])
     return "\n".join(lines) + "\n"
 
 
@@ -285,7 +226,9 @@ def main(quick: bool = False) -> dict[str, Any]:
     started = time.perf_counter()
     res: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
                                       f"{platform.python_version()}", "date": time.strftime("%Y-%m-%d %H:%M"),
-                           "quick": quick, "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+                           "quick": quick, "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+                           "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
+                                                    capture_output=True, text=True).stdout.strip()}
     print("bench_llm: throughput", flush=True)
     res["throughput"] = throughput(quick)
     print("bench_llm: random 429s", flush=True)
@@ -294,8 +237,8 @@ def main(quick: bool = False) -> dict[str, Any]:
     res["overload"] = overload(quick)
     print("bench_llm: faults", flush=True)
     res["faults"] = faults(quick)
-    print("bench_llm: distilabel", flush=True)
-    res["distilabel"] = versus_distilabel(quick)
+    print("bench_llm: the long job through evol, distilabel and curator", flush=True)
+    res["peers"] = run_peers(quick, _job_config)
     res["seconds"] = round(time.perf_counter() - started, 1)
     res["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,8 @@
-"""The fixed job (evolve + answer, N seeds, one round) with distilabel's EvolInstruct, for bench_llm.
+"""The fixed job (evolve + answer, N seeds, one round) with distilabel's EvolInstruct, for bench/llm_peers.py.
 
-Runs in bench/.venv-distilabel (distilabel 1.5.3), not in evol's venv. Prints one JSON line.
+Runs in bench/.venv-distilabel (distilabel 1.5.3), not in evol's venv. distilabel's knob for concurrency is the
+batch: its LLM sends one input batch's requests together (asyncio.gather), so input_batch_size = the loader's
+batch size = the concurrency. Prints one JSON line.
 usage: python bench/distilabel_job.py BASE_URL SEEDS.jsonl N BATCH_SIZE WORK_DIR
 """
 

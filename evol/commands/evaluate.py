@@ -109,6 +109,12 @@ def humaneval_command(
     workers: Annotated[int | None, Opt(help="programs run at once (default: CPU count)")] = None,
     concurrency: Annotated[int, Opt(help="max requests in flight")] = 64,
     api_key_env: Annotated[str, Opt(help="env var holding the API key")] = "OPENAI_API_KEY",
+    prompt_style: Annotated[
+        str, Opt(help="evol (default) or wizardcoder: humaneval_gen.py's exact prompt, to compare with its scores")
+    ] = "evol",
+    postprocess: Annotated[
+        str, Opt(help="evol (default, robust) or wizardcoder: process_humaneval.py --add_prompt exactly")
+    ] = "evol",
 ) -> None:
     """HumanEval (or --problems) pass@k: generate, post-process, run the tests in the sandbox."""
     from evol.eval.humaneval import EvalSettings, evaluate
@@ -117,6 +123,7 @@ def humaneval_command(
 
     if model is None and samples_file is None:
         raise ConfigError("--model is needed (or --samples-file to score existing completions)")
+    _check_styles(prompt_style, postprocess, api)
     name = model or samples_file.stem  # type: ignore[union-attr]
     temperature, top_p = _sampling_defaults(samples, temperature, top_p, samples_file is not None)
     settings = EvalSettings(
@@ -133,6 +140,8 @@ def humaneval_command(
         limit=limit,
         timeout_s=timeout,
         memory_mb=memory_mb,
+        prompt_style=prompt_style,  # type: ignore[arg-type]
+        postprocess=postprocess,  # type: ignore[arg-type]
     )
     out_dir = resolve_out(out, name, resume)
     gen = None
@@ -157,6 +166,16 @@ def humaneval_command(
             err=True,
         )
         raise typer.Exit(1)
+
+
+def _check_styles(prompt_style: str, postprocess: str, api: str) -> None:
+    from evol.eval.styles import STYLES
+
+    for flag, value in (("--prompt-style", prompt_style), ("--postprocess", postprocess)):
+        if value not in STYLES:
+            raise ConfigError(f"{flag}: expected {' or '.join(STYLES)}, got {value!r}")
+    if prompt_style == "wizardcoder" and api != "completions":
+        raise ConfigError("--prompt-style wizardcoder sends its exact prompt text: it needs --api completions")
 
 
 def _sampling_defaults(

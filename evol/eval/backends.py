@@ -45,10 +45,11 @@ class GenRequest:
     instruction: str
     input: str = ""
     sample_index: int = 0
+    prompt_text: str = ""  # the exact prompt, when the caller builds it (e.g. --prompt-style wizardcoder)
 
     @property
     def prompt(self) -> str:
-        return build_prompt(self.instruction, self.input)
+        return self.prompt_text or build_prompt(self.instruction, self.input)
 
 
 @dataclass

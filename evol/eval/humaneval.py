@@ -16,9 +16,9 @@ from typing import Any
 from evol.errors import DataError
 from evol.eval import rundir
 from evol.eval.backends import Backend, GenRequest, GenResult, Sampling
-from evol.eval.postprocess import extract_code
 from evol.eval.problems import Problem, load_problems
 from evol.eval.scoring import score_samples, summarize
+from evol.eval.styles import PostprocessStyle, PromptStyle, decode_response, humaneval_prompt, postprocessor
 from evol.io import JsonlAppender, atomic_write_json, read_jsonl
 from evol.sandbox import Limits, Sandbox
 
@@ -38,8 +38,14 @@ class EvalSettings:
     limit: int | None = None
     timeout_s: float = 5.0
     memory_mb: int = 1024
+    prompt_style: PromptStyle = "evol"
+    postprocess: PostprocessStyle = "evol"
 
     def sampling(self) -> Sampling:
+        """WizardCoder's script sends no stop strings (it stops at EOS or max length); evol stops at the next
+        ``### Instruction:``."""
+        if self.prompt_style == "wizardcoder":
+            return Sampling(self.temperature, self.top_p, self.max_tokens, stop=(), seed=self.seed)
         return Sampling(self.temperature, self.top_p, self.max_tokens, seed=self.seed)
 
 
@@ -58,7 +64,7 @@ def evaluate(
     rundir.prepare(out, asdict(settings), resume)
     samples_path, started = out / "samples.jsonl", time.monotonic()
     if settings.samples_file:
-        expected = import_samples(Path(settings.samples_file), by_id, samples_path)
+        expected = import_samples(Path(settings.samples_file), by_id, samples_path, settings)
     else:
         if backend is None:
             raise DataError("no backend to generate samples with")
@@ -73,15 +79,25 @@ def evaluate(
     return summary
 
 
-def sample_record(problem: Problem, index: int, raw: str, **extra: Any) -> dict[str, Any]:
-    """One samples.jsonl line: the model's raw text and the code extracted from it."""
+def sample_record(
+    problem: Problem, index: int, raw: str, settings: EvalSettings | None = None, **extra: Any
+) -> dict[str, Any]:
+    """One samples.jsonl line: the model's raw text and the code extracted from it (as the settings' styles say)."""
+    prompt_style = settings.prompt_style if settings else "evol"
+    extract = postprocessor(settings.postprocess if settings else "evol")
     return {
         "task_id": problem.task_id,
         "sample_index": index,
         "raw": raw,
-        "completion": extract_code(raw, problem.entry_point),
+        "completion": extract(decode_response(raw, prompt_style), problem.entry_point),
         **extra,
     }
+
+
+def gen_request(problem: Problem, index: int, settings: EvalSettings) -> GenRequest:
+    """The request for one sample; WizardCoder's prompt is built whole here, evol's by the backend's template."""
+    text = humaneval_prompt(problem.prompt, "wizardcoder") if settings.prompt_style == "wizardcoder" else ""
+    return GenRequest(problem.task_id, problem.instruction, sample_index=index, prompt_text=text)
 
 
 def generate_samples(
@@ -90,10 +106,7 @@ def generate_samples(
     """Ask the backend for every (problem, sample) not yet in samples.jsonl; append each as it comes."""
     have = rundir.done_keys(path)
     todo = [
-        GenRequest(p.task_id, p.instruction, sample_index=i)
-        for p in problems
-        for i in range(settings.samples)
-        if (p.task_id, i) not in have
+        gen_request(p, i, settings) for p in problems for i in range(settings.samples) if (p.task_id, i) not in have
     ]
     if not todo:
         return
@@ -109,7 +122,12 @@ def generate_samples(
                 return
             sink.write(
                 sample_record(
-                    by_id[res.key], res.sample_index, res.text, finish_reason=res.finish_reason, usage=res.usage
+                    by_id[res.key],
+                    res.sample_index,
+                    res.text,
+                    settings,
+                    finish_reason=res.finish_reason,
+                    usage=res.usage,
                 )
             )
 
@@ -118,7 +136,7 @@ def generate_samples(
         log(f"warning: {sum(failures.values())} requests failed {failures}; rerun with --resume to retry them")
 
 
-def import_samples(path: Path, by_id: dict[str, Problem], out_path: Path) -> int:
+def import_samples(path: Path, by_id: dict[str, Problem], out_path: Path, settings: EvalSettings | None = None) -> int:
     """Copy a samples file ({"task_id", "completion"}) into samples.jsonl; returns samples per problem.
 
     Each completion is treated exactly like model output (post-processed the same way).
@@ -140,7 +158,7 @@ def import_samples(path: Path, by_id: dict[str, Problem], out_path: Path) -> int
             index = int(rec.get("sample_index", counts.get(task_id, 0)))
             counts[task_id] = max(counts.get(task_id, 0), index + 1)
             if (task_id, index) not in have:
-                sink.write(sample_record(by_id[task_id], index, text))
+                sink.write(sample_record(by_id[task_id], index, text, settings))
                 have.add((task_id, index))
     if not counts:
         raise DataError(f"{path}: no samples for these problems")

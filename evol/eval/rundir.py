@@ -27,7 +27,11 @@ BINDING = (
     "limit",
     "timeout_s",
     "memory_mb",
+    "prompt_style",
+    "postprocess",
 )
+# Binding settings added later: a run written before them used these values.
+BINDING_DEFAULTS = {"prompt_style": "evol", "postprocess": "evol"}
 
 
 def slug(model: str) -> str:
@@ -55,7 +59,7 @@ def prepare(out: Path, settings: dict[str, Any], resume: bool) -> None:
         if not resume:
             raise ConfigError(f"{out} already holds an evaluation: add --resume to continue it, or pick --out")
         old = json.loads(cfg_path.read_text(encoding="utf-8"))
-        diff = [k for k in BINDING if old.get(k) != settings.get(k)]
+        diff = [k for k in BINDING if old.get(k, BINDING_DEFAULTS.get(k)) != settings.get(k)]
         if diff:
             pairs = ", ".join(f"{k}: {old.get(k)!r} -> {settings.get(k)!r}" for k in diff)
             raise ConfigError(f"--resume with different settings ({pairs}); use a new --out")

@@ -80,6 +80,8 @@ def summarize(out: Path, problems: list[Problem], expected: int, settings: Any, 
         "temperature": settings.temperature,
         "top_p": settings.top_p,
         "max_tokens": settings.max_tokens,
+        "prompt_style": settings.prompt_style,
+        "postprocess": settings.postprocess,
         "backend": settings.backend,
         "sandbox": sandbox.describe(),
     }

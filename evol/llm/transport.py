@@ -1,9 +1,9 @@
 """HTTP transports: send one request, parse one reply. They never retry: the client owns the retry loop.
 
-Measured on a 2-core machine against the sim (client CPU per request, concurrency 16-256):
-the openai SDK costs about 3 ms a request (request building, model validation), over either of its
-transports; posting the JSON through one aiohttp session costs about 0.4 ms. So "aiohttp" is the default
-and the SDK transports stay available ("openai-aiohttp", "openai-httpx") for endpoints that need them.
+Measured against the sim (bench/results/llm.json, "throughput" rows: client CPU per request, C = 16-256):
+posting the JSON through one aiohttp session costs 0.42-0.59 ms a request; the openai SDK costs 2.2 ms over
+aiohttp and 3.9 ms over httpx (request building, model validation). So "aiohttp" is the default and the SDK
+transports stay available ("openai-aiohttp", "openai-httpx") for endpoints that need them.
 """
 
 from __future__ import annotations

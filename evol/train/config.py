@@ -38,6 +38,8 @@ class DataSection(_Section):
     path: str = Field(min_length=1)
     eval_path: str = ""
     max_length: int = Field(2048, ge=8)
+    # A response that does not fit in max_length: "cut" keeps it cut there with no EOS, "drop" drops the example.
+    truncation: Literal["cut", "drop"] = "cut"
     packing: bool = False
     group_by_length: bool = False
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from evol.errors import DataError
 from evol.io import read_json_or_jsonl
@@ -18,6 +18,7 @@ from evol.template import build_prompt, build_target
 
 IGNORE_INDEX = -100
 PAD_TOKEN = "[PAD]"
+Truncation = Literal["cut", "drop"]
 
 
 @dataclass
@@ -26,7 +27,8 @@ class SFTStats:
 
     records: int = 0
     kept: int = 0
-    truncated: int = 0
+    truncated: int = 0  # kept, response cut at max_length (no EOS)
+    dropped_truncated: int = 0  # dropped because the response did not fit (truncation = "drop")
     dropped_prompt_too_long: int = 0
     tokens: int = 0
     target_tokens: int = 0
@@ -89,18 +91,24 @@ def encode_prompt(tokenizer: Any, instruction: str, input: str = "") -> list[int
 
 
 def build_example(
-    prompt_ids: list[int], response_ids: list[int], eos_id: int, max_length: int
+    prompt_ids: list[int], response_ids: list[int], eos_id: int, max_length: int, truncation: Truncation = "cut"
 ) -> tuple[dict[str, list[int]] | None, bool]:
     """Concatenate prompt + response + EOS with labels -100 on the prompt; returns (example, truncated).
 
-    Over-long responses are cut so that EOS still fits; when the prompt leaves no room for one response
-    token and EOS the example is dropped (None).
+    When response + EOS does not fit, ``truncation="cut"`` keeps the response cut at ``max_length`` and adds no
+    EOS (an EOS after a cut response would teach the model to stop mid-answer; this is also what WizardCoder's
+    train.py trains on, as its tokenizer truncation cuts the EOS off), and ``"drop"`` drops the example (None,
+    True). An example whose prompt leaves no room for one response token is dropped (None, False).
     """
-    room = max_length - len(prompt_ids) - 1  # slots left for response tokens before EOS
-    if room < 1:
+    room = max_length - len(prompt_ids)  # slots left for response tokens and EOS
+    if room < 2:
         return None, False
-    truncated = len(response_ids) > room
-    target = response_ids[:room] + [eos_id]
+    target = response_ids + [eos_id]
+    truncated = len(target) > room
+    if truncated:
+        if truncation == "drop":
+            return None, True
+        target = response_ids[:room]
     return {
         "input_ids": prompt_ids + target,
         "labels": [IGNORE_INDEX] * len(prompt_ids) + target,
@@ -108,9 +116,9 @@ def build_example(
 
 
 def tokenize_records(
-    records: list[dict[str, str]], tokenizer: Any, max_length: int
+    records: list[dict[str, str]], tokenizer: Any, max_length: int, truncation: Truncation = "cut"
 ) -> tuple[list[dict[str, list[int]]], SFTStats]:
-    """Tokenize every record; over-long prompts are dropped and counted, over-long responses truncated."""
+    """Tokenize every record; over-long prompts are dropped, over-long responses cut or dropped; all counted."""
     eos_id = tokenizer.eos_token_id
     if eos_id is None:
         raise DataError("the tokenizer has no EOS token; cannot mark the end of responses")
@@ -120,9 +128,12 @@ def tokenize_records(
     stats = SFTStats(records=len(records))
     examples = []
     for i, (p, r) in enumerate(zip(prompts, responses, strict=True)):
-        ex, truncated = build_example(bos + p, r, eos_id, max_length)
+        ex, truncated = build_example(bos + p, r, eos_id, max_length, truncation)
         if ex is None:
-            stats.dropped_prompt_too_long += 1
+            if truncated:
+                stats.dropped_truncated += 1
+            else:
+                stats.dropped_prompt_too_long += 1
             stats.dropped_examples.append(i)
             continue
         stats.truncated += truncated

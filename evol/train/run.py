@@ -17,7 +17,7 @@ from evol.train.config import (
     resolve_batch,
     world_size_from_env,
 )
-from evol.train.data import ensure_pad_token, load_records, pack_examples, tokenize_records
+from evol.train.data import Truncation, ensure_pad_token, load_records, pack_examples, tokenize_records
 
 log = logging.getLogger("evol.train")
 
@@ -153,12 +153,15 @@ def check_saved_weights(output_dir: str | Path, model: Any) -> int:
 
 
 def _features_for(
-    records: list[dict[str, str]], source: Path, tokenizer: Any, max_length: int
+    records: list[dict[str, str]], source: Path, tokenizer: Any, max_length: int, truncation: Truncation = "cut"
 ) -> tuple[list[dict[str, Any]], Any]:
     """Tokenize one data file's records, failing when nothing fits."""
-    examples, stats = tokenize_records(records, tokenizer, max_length)
+    examples, stats = tokenize_records(records, tokenizer, max_length, truncation)
     if not examples:
-        raise DataError(f"{source}: every example's prompt is longer than max_length {max_length}")
+        raise DataError(
+            f"{source}: no example fits in max_length {max_length} "
+            f"({stats.dropped_prompt_too_long} prompts too long, {stats.dropped_truncated} dropped by truncation)"
+        )
     return examples, stats
 
 
@@ -215,11 +218,11 @@ def train(
     # mask that packed sequences rely on. Restored before saving, for generation.
     model.config.use_cache = False
 
-    examples, stats = _features_for(records, data_path, tokenizer, cfg.data.max_length)
+    examples, stats = _features_for(records, data_path, tokenizer, cfg.data.max_length, cfg.data.truncation)
     log.info("data %s: %s", data_path, stats.as_dict())
     eval_examples = None
     if eval_path and eval_records:
-        eval_examples = _features_for(eval_records, eval_path, tokenizer, cfg.data.max_length)[0]
+        eval_examples = _features_for(eval_records, eval_path, tokenizer, cfg.data.max_length, cfg.data.truncation)[0]
     features = pack_examples(examples, cfg.data.max_length) if cfg.data.packing else examples
     if eval_examples is not None and cfg.data.packing:
         eval_examples = pack_examples(eval_examples, cfg.data.max_length)
@@ -260,7 +263,8 @@ def train(
         "per_device_train_batch_size": t.per_device_train_batch_size,
         "gradient_accumulation_steps": accumulation,
         "global_batch_size": t.per_device_train_batch_size * accumulation * world,
-        "data_stats": stats.as_dict(),
+        "truncation": cfg.data.truncation,
+        "data_stats": stats.as_dict(),  # truncated / dropped_truncated count what the truncation did
         "sequences": len(features),
         "pad_token_added": pad_added,
         "embedding_rows": list(resized) if resized else None,

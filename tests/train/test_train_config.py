@@ -21,7 +21,7 @@ def test_recipe_reproduces_wizardcoder_15b() -> None:
     t = cfg.train
     assert (t.num_train_epochs, t.learning_rate, t.lr_scheduler_type, t.warmup_steps) == (3, 2e-5, "cosine", 30)
     assert t.global_batch_size == 512 and t.gradient_checkpointing and t.max_grad_norm == 1.0
-    assert cfg.data.max_length == 2048
+    assert cfg.data.max_length == 2048 and cfg.data.truncation == "cut"  # WizardCoder: cut, the EOS cut off
     assert cfg.deepspeed.config == "pipelines/deepspeed/zero3.json"
     assert (REPO / cfg.deepspeed.config).is_file()
     # 16 per device: 8 GPUs -> 4 accumulation steps (WizardCoder's 16 x 4 x 8), 1 GPU -> 32, 2 nodes x 8 -> 2

@@ -77,14 +77,27 @@ def test_input_field_uses_the_with_input_template(tokenizer: Any) -> None:
     assert ex["input_ids"][: len(prompt)] == prompt and ex["labels"][len(prompt)] != IGNORE_INDEX
 
 
-def test_overlong_response_is_truncated_and_keeps_eos(tokenizer: Any) -> None:
+def test_overlong_response_is_cut_without_eos(tokenizer: Any) -> None:
+    """A cut response must not end with EOS: that would teach the model to stop mid-answer."""
     rec = {"instruction": "Write a lot.", "input": "", "output": "x = 1\n" * 200}
     n_prompt = len(encode_prompt(tokenizer, "Write a lot."))
     (ex,), stats = tokenize_records([rec], tokenizer, max_length=64)
     assert len(ex["input_ids"]) == len(ex["labels"]) == 64
-    assert ex["input_ids"][-1] == ex["labels"][-1] == tokenizer.eos_token_id
+    assert tokenizer.eos_token_id not in ex["input_ids"][n_prompt:]
+    response = _ids(tokenizer, rec["output"])
+    assert ex["input_ids"][n_prompt:] == response[: 64 - n_prompt]  # the response's first tokens, nothing else
     assert ex["labels"][:n_prompt] == [IGNORE_INDEX] * n_prompt and IGNORE_INDEX not in ex["labels"][n_prompt:]
-    assert stats.truncated == 1 and stats.kept == 1
+    assert stats.truncated == 1 and stats.kept == 1 and stats.dropped_truncated == 0
+
+
+def test_truncation_drop_drops_and_counts(tokenizer: Any) -> None:
+    short = {"instruction": "Short.", "input": "", "output": "ok"}
+    long = {"instruction": "Write a lot.", "input": "", "output": "x = 1\n" * 200}
+    examples, stats = tokenize_records([short, long, short], tokenizer, max_length=64, truncation="drop")
+    assert len(examples) == 2 and all(e["input_ids"][-1] == tokenizer.eos_token_id for e in examples)
+    d = stats.as_dict()
+    assert (d["kept"], d["truncated"], d["dropped_truncated"], d["dropped_prompt_too_long"]) == (2, 0, 1, 0)
+    assert d["dropped_examples_first"] == [1]
 
 
 def test_overlong_prompt_is_dropped_and_counted(tokenizer: Any) -> None:
@@ -97,15 +110,19 @@ def test_overlong_prompt_is_dropped_and_counted(tokenizer: Any) -> None:
 
 def test_boundary_lengths() -> None:
     eos = 0
-    # room for exactly one response token + EOS
-    ex, cut = build_example([5] * 8, [7, 7, 7], eos, max_length=10)
-    assert ex == {"input_ids": [5] * 8 + [7, eos], "labels": [IGNORE_INDEX] * 8 + [7, eos]} and cut
-    # fits exactly: no truncation
+    # response + EOS fit exactly: kept whole, EOS last
     ex, cut = build_example([5] * 6, [7, 7, 7], eos, max_length=10)
-    assert ex is not None and len(ex["input_ids"]) == 10 and not cut
-    # the prompt leaves no room for a response token and EOS -> dropped
+    assert ex == {"input_ids": [5] * 6 + [7, 7, 7, eos], "labels": [IGNORE_INDEX] * 6 + [7, 7, 7, eos]} and not cut
+    # one slot short: the response fits but its EOS does not -> cut, no EOS
+    ex, cut = build_example([5] * 7, [7, 7, 7], eos, max_length=10)
+    assert ex == {"input_ids": [5] * 7 + [7, 7, 7], "labels": [IGNORE_INDEX] * 7 + [7, 7, 7]} and cut
+    assert build_example([5] * 7, [7, 7, 7], eos, max_length=10, truncation="drop") == (None, True)
+    # room for two response tokens, none for EOS
+    ex, cut = build_example([5] * 8, [7, 8, 9], eos, max_length=10)
+    assert ex is not None and ex["input_ids"] == [5] * 8 + [7, 8] and cut
+    # the prompt leaves room for less than a response token and EOS -> dropped, not counted as truncation
     assert build_example([5] * 9, [7], eos, max_length=10) == (None, False)
-    assert build_example([5] * 12, [7], eos, max_length=10) == (None, False)
+    assert build_example([5] * 12, [7], eos, max_length=10, truncation="drop") == (None, False)
 
 
 def test_records_missing_fields_are_named(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ def test_loss_falls_and_the_saved_model_reloads_and_generates(plain_run: dict[st
     out = Path(plain_run["output_dir"])
     summary = json.loads((out / "train_summary.json").read_text())
     assert summary["global_step"] == 8 and summary["throughput"]["tokens_per_s"] > 0
+    assert summary["truncation"] == "cut" and summary["data_stats"]["dropped_truncated"] == 0
     tok = AutoTokenizer.from_pretrained(out)
     model = AutoModelForCausalLM.from_pretrained(out).eval()
     assert tok.pad_token == "[PAD]" and model.config.pad_token_id == tok.pad_token_id
