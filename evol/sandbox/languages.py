@@ -59,7 +59,7 @@ class Runner:
 RUNNERS: dict[str, Runner] = {
     r.name: r
     for r in (
-        Runner("python", ("py", "python3", "py3"), ("python3",), "main.py", ()),
+        Runner("python", ("py", "python3", "py3"), (), "main.py", ()),  # sys.executable, always there
         Runner(
             "javascript",
             ("js", "node", "nodejs"),
@@ -162,9 +162,15 @@ def tool_roots(name: str) -> tuple[str, ...]:
     return tuple(probe.exposures(r for r in roots if r))
 
 
+@functools.cache
 def _rust_sysroot(rustc: str) -> str:
+    """The toolchain behind rustc (rustup's proxy needs RUSTUP_HOME; default: .rustup beside .cargo)."""
+    env = dict(os.environ)
+    beside = Path(rustc).resolve().parent.parent.parent / ".rustup"
+    if "RUSTUP_HOME" not in env and beside.is_dir():
+        env["RUSTUP_HOME"] = str(beside)
     try:
-        done = subprocess.run([rustc, "--print", "sysroot"], capture_output=True, text=True, timeout=60)
+        done = subprocess.run([rustc, "--print", "sysroot"], capture_output=True, text=True, timeout=60, env=env)
     except (OSError, subprocess.SubprocessError):
         return ""
     return done.stdout.strip() if done.returncode == 0 else ""
