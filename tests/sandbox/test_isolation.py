@@ -101,3 +101,12 @@ def test_minimal_root_binds_only_what_is_needed() -> None:
     assert made == ["/root", "/root/.pyenv", "/root/.pyenv/versions", "/tmp/ci"]
     assert probe.setpriv_words(iso, 1)[-2:] == ["--inh-caps=-all", "--bounding-set=-all"]
     assert os.path.isdir("/usr")
+
+
+def test_the_judge_sees_a_read_when_the_kernel_allows_it() -> None:
+    """Root without capabilities (EVOL_SANDBOX=basic as root) can still read root's files: the judge says so."""
+    if not probe.is_root():
+        pytest.skip("planting a root-only secret needs root")
+    with attacks.planted() as scene:
+        res = run_in(Isolation("none", "", None, False, True), scene.program("python", "read the planted secret"))
+        assert "secret read" in scene.harms(res)
