@@ -15,6 +15,7 @@ import secrets
 import shutil
 import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -177,8 +178,9 @@ class Scene:
             text = text.replace("{" + name + "}", str(value))
         return text.replace("{{", "{").replace("}}", "}")
 
-    def harms(self, result: RunResult, uids: range | None = None) -> list[str]:
-        """What reached the host (empty: nothing). `uids`: the run's uids, none of whose processes may remain."""
+    def harms(self, result: RunResult, uids: range | None = None, servers: int = 0) -> list[str]:
+        """What reached the host (empty: nothing). `uids`: the run's uids, none of whose processes may remain
+        but the `servers` warm fork servers (`Sandbox.servers()`)."""
         found = []
         try:
             conn, _ = self.listener.accept()
@@ -194,8 +196,8 @@ class Scene:
             found.append(f"victim folder changed: {entries}")
         if len(result.stdout) > TAIL or len(result.stderr) > TAIL:
             found.append("output not capped")
-        if uids is not None and (left := _processes_of(uids)):
-            found.append(f"{left} processes outlived the run")
+        if uids is not None and (left := _processes_of(uids, servers)) > servers:
+            found.append(f"{left - servers} processes outlived the run")
         return found
 
 
@@ -224,14 +226,18 @@ def planted() -> Iterator[Scene]:
         shutil.rmtree(victim, ignore_errors=True)
 
 
-def _processes_of(uids: range) -> int:
-    count = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            line = next(ln for ln in (entry / "status").read_text().splitlines() if ln.startswith("Uid:"))
-        except (OSError, StopIteration):
-            continue
-        count += int(line.split()[1]) in uids
-    return count
+def _processes_of(uids: range, allowed: int, grace_s: float = 5.0) -> int:
+    """Processes of `uids`, polled until at most `allowed` remain or `grace_s` passed (killed ones need reaping)."""
+    deadline = time.monotonic() + grace_s
+    while True:
+        count = sum(_owner(entry) in uids for entry in os.scandir("/proc") if entry.name.isdigit())
+        if count <= allowed or time.monotonic() > deadline:
+            return count
+        time.sleep(0.05)
+
+
+def _owner(entry: os.DirEntry[str]) -> int | None:
+    try:
+        return entry.stat().st_uid
+    except OSError:
+        return None

@@ -14,9 +14,14 @@ TAIL = 4000
 
 
 def read_reports(path: Path, nonce: str) -> list[dict[str, Any]]:
+    """The status lines in `path` that carry this run's nonce."""
+    return parse_reports(path.read_bytes(), nonce)
+
+
+def parse_reports(data: bytes, nonce: str) -> list[dict[str, Any]]:
     """The status lines that carry this run's nonce (anything else was written by the program)."""
     found = []
-    for line in path.read_bytes().splitlines():
+    for line in data.splitlines():
         try:
             rec = ast.literal_eval(line.decode("utf-8", errors="replace"))
         except (ValueError, SyntaxError, MemoryError, RecursionError):

@@ -53,11 +53,17 @@ def is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def slot_uid(iso: Isolation, slot: int) -> int | None:
-    """The uid a worker slot runs as (None: the caller's). Slots of other evol processes get other uids."""
+def slot_uid(iso: Isolation, slot: int, server: bool = False) -> int | None:
+    """The uid a worker slot runs as (None: the caller's). Slots of other evol processes get other uids.
+
+    A slot's warm fork server (`server`) has a uid of its own, so cleaning up after a spawned run of the
+    same slot (every process of its uid is killed) never reaches the server.
+    """
     if iso.uid is None:
         return None
-    return iso.uid + (os.getpid() % 100_000) * 256 + slot % 256 if iso.per_slot_uid else iso.uid
+    if not iso.per_slot_uid:
+        return iso.uid
+    return iso.uid + (os.getpid() % 100_000) * 256 + slot % 128 + (128 if server else 0)
 
 
 def _system(path: str) -> bool:
@@ -116,21 +122,26 @@ def bwrap_words(
     return [*words, "--chdir", WORK]
 
 
-def setpriv_words(iso: Isolation, slot: int) -> list[str]:
+def setpriv_words(iso: Isolation, slot: int, server: bool = False) -> list[str]:
     """As root: become the slot's uid (if any) and give up every capability; nothing when not root."""
     if not iso.caller_root:
         return []
-    uid = slot_uid(iso, slot)
+    uid = slot_uid(iso, slot, server)
     ids = [f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] if uid is not None else []
     return ["setpriv", *ids, "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"]
 
 
 def command_prefix(
-    iso: Isolation, slot: int, disk_mb: int, exposed: Sequence[str], binds: Sequence[tuple[str, str, bool]] = ()
+    iso: Isolation,
+    slot: int,
+    disk_mb: int,
+    exposed: Sequence[str],
+    binds: Sequence[tuple[str, str, bool]] = (),
+    server: bool = False,
 ) -> list[str]:
-    """Every word that goes before the program's own command line."""
+    """Every word that goes before the program's own command line (`server`: a warm fork server's)."""
     outer = bwrap_words(iso, disk_mb, exposed, binds) if iso.tool == "bwrap" else []
-    return [*outer, *setpriv_words(iso, slot)]
+    return [*outer, *setpriv_words(iso, slot, server)]
 
 
 def candidates(mode: str) -> list[Isolation]:

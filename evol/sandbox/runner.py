@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from evol.sandbox import host, languages, probe
+from evol.sandbox import warm as warm_executor
 from evol.sandbox.outcome import classify, read_reports, read_tail
 from evol.sandbox.policy import Isolation, Limits, RunResult
 
@@ -49,8 +50,14 @@ class Sandbox:
         workers: int | None = None,
         isolation: Isolation | None = None,
         guard: bool = True,
+        warm: bool = True,
     ) -> None:
+        """`warm`: Python programs go to a per-slot fork server (warm.py); False: a fresh interpreter each."""
         self.limits = limits or Limits()
+        self.warm = warm
+        self.warm_off: str | None = None if warm else "turned off (Sandbox(warm=False))"
+        self._zygotes: dict[int, warm_executor.Zygote] = {}
+        weakref.finalize(self, _close_all, self._zygotes)
         self.workers = max(1, workers or host.cpus())
         self.guard = guard
         self._isolation = isolation
@@ -86,6 +93,7 @@ class Sandbox:
     def describe(self) -> dict[str, Any]:
         return {
             "isolation": self.isolation.describe(),
+            "python_executor": "warm fork server per slot" if self.warm_off is None else f"spawn ({self.warm_off})",
             "guard": self.guard,
             "workers": self.workers,
             "limits": self.limits.__dict__,
@@ -130,10 +138,34 @@ class Sandbox:
         slot = self._slots.get()
         try:
             if runner.name == "python":
+                zygote = self._zygote(slot, iso) if self.warm_off is None else None
+                if zygote is not None:
+                    return zygote.run(program, limits or self.limits, exit_ok, BASE_ENV)
                 return self._execute(program, limits or self.limits, exit_ok, slot, iso)
             return languages.execute(self, runner, program, limits or self.limits, slot, iso)
         finally:
             self._slots.put(slot)
+
+    def servers(self) -> int:
+        """How many warm fork servers are running (one per slot that has run Python)."""
+        return sum(z.alive() for z in self._zygotes.values())
+
+    def _zygote(self, slot: int, iso: Isolation) -> warm_executor.Zygote | None:
+        """The slot's fork server, started (and checked with a trivial program) on first use; None: spawn."""
+        zygote = self._zygotes.get(slot)
+        if zygote is not None and zygote.alive():
+            return zygote
+        why = warm_executor.forking_works(iso)
+        if why is None:
+            zygote = warm_executor.Zygote(self, slot, iso)
+            check = zygote.run("pass", Limits(timeout_s=30.0), True, BASE_ENV)
+            if check.passed:
+                self._zygotes[slot] = zygote
+                return zygote
+            zygote.close()
+            why = f"the fork server failed its first run: {check.kind}: {check.error}"
+        self.warm_off = why
+        return None
 
     def spawn(
         self,
@@ -229,3 +261,9 @@ class Sandbox:
             "allow_fork": limits.allow_fork and uid is not None,
             "allow_ctypes": uid is not None,
         }
+
+
+def _close_all(zygotes: dict[int, warm_executor.Zygote]) -> None:
+    for zygote in list(zygotes.values()):
+        zygote.close()
+    zygotes.clear()

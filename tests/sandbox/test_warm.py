@@ -1,0 +1,105 @@
+"""The warm executor: a fork server per slot; nothing leaks between programs; spawning where it cannot run."""
+
+from __future__ import annotations
+
+import marshal
+import os
+import struct
+import subprocess
+import sys
+
+import pytest
+
+from evol.sandbox import Isolation, Limits, Sandbox, probe
+from evol.sandbox import warm as warm_executor
+from tests.sandbox.conftest import FAST, require_bwrap
+
+
+@pytest.fixture(scope="module")
+def warm() -> Sandbox:
+    require_bwrap()
+    box = Sandbox(FAST, workers=1)
+    assert box.run("pass").passed
+    assert box.describe()["python_executor"] == "warm fork server per slot", box.describe()
+    return box
+
+
+def test_nothing_leaks_between_programs(warm: Sandbox) -> None:
+    """Guard off: the kernel lets a program write anywhere in /tmp, and the server wipes it afterwards."""
+    warm = Sandbox(FAST, workers=1, isolation=warm.isolation, guard=False)
+    first = warm.run(
+        "import json, os\nLEAK = 1\njson.LEAK = 1\nos.environ['LEAK'] = '1'\n"
+        "open('leak.txt', 'w').write('x')\nopen('/tmp/leak.txt', 'w').write('x')\nprint(os.getcwd())"
+    )
+    assert first.passed, first
+    second = warm.run(
+        "import json, os\nprint('LEAK' in globals(), hasattr(json, 'LEAK'), 'LEAK' in os.environ, "
+        "os.listdir('.'), sorted(os.listdir('/tmp')), os.getcwd())"
+    )
+    assert second.passed, second
+    *flags, rest = second.stdout.split(" ", 3)
+    assert flags == ["False", "False", "False"] and rest.startswith("[] ["), second.stdout
+    assert "leak" not in rest  # neither in the (new, empty) work dir nor anywhere in /tmp
+    assert second.stdout.split()[-1] != first.stdout.strip()  # a fresh work dir each time
+
+
+def test_each_program_is_a_fresh_forked_child(warm: Sandbox) -> None:
+    pids = {warm.run("import os\nprint(os.getpid(), os.getppid())").stdout.split()[0] for _ in range(3)}
+    assert len(pids) == 3
+    parent = {warm.run("import os\nprint(os.getppid())").stdout.strip() for _ in range(2)}
+    assert len(parent) == 1  # the same server forks each one
+
+
+def test_outcomes_match_the_spawning_sandbox(warm: Sandbox) -> None:
+    spawn = Sandbox(FAST, workers=1, warm=False)
+    programs = [
+        "print(6 * 7)",
+        "assert 1 == 2",
+        "import sys; sys.exit(3)",
+        "import os; os._exit(0)",
+        "while True: pass",
+    ]
+    for program in programs:
+        a, b = warm.run(program, exit_ok=False), spawn.run(program, exit_ok=False)
+        assert (a.status, a.kind, a.stdout) == (b.status, b.kind, b.stdout), program
+    assert spawn.describe()["python_executor"].startswith("spawn (turned off")
+
+
+def test_limits_and_guard_hold_in_the_child(warm: Sandbox) -> None:
+    assert warm.run("x = bytearray(10**12)", limits=Limits(timeout_s=30.0, memory_mb=256)).kind == "MemoryError"
+    assert warm.run("import os\nos.fork()").kind == "SandboxViolation"
+    caps = warm.run("print([ln.split()[1] for ln in open('/proc/self/status') if ln.startswith('CapEff:')][0])")
+    assert caps.stdout.strip() == "0000000000000000"
+
+
+def test_a_killed_server_fails_that_run_and_is_replaced(warm: Sandbox) -> None:
+    """Guard off, a program may signal its own uid's server: that run fails, the next gets a new server."""
+    bare = Sandbox(FAST, workers=1, isolation=warm.isolation, guard=False)
+    assert bare.run("pass").passed
+    lost = bare.run("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)", limits=Limits(timeout_s=5.0))
+    assert (lost.status, lost.kind) == ("failed", "ExecutorLost")
+    assert bare.run("print('again')").stdout.strip() == "again"
+    assert bare.describe()["python_executor"] == "warm fork server per slot"
+
+
+def test_no_fork_server_without_a_pid_namespace_of_its_own() -> None:
+    """Without bwrap's PID namespace the server's clean-up (kill(-1)) could reach the host: spawn instead."""
+    basic = Isolation("none", "", None, False, probe.is_root())
+    assert warm_executor.forking_works(basic) is not None
+    box = Sandbox(FAST, workers=1, isolation=basic)
+    assert box.run("print(1)").stdout.strip() == "1"
+    assert box.describe()["python_executor"].startswith("spawn (no PID namespace")
+
+
+def test_the_server_itself_refuses_to_serve_outside_its_namespace() -> None:
+    """Started without bwrap (contained in a throwaway PID namespace for safety), it answers nothing."""
+    if not probe.is_root():
+        pytest.skip("the containing unshare needs root")
+    base = {"site_dirs": [], "read_roots": [], "guard": True, "allow_ctypes": False}
+    base["host_pidns"] = os.readlink("/proc/self/ns/pid")
+    request = {"program": "print(1)", "nonce": "n", "limits": {}, "alarm_s": 5, "timeout_s": 5.0}
+    request.update({"exit_ok": True, "allow_fork": False, "env": {}})
+    data = b"".join(struct.pack("!I", len(m)) + m for m in (marshal.dumps(base), marshal.dumps(request)))
+    cmd = ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-I", "-S", "-c", warm_executor.SERVER]
+    done = subprocess.run(cmd, input=data, capture_output=True, timeout=60)
+    assert done.returncode == 0 and done.stdout == b"", done.stderr[-500:]
