@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -110,3 +112,27 @@ def test_the_judge_sees_a_read_when_the_kernel_allows_it() -> None:
     with attacks.planted() as scene:
         res = run_in(Isolation("none", "", None, False, True), scene.program("python", "read the planted secret"))
         assert "secret read" in scene.harms(res)
+
+
+def test_an_unprivileged_caller_gets_bwrap_with_a_user_namespace() -> None:
+    """The probe's non-root mode, run for real: evol under /usr/bin/python3 as nobody (the venv's interpreter
+    lives under a 0700 home), guard off: CapEff 0 and /etc/shadow refused through libc."""
+    system = "/usr/bin/python3"
+    if not probe.is_root() or not os.access(system, os.X_OK):
+        pytest.skip("needs root (to become nobody) and a system /usr/bin/python3")
+    require_bwrap()
+    driver = (
+        "import json\nfrom evol.sandbox import Sandbox, Limits\n"
+        "sb = Sandbox(Limits(timeout_s=10), workers=1, guard=False)\n"
+        f"r = sb.run({CAPS + chr(10) + LIBC_READ.format(paths=repr(b'/etc/shadow') + ',')!r})\n"
+        "print(json.dumps([sb.describe(), r.status, r.stdout]))"
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONPATH": root}
+    cmd = ["setpriv", f"--reuid={probe.NOBODY}", f"--regid={probe.NOBODY}", "--clear-groups", system, "-c", driver]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd="/", timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    info, status, out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert info["isolation"]["tool"].startswith("bubblewrap") and "user" in info["isolation"]["namespaces"]
+    assert info["python_executor"] == "warm fork server per slot"
+    assert status == "passed" and out.split()[:2] == ["0000000000000000", "-1"], out
