@@ -75,7 +75,9 @@ def canonical(sandbox: Sandbox) -> dict:
         "workers": sandbox.workers,
         "wall_s": round(wall, 2),
         "wall_s_runs": [round(w, 2) for w in walls],
-        "child_cpu_s": round(statistics.median(cpus), 2),
+        # the warm executor's programs are its fork servers' children, not this process's: not counted here
+        "child_cpu_s": round(statistics.median(cpus), 2) if sandbox.warm_off is not None else None,
+        "python_executor": sandbox.describe()["python_executor"],
         "target_s": TARGET_S,
         "ratio_to_target": round(wall / TARGET_S, 3),
         "bare_subprocess_wall_s": round(statistics.median(raw), 2),
