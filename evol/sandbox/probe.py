@@ -86,13 +86,21 @@ def exposures(paths: Iterable[str]) -> list[str]:
 
 
 def bwrap_words(
-    iso: Isolation, disk_mb: int, exposed: Sequence[str], binds: Sequence[tuple[str, str, bool]] = ()
+    iso: Isolation,
+    disk_mb: int,
+    exposed: Sequence[str],
+    binds: Sequence[tuple[str, str, bool]] = (),
+    die_with_parent: bool = True,
 ) -> list[str]:
     """The bwrap command up to (not including) the program: namespaces, the minimal root, the work dir.
 
     `binds`: extra (host path, path inside, writable) mounts, after the work dir (e.g. a build output folder).
+    `die_with_parent`: bwrap's PDEATHSIG fires when the *thread* that started it ends, so a warm fork server
+    (started from a pool thread, living on) goes without it; it exits on EOF of its request pipe instead.
     """
-    words = ["bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc"]
+    words = ["bwrap", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc"]
+    if die_with_parent:
+        words.insert(1, "--die-with-parent")
     words += ["--unshare-uts", "--unshare-cgroup-try"]
     if iso.caller_root:
         words += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
@@ -140,7 +148,7 @@ def command_prefix(
     server: bool = False,
 ) -> list[str]:
     """Every word that goes before the program's own command line (`server`: a warm fork server's)."""
-    outer = bwrap_words(iso, disk_mb, exposed, binds) if iso.tool == "bwrap" else []
+    outer = bwrap_words(iso, disk_mb, exposed, binds, die_with_parent=not server) if iso.tool == "bwrap" else []
     return [*outer, *setpriv_words(iso, slot, server)]
 
 

@@ -7,10 +7,12 @@ import os
 import struct
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
-from evol.sandbox import Isolation, Limits, Sandbox, probe
+from evol.sandbox import Isolation, Limits, Sandbox, probe, run_many
 from evol.sandbox import warm as warm_executor
 from tests.sandbox.conftest import FAST, require_bwrap
 
@@ -103,3 +105,44 @@ def test_the_server_itself_refuses_to_serve_outside_its_namespace() -> None:
     cmd = ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-I", "-S", "-c", warm_executor.SERVER]
     done = subprocess.run(cmd, input=data, capture_output=True, timeout=60)
     assert done.returncode == 0 and done.stdout == b"", done.stderr[-500:]
+
+
+def test_servers_outlive_the_pool_threads_that_started_them(warm: Sandbox) -> None:
+    """run_many's threads end with each call; the slots' servers (and their programs) must not."""
+    box = Sandbox(FAST, workers=2)
+    program = "import os\nprint(os.getppid())"
+    first = dict(run_many(box, [(i, program) for i in range(6)]))
+    second = dict(run_many(box, [(i, program) for i in range(6)]))
+    assert all(r.passed for r in [*first.values(), *second.values()]), [first, second]
+    assert box.servers() == 2
+
+
+def test_servers_end_when_their_process_dies() -> None:
+    """No --die-with-parent for a server: it leaves on EOF of its request pipe when evol is killed."""
+    require_bwrap()
+    driver = (
+        "import sys\nfrom evol.sandbox import Limits, Sandbox, probe\nsb = Sandbox(Limits(timeout_s=5), workers=1)\n"
+        "assert sb.run('pass').passed\nprint(probe.slot_uid(sb.isolation, 1, server=True), flush=True)\n"
+        "sys.stdin.read()"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, "-c", driver], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    uid = int(proc.stdout.readline())
+    assert uid and processes_of(uid) == 1
+    proc.kill()
+    proc.wait()
+    for _ in range(200):  # bounded: up to ~20 s on a loaded machine
+        if processes_of(uid) == 0:
+            break
+        time.sleep(0.1)
+    assert processes_of(uid) == 0
+
+
+def processes_of(uid: int) -> int:
+    count = 0
+    for entry in os.scandir("/proc"):
+        try:
+            count += entry.name.isdigit() and entry.stat().st_uid == uid
+        except OSError:
+            continue
+    return count
