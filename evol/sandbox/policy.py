@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -43,6 +44,7 @@ class Isolation:
     uid: the unprivileged host user the child runs as (`setpriv` inside bwrap when we are root); None: the
         caller's (without root, bwrap gives an unprivileged caller a user namespace of its own).
     per_slot_uid: each worker slot gets its own uid, so a run cannot signal or wait on another slot's.
+    caller_root: evol runs as root (the default: found out), so capabilities are dropped with setpriv.
     In every mode the child holds no capability (bounding set emptied before the interpreter starts).
     """
 
@@ -50,7 +52,7 @@ class Isolation:
     version: str = ""
     uid: int | None = None
     per_slot_uid: bool = False
-    caller_root: bool = False
+    caller_root: bool = field(default_factory=lambda: hasattr(os, "geteuid") and os.geteuid() == 0)
     reasons: tuple[str, ...] = field(default=(), compare=False)
 
     @property

@@ -50,7 +50,7 @@ _cache: dict[str, Isolation] = {}
 
 
 def is_root() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0
+    return Isolation().caller_root
 
 
 def slot_uid(iso: Isolation, slot: int, server: bool = False) -> int | None:

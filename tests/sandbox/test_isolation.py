@@ -47,7 +47,7 @@ def test_the_probe_prefers_bwrap_with_an_unprivileged_uid_as_root(modes: list[Is
 
 def test_no_mode_keeps_a_capability(modes: list[Isolation]) -> None:
     explicit_basic = Isolation("none", "", None, False, probe.is_root())  # EVOL_SANDBOX=basic
-    for iso in [*modes, explicit_basic]:
+    for iso in [*modes, explicit_basic, Isolation()]:  # Isolation(): whoever builds one by hand
         res = run_in(iso, CAPS)
         assert res.passed and res.stdout.strip() == "0000000000000000", (iso, res)
 
