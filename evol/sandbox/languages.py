@@ -44,7 +44,7 @@ class Runner:
     install: str = ""
     env: dict[str, str] = field(default_factory=dict)
     nproc_floor: int = 0  # threads a runtime starts on its own
-    memory_floor_mb: int = 0  # address space a runtime reserves up front (V8); its heap stays memory_mb / 2
+    memory_floor_mb: int = 0  # address space a runtime reserves up front (V8, Go, JVM); heaps stay memory_mb / 2
     stdin_source: bool = False  # the source goes to the tool's stdin (sqlite3: -init would skip -safe)
 
     def available(self) -> bool:
@@ -99,6 +99,7 @@ RUNNERS: dict[str, Runner] = {
             ("{build}/prog",),
             compile=("go", "build", "-o", "{build}/prog", "{build}/{src}"),
             install="apt-get install -y golang-go",
+            memory_floor_mb=1024,  # the Go runtime reserves ~700 MB of address space at start
             env={"GOCACHE": "/tmp/.gocache", "GOPATH": "/tmp/.gopath", "GO111MODULE": "off"},
             nproc_floor=64,
         ),
@@ -124,12 +125,14 @@ RUNNERS: dict[str, Runner] = {
                 "-XX:TieredStopAtLevel=1",
                 "-XX:ReservedCodeCacheSize=64m",
                 "-XX:CompressedClassSpaceSize=64m",
+                "-XX:-UsePerfData",
                 "-cp",
                 "{build}",
                 "{main}",
             ),
             compile=("javac", "-J-XX:+UseSerialGC", "-J-XX:TieredStopAtLevel=1", "-d", "{build}", "{build}/{src}"),
-            install="apt-get install -y default-jdk",
+            install="apt-get install -y default-jdk-headless",
+            memory_floor_mb=1536,  # the JVM reserves heap + code cache + class space at start
             nproc_floor=64,
         ),
     )

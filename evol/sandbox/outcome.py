@@ -42,10 +42,12 @@ ERROR_WORDS = re.compile(r"error|exception|panic|assert|failed|fault", re.I)
 
 
 def error_line(stderr: str, exit_code: int) -> str:
-    """The line of a non-Python failure worth showing: the last naming an error, else the last unindented one."""
+    """The line of a non-Python failure worth showing: Go's panic/fatal error head, else the last line naming
+    an error, else the last unindented one."""
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip() and not ln[:1].isspace()]
+    heads = [ln for ln in lines if ln.startswith(("panic:", "fatal error:"))]  # Go: its goroutine dump follows
     named = [ln for ln in lines if ERROR_WORDS.search(ln)]
-    return ((named or lines or [f"exited with status {exit_code}"])[-1])[:300]
+    return (heads[:1] or named[-1:] or lines[-1:] or [f"exited with status {exit_code}"])[0][:300]
 
 
 def classify(

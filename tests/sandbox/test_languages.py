@@ -8,6 +8,7 @@ import pytest
 
 from evol.sandbox import Limits, Sandbox, attacks, canonical_language, probe
 from evol.sandbox.languages import RUNNERS
+from evol.sandbox.outcome import error_line
 from tests.sandbox.conftest import require_bwrap, require_runner
 
 LANGUAGES = list(RUNNERS)
@@ -86,5 +87,15 @@ def test_the_attack_table(box: Sandbox, language: str) -> None:
         for attack in attacks.ATTACKS:
             res = box.run(scene.program(language, attack), language=language, limits=attacks.LIMITS)
             assert res.status in ("failed", "timed_out"), (attack, res)
+            if attack == "infinite loop":  # the runtime started under the attack limits: the clock ended it
+                assert (res.status, res.kind) == ("timed_out", "Timeout"), res
             assert res.kind != "CompileError", (attack, res.error)
             assert not scene.harms(res, uids, box.servers()), (attack, res)
+
+
+def test_the_error_line_of_other_languages() -> None:
+    go = "fatal error: runtime: out of memory\n\ngoroutine 1 [running]:\nmain.main()\n\t/b/main.go:2\ncreated by x\n"
+    assert error_line(go, 2) == "fatal error: runtime: out of memory"
+    node = "/build/main.js:1\nthrow new Error('boom')\n^\n\nError: boom\n    at Object.<anonymous>\n\nNode.js v20\n"
+    assert error_line(node, 1) == "Error: boom"
+    assert error_line("", 3) == "exited with status 3"
