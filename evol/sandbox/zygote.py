@@ -70,14 +70,21 @@ def _drain(fd, into):
         del into[: max(0, len(into) - (1 << 20))]  # keep the last MB: the report is the last line
 
 
-def _wipe(folder):
-    """Remove everything under `folder` (what the program wrote anywhere it could: /tmp only)."""
+def _wipe(folder, device=None):
+    """Remove everything under `folder` that is on its file system (what a program wrote in /tmp); the
+    interpreter's folders bound read-only under /tmp (another device) and their parents stay."""
+    device = os.stat(folder).st_dev if device is None else device
     for entry in os.scandir(folder):
-        if entry.is_dir(follow_symlinks=False):
-            _wipe(entry.path)
-            os.rmdir(entry.path)
-        else:
-            os.unlink(entry.path)
+        try:
+            if entry.stat(follow_symlinks=False).st_dev != device:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                _wipe(entry.path, device)
+                os.rmdir(entry.path)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            continue
 
 
 def _dumpable(flag):

@@ -6,15 +6,18 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
 import threading
 import time
+import venv
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import evol
 from evol.sandbox import Isolation, Limits, Sandbox, default_sandbox, probe, run_many
 from tests.sandbox.conftest import FAST
 
@@ -220,3 +223,49 @@ def test_guard_alone_still_confines(victim: Path) -> None:
     assert basic.run("import ctypes\nctypes.CDLL(None).getpid()").kind == "SandboxViolation"
     assert basic.run("import numpy\nprint(numpy.__name__)", limits=Limits(timeout_s=10.0)).passed
     assert sorted(p.name for p in victim.iterdir()) == ["keep.txt"]
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_interpreter_under_tmp_keeps_every_layer(warm: bool) -> None:
+    """A real run from a venv under /tmp (CI clones anywhere): bwrap binds it read-only into the private /tmp,
+    the host's /tmp stays hidden, and the warm server's clean-up leaves the bound venv alone."""
+    if not probe.is_root():
+        pytest.skip("needs root for the uid switch")
+    root = Path(tempfile.mkdtemp(prefix="evol-venv-", dir="/tmp"))
+    try:
+        os.chmod(root, 0o755)
+        venv.create(root / "venv", with_pip=False, symlinks=True)
+        program = (
+            "import os, sys\nprint(sys.executable, sorted(p for p in os.listdir('/tmp') if p.startswith('evol')))\n"
+            "env = os.path.dirname(os.path.dirname(sys.executable))  # with -S, sys.prefix is the base's\n"
+            "print(bool(os.statvfs(env).f_flag & os.ST_RDONLY))\n"
+            "try:\n    open(os.path.join(env, 'evil'), 'w')\n"
+            "except OSError as exc:\n    print(type(exc).__name__)"
+        )
+        driver = (
+            "import json, sys\nfrom evol.sandbox import Limits, Sandbox\n"
+            f"sb = Sandbox(Limits(timeout_s=10.0), workers=1, guard=False, warm={warm})\n"
+            f"res = [sb.run({program!r}) for _ in range(2)][-1]\n"
+            "print(json.dumps({'info': sb.describe(), 'res': res.to_record(), 'out': res.stdout,"
+            " 'exposed': sb.exposed, 'prefix': sys.prefix}))"
+        )
+        env = {**os.environ, "PYTHONPATH": str(Path(evol.__file__).resolve().parents[1])}
+        env.pop("EVOL_SANDBOX", None)
+        done = subprocess.run(
+            [str(root / "venv" / "bin" / "python"), "-c", driver], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        seen = json.loads(done.stdout.strip().splitlines()[-1])
+        iso = seen["info"]["isolation"]
+        assert iso["tool"].startswith("bubblewrap") and iso["uid"] is not None, iso["reasons"]
+        assert seen["info"]["python_executor"].startswith("warm" if warm else "spawn")
+        assert seen["prefix"] == str(root / "venv") and str(root / "venv") in seen["exposed"]
+        assert seen["res"]["status"] == "passed", seen
+        executable, listing = seen["out"].splitlines()[0].split(" ", 1)
+        assert executable == str(root / "venv" / "bin" / "python")
+        assert listing == repr([root.name])  # the host's /tmp stays hidden: only the bound venv's path
+        assert seen["out"].splitlines()[1] == "True"  # a read-only bind
+        assert seen["out"].splitlines()[2] in ("OSError", "PermissionError")
+        assert not (root / "venv" / "evil").exists()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
