@@ -87,6 +87,27 @@ def _wipe(folder, device=None):
             continue
 
 
+def _clear_ipc():
+    """Remove the SysV shared memory, queues and semaphores a program left in the slot's IPC namespace."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return
+    for kind, remove in (("shm", "shmctl"), ("msg", "msgctl"), ("sem", "semctl")):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as fh:
+                idents = [int(line.split()[1]) for line in fh.read().splitlines()[1:] if line.split()]
+        except (OSError, ValueError, IndexError):
+            continue
+        for ident in idents:
+            if kind == "sem":
+                libc.semctl(ident, 0, 0)  # IPC_RMID
+            else:
+                getattr(libc, remove)(ident, 0, None)  # IPC_RMID
+
+
 def _dumpable(flag):
     """prctl(PR_SET_DUMPABLE): 0 keeps programs of the same uid from ptrace or /proc/<pid>/mem."""
     try:
@@ -171,6 +192,7 @@ def _serve_one(base, req, n):
     _, status = os.waitpid(pid, 0)
     duration = time.monotonic() - start
     _kill_leftovers(base, pid)
+    _clear_ipc()
     _drain(status_r, reports)
     os.close(status_r)
     answer = {

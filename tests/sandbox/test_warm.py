@@ -146,3 +146,13 @@ def processes_of(uid: int) -> int:
         except OSError:
             continue
     return count
+
+
+def test_sysv_ipc_does_not_outlive_a_program(warm: Sandbox) -> None:
+    """Programs of a slot share its server's IPC namespace: what one leaves (guard off) is removed after it."""
+    bare = Sandbox(FAST, workers=1, isolation=warm.isolation, guard=False)
+    libc = "import ctypes\nlibc = ctypes.CDLL(None)\n"
+    made = bare.run(libc + "print(libc.shmget(4242, 4096, 0o1600), libc.msgget(4243, 0o1600))")
+    assert made.passed and all(int(x) >= 0 for x in made.stdout.split()), made
+    seen = bare.run(libc + "print(libc.shmget(4242, 0, 0), libc.msgget(4243, 0))")
+    assert seen.passed and seen.stdout.split() == ["-1", "-1"], seen
