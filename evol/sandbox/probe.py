@@ -114,7 +114,20 @@ def bwrap_words(
             words += ["--symlink", os.readlink(link), link]
         elif os.path.isdir(link):
             words += ["--ro-bind", link, link]
-    words += ["--dev", "/dev", "--proc", "/proc", "--size", str(disk_mb << 20), "--perms", "1777", "--tmpfs", WORK]
+    words += [
+        "--dev",
+        "/dev",
+        "--mqueue",
+        "/dev/mqueue",
+        "--proc",
+        "/proc",
+        "--size",
+        str(disk_mb << 20),
+        "--perms",
+        "1777",
+        "--tmpfs",
+        WORK,
+    ]
     made = {"/", WORK}
     for path in [*exposed, *(inside for _, inside, _ in binds)]:
         parts = path.strip("/").split("/")[:-1]

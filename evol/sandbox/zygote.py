@@ -19,6 +19,7 @@ import sys
 import time
 
 ROOT = "/tmp"
+MQUEUE = "/dev/mqueue"  # POSIX message queues of the slot's IPC namespace (bwrap --mqueue)
 TAIL_BYTES = 4000
 PRELOAD = ("collections", "functools", "itertools", "math", "re", "typing", "heapq", "string", "json")
 
@@ -73,7 +74,10 @@ def _drain(fd, into):
 def _wipe(folder, device=None):
     """Remove everything under `folder` that is on its file system (what a program wrote in /tmp); the
     interpreter's folders bound read-only under /tmp (another device) and their parents stay."""
-    device = os.stat(folder).st_dev if device is None else device
+    try:
+        device = os.stat(folder).st_dev if device is None else device
+    except OSError:
+        return
     for entry in os.scandir(folder):
         try:
             if entry.stat(follow_symlinks=False).st_dev != device:
@@ -204,6 +208,7 @@ def _serve_one(base, req, n):
         "status": bytes(reports[-(1 << 16) :]),
     }
     _wipe(ROOT)
+    _wipe(MQUEUE)
     return answer
 
 

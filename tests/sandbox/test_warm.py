@@ -156,3 +156,12 @@ def test_sysv_ipc_does_not_outlive_a_program(warm: Sandbox) -> None:
     assert made.passed and all(int(x) >= 0 for x in made.stdout.split()), made
     seen = bare.run(libc + "print(libc.shmget(4242, 0, 0), libc.msgget(4243, 0))")
     assert seen.passed and seen.stdout.split() == ["-1", "-1"], seen
+
+
+def test_posix_message_queues_do_not_outlive_a_program(warm: Sandbox) -> None:
+    bare = Sandbox(FAST, workers=1, isolation=warm.isolation, guard=False)
+    rt = "import ctypes\nrt = ctypes.CDLL('librt.so.1')\n"
+    made = bare.run(rt + "print(rt.mq_open(b'/evol-leak', 0o100 | 0o2, 0o600, None))")  # O_CREAT | O_RDWR
+    assert made.passed and int(made.stdout) >= 0, made
+    seen = bare.run(rt + "print(rt.mq_open(b'/evol-leak', 0o2))")
+    assert seen.passed and seen.stdout.split() == ["-1"], seen
