@@ -13,7 +13,7 @@ EVOLVE_FLAGS := $(if $(BASE_URL),--base-url $(BASE_URL)) $(if $(MODEL),--model $
 TRAIN_FLAGS  := $(if $(MODEL),--model $(MODEL)) $(if $(DATA),--data $(DATA)) $(if $(OUT),--out $(OUT)) \
                 $(if $(RESUME),--resume)
 
-.PHONY: install evolve test lint train gpu-check serve eval bench report clean
+.PHONY: install test-deps evolve test lint train gpu-check serve eval bench report clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,6 +23,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# tool:Debian package; a tool already on PATH (e.g. rustc from rustup) is not installed again
+SANDBOX_TOOLS := bwrap:bubblewrap node:nodejs sqlite3:sqlite3 g++:g++ go:golang-go rustc:rustc javac:default-jdk-headless
+test-deps:  ## system packages the sandbox and its language runners need (Debian, as root)
+	@missing=$$(for tp in $(SANDBOX_TOOLS); do command -v $${tp%%:*} >/dev/null || echo $${tp#*:}; done); \
+	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing; fi
 
 evolve: $(STAMP)  ## grow a dataset (offline simulator unless BASE_URL / OPENAI_BASE_URL is set)
 	$(BIN)/evol run --config $(CONFIG) $(EVOLVE_FLAGS)

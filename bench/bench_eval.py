@@ -4,8 +4,9 @@
   layer this machine allows), median of 3 passes; the target is 10 s on 2 cores, reported as a ratio.
 - The same programs as bare `python -I -S -c` subprocesses on the same number of workers: the sandbox's
   overhead as a ratio.
-- One row per attack: what the sandbox answered, whether the host was touched, and how long it took;
-  once with every layer and once with the guard off (kernel layers alone; only when a uid is dropped).
+- One row per attack (evol.sandbox.attacks' table for Python, plus host-file attacks): what the sandbox
+  answered, whether the host was harmed (reads of planted secrets count), and how long it took; once with
+  every layer and once with the guard off (kernel layers alone; only when a uid is dropped).
 ``python -m bench.bench_eval``.
 """
 
@@ -15,37 +16,30 @@ import json
 import os
 import platform
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from evol.eval.postprocess import extract_code
 from evol.eval.problems import load_problems
-from evol.sandbox import Limits, Sandbox, run_many
+from evol.sandbox import Limits, RunResult, Sandbox, attacks, run_many
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 TARGET_S = 10.0
-EVIL = ("/tmp/evol-bench-evil", "/etc/evol-bench-evil")
-ATTACKS = {
-    "infinite loop": "while True:\n    pass",
-    "sleep forever": "import time\ntime.sleep(3600)",
-    "network connection": "import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=1)",
-    "fork bomb": "import os\nwhile True:\n    os.fork()",
-    "memory bomb": "chunks = []\nwhile True:\n    chunks.append(bytearray(64 * 2**20))",
+EVIL = ("/tmp/evol-bench-evil", "/etc/evol-bench-evil", "/var/tmp/evol-bench-evil")
+ATTACKS = {  # beyond evol.sandbox.attacks' table (each language's seven), Python-only ones on the host's files
     "write to the host's /tmp": "open('/tmp/evol-bench-evil', 'w').write('x')",
-    "write outside the work dir": "open('/etc/evol-bench-evil', 'w').write('x')",
-    "delete outside the work dir": "import os\nos.remove('{victim}')",
-    "read secrets": "print(open('/etc/shadow').read())",
+    "write to /var/tmp": "open('/var/tmp/evol-bench-evil', 'w').write('x')",
+    "delete outside the work dir": "import os\nos.remove('{victim}/keep.txt')",
+    "read /etc/shadow": "print(open('/etc/shadow').read())",
     "spawn a shell": "import os\nos.system('touch /tmp/evol-bench-evil')",
     "kill the evaluator": f"import os\nos.kill({os.getpid()}, 9)",
     "kill every process": "import os\nos.kill(-1, 9)",
-    "output flood": "import sys\nwhile True:\n    sys.stdout.write('x' * 2**20)",
 }
 
 
@@ -81,7 +75,9 @@ def canonical(sandbox: Sandbox) -> dict:
         "workers": sandbox.workers,
         "wall_s": round(wall, 2),
         "wall_s_runs": [round(w, 2) for w in walls],
-        "child_cpu_s": round(statistics.median(cpus), 2),
+        # the warm executor's programs are its fork servers' children, not this process's: not counted here
+        "child_cpu_s": round(statistics.median(cpus), 2) if sandbox.warm_off is not None else None,
+        "python_executor": sandbox.describe()["python_executor"],
         "target_s": TARGET_S,
         "ratio_to_target": round(wall / TARGET_S, 3),
         "bare_subprocess_wall_s": round(statistics.median(raw), 2),
@@ -89,41 +85,44 @@ def canonical(sandbox: Sandbox) -> dict:
     }
 
 
-def harmed(victim: Path) -> bool:
-    """Did anything reach the host: a planted file, or a victim file deleted or changed?"""
-    planted = any(os.path.exists(p) for p in EVIL)
-    return planted or not victim.exists() or victim.read_text() != "precious"
+def harmed(scene: attacks.Scene, res: RunResult) -> list[str]:
+    """What reached the host: the scene's judge (connection, planted secret read, victim changed, output not
+    capped) plus a planted file or a /etc/shadow line in the output."""
+    found = scene.harms(res)
+    found += [f"{p} written" for p in EVIL if os.path.exists(p)]
+    return found + (["/etc/shadow read"] if "root:" in res.stdout + res.stderr else [])
 
 
-def attacks(sandbox: Sandbox) -> list[dict]:
+def attack_rows(sandbox: Sandbox) -> list[dict]:
     """Each attack with every layer, then with the guard off (the kernel layers alone, fork allowed)."""
     bare = Sandbox(sandbox.limits, workers=1, isolation=sandbox.isolation, guard=False)
     kernel = sandbox.isolation.uid is not None  # guard off as the caller's uid would be a real attack
-    victim = Path(tempfile.mkdtemp(prefix="evol-victim-", dir="/var/tmp")) / "keep.txt"
-    victim.write_text("precious")
     rows = []
     try:
-        for name, template in ATTACKS.items():
-            program = template.replace("{victim}", str(victim))
-            row: dict = {"attack": name}
-            for label, box, fork in (("", sandbox, False), ("kernel_only_", bare, True))[: 2 if kernel else 1]:
-                limits = Limits(timeout_s=2.0, memory_mb=512, file_size_mb=8, allow_fork=fork)
-                start = time.perf_counter()
-                res = box.run(program, limits=limits)
-                took = round(time.perf_counter() - start, 2)
-                row.update(
-                    {
-                        f"{label}status": res.status,
-                        f"{label}kind": res.kind,
-                        f"{label}harmed": harmed(victim),
-                        f"{label}error": (res.error or "")[:120],
-                        f"{label}seconds": took,
-                    }
-                )
-            rows.append(row)
+        with attacks.planted() as scene:
+            programs = {name: scene.program("python", name) for name in attacks.ATTACKS}
+            programs.update({name: t.replace("{victim}", str(scene.victim)) for name, t in ATTACKS.items()})
+            for name, program in programs.items():
+                row: dict = {"attack": name}
+                for label, box, fork in (("", sandbox, False), ("kernel_only_", bare, True))[: 2 if kernel else 1]:
+                    limits = replace(attacks.LIMITS, allow_fork=fork)
+                    start = time.perf_counter()
+                    res = box.run(program, limits=limits)
+                    took = round(time.perf_counter() - start, 2)
+                    harms = harmed(scene, res)
+                    row.update(
+                        {
+                            f"{label}status": res.status,
+                            f"{label}kind": res.kind,
+                            f"{label}harmed": bool(harms),
+                            f"{label}harms": harms,
+                            f"{label}error": (res.error or "")[:120],
+                            f"{label}seconds": took,
+                        }
+                    )
+                rows.append(row)
         rows.append({"attack": "afterwards: a normal program", "status": sandbox.run("print('ok')").status})
     finally:
-        shutil.rmtree(victim.parent, ignore_errors=True)
         for path in EVIL:
             Path(path).unlink(missing_ok=True)
     return rows
@@ -135,6 +134,7 @@ def _yn(flag: bool | None) -> str:
 
 def table(report: dict) -> list[str]:
     c = report["canonical"]
+    iso = report["sandbox"]["isolation"]
     lines = [
         "# HumanEval scoring in the sandbox",
         "",
@@ -142,6 +142,11 @@ def table(report: dict) -> list[str]:
         f"ratio {c['ratio_to_target']}); {c['passed']}/164 passed; bare subprocesses "
         f"{c['bare_subprocess_wall_s']} s (sandbox overhead x{c['overhead_ratio']}). "
         f"Load average at start: {report['machine']['load_avg_1m']}.",
+        "",
+        f"Isolation: {iso['tool']}; namespaces {', '.join(iso['namespaces']) or 'none'}; user {iso['user']}; "
+        f"capabilities {iso['capabilities']}; reads: {iso['reads']}. Harm is judged on the host: a planted "
+        "root-only secret or another user's 0600 file read, a connection to a host listener, a file written or "
+        "deleted outside the work dir, output not capped.",
         "",
         "| attack | all layers | host harmed | s | kernel layers only (guard off) | host harmed | s |",
         "|---|---|---|---|---|---|---|",
@@ -166,7 +171,7 @@ def main() -> None:
         },
         "sandbox": sandbox.describe(),
         "canonical": canonical(sandbox),
-        "attacks": attacks(sandbox),
+        "attacks": attack_rows(sandbox),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "eval.json").write_text(json.dumps(report, indent=2) + "\n")

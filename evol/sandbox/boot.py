@@ -124,22 +124,27 @@ def _quit(code=None):
     raise SystemExit(code)
 
 
-def main():
-    with open(int(sys.argv[1]), "rb") as fh:  # an unlinked file only this process holds
-        cfg = marshal.load(fh)
+def prepare(cfg):
+    """Everything between reading the config and running the program: work dir, limits, builtins, guard."""
     os.chdir(cfg["workdir"])
     os.umask(0o077)
-    if os.getpid() == 1:
-        _be_init(cfg)
     _set_limits(cfg["limits"])
     _signal.alarm(int(cfg["alarm_s"]))  # a wall-clock backstop should the parent die
     __builtins__.exit = __builtins__.quit = _quit
     sys.path[:0] = [cfg["workdir"]]
-    sys.path.extend(cfg["site_dirs"])
     if cfg["guard"]:
         install_guard(cfg)
+
+
+def main():
+    with open(int(sys.argv[1]), "rb") as fh:  # an unlinked file only this process holds
+        cfg = marshal.load(fh)
+    if os.getpid() == 1:
+        _be_init(cfg)
+    sys.path.extend(cfg["site_dirs"])
+    prepare(cfg)
     _run(cfg)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and "ZYGOTE" not in globals():  # the fork server (zygote.py) calls prepare/_run
     main()

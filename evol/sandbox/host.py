@@ -8,7 +8,7 @@ import signal
 import site
 import subprocess
 import threading
-from pathlib import Path
+import time
 
 SYSTEM_READ_ROOTS = (
     "/usr",
@@ -68,20 +68,32 @@ def wait(proc: subprocess.Popen[bytes], timeout: float) -> bool:
         return False
 
 
-def kill_tree(proc: subprocess.Popen[bytes], uid: int | None) -> None:
-    """SIGKILL the run's process group (a PID namespace dies with its init) and, if given, its uid."""
+def kill_tree(proc: subprocess.Popen[bytes], uid: int | None, grace_s: float = 2.0) -> None:
+    """SIGKILL the run's process group (a PID namespace dies with its init) and, if given, every process of
+    `uid` (a slot's own uid), until none is left or `grace_s` passed, so the slot's next run starts clean."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
     if uid is None:
         return
-    for entry in Path("/proc").iterdir():
+    proc.wait()
+    deadline = time.monotonic() + grace_s
+    while _kill_uid(uid) and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def _kill_uid(uid: int) -> int:
+    """SIGKILL every process of `uid`; how many were found."""
+    found = 0
+    for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
-            uids = next(line for line in (entry / "status").read_text().splitlines() if line.startswith("Uid:"))
-            if int(uids.split()[1]) == uid:
-                os.kill(int(entry.name), signal.SIGKILL)
-        except (OSError, StopIteration, ValueError):
+            if os.stat(entry.path).st_uid != uid:
+                continue
+            os.kill(int(entry.name), signal.SIGKILL)
+            found += 1
+        except (OSError, ValueError):
             continue
+    return found

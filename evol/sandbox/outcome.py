@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import signal
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,14 @@ TAIL = 4000
 
 
 def read_reports(path: Path, nonce: str) -> list[dict[str, Any]]:
+    """The status lines in `path` that carry this run's nonce."""
+    return parse_reports(path.read_bytes(), nonce)
+
+
+def parse_reports(data: bytes, nonce: str) -> list[dict[str, Any]]:
     """The status lines that carry this run's nonce (anything else was written by the program)."""
     found = []
-    for line in path.read_bytes().splitlines():
+    for line in data.splitlines():
         try:
             rec = ast.literal_eval(line.decode("utf-8", errors="replace"))
         except (ValueError, SyntaxError, MemoryError, RecursionError):
@@ -32,6 +38,18 @@ def read_tail(path: Path) -> str:
         return fh.read().decode("utf-8", errors="replace")
 
 
+ERROR_WORDS = re.compile(r"error|exception|panic|assert|failed|fault", re.I)
+
+
+def error_line(stderr: str, exit_code: int) -> str:
+    """The line of a non-Python failure worth showing: Go's panic/fatal error head, else the last line naming
+    an error, else the last unindented one."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip() and not ln[:1].isspace()]
+    heads = [ln for ln in lines if ln.startswith(("panic:", "fatal error:"))]  # Go: its goroutine dump follows
+    named = [ln for ln in lines if ERROR_WORDS.search(ln)]
+    return (heads[:1] or named[-1:] or lines[-1:] or [f"exited with status {exit_code}"])[0][:300]
+
+
 def classify(
     reports: list[dict[str, Any]],
     returncode: int,
@@ -41,8 +59,14 @@ def classify(
     exit_ok: bool,
     stdout: str,
     stderr: str,
+    *,
+    exit_kind: bool = False,
 ) -> RunResult:
-    """Turn the child's reports, exit status and the wall clock into a RunResult."""
+    """Turn the child's reports, exit status and the wall clock into a RunResult.
+
+    `exit_kind`: a program that reports nothing (not Python): a non-zero exit is kind "exit:N", its error the
+    last line of stderr.
+    """
     common = {"duration_s": duration, "stdout": stdout, "stderr": stderr}
     exit_code = next((r["worker_exit"] for r in reports if "worker_exit" in r), returncode)
     result = next((r for r in reports if "status" in r), None)
@@ -62,6 +86,8 @@ def classify(
     if exit_code == 0 and exit_ok:
         return RunResult("passed", None, None, exit_code, **common)
     last = stderr.strip().splitlines()[-1][:300] if stderr.strip() else ""
+    if exit_kind:
+        return RunResult("failed", f"exit:{exit_code}", error_line(stderr, exit_code), exit_code, **common)
     return RunResult(
         "failed",
         "Exit",

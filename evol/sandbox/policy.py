@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+import os
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Status = Literal["passed", "failed", "timed_out"]
@@ -36,40 +37,70 @@ class Limits:
 
 @dataclass(frozen=True)
 class Isolation:
-    """The kernel-level layers a run gets; found once per process by `probe.detect`.
+    """The kernel layers a run gets; chosen once per process by `probe.detect`.
 
-    netns/pidns: `unshare` gave the child an empty network namespace / its own PID namespace.
-    mountns: a private mount table: the work dir is a tmpfs at /tmp, /var/tmp and /dev/shm are read-only
-        (the interpreter's folders that lie under them are bound back read-only).
-    uid: the unprivileged user the child runs as (None: it keeps the caller's user).
-    read_cap: the child keeps CAP_DAC_READ_SEARCH (only to reach an interpreter under an unreadable home).
+    tool: "bwrap" (bubblewrap: new pid, net, ipc, uts and mount namespaces, a minimal read-only root with a
+        private tmpfs work dir) or "none" (no namespaces: rlimits, the uid and the guard only).
+    uid: the unprivileged host user the child runs as (`setpriv` inside bwrap when we are root); None: the
+        caller's (without root, bwrap gives an unprivileged caller a user namespace of its own).
+    per_slot_uid: each worker slot gets its own uid, so a run cannot signal or wait on another slot's.
+    caller_root: evol runs as root (the default: found out), so capabilities are dropped with setpriv.
+    In every mode the child holds no capability (bounding set emptied before the interpreter starts).
     """
 
-    netns: bool = False
-    pidns: bool = False
-    mountns: bool = False
+    tool: str = "none"
+    version: str = ""
     uid: int | None = None
     per_slot_uid: bool = False
-    read_cap: bool = False
+    caller_root: bool = field(default_factory=lambda: hasattr(os, "geteuid") and os.geteuid() == 0)
     reasons: tuple[str, ...] = field(default=(), compare=False)
 
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        if self.tool != "bwrap":
+            return ()
+        return ("pid", "net", "ipc", "uts", "mount") + (() if self.caller_root else ("user",))
+
+    @property
+    def netns(self) -> bool:
+        return "net" in self.namespaces
+
+    @property
+    def pidns(self) -> bool:
+        return "pid" in self.namespaces
+
+    @property
+    def mountns(self) -> bool:
+        return "mount" in self.namespaces
+
     def describe(self) -> dict[str, Any]:
-        """A summary for logs and summary.json: which layer enforces what."""
-        d = asdict(self)
-        d["network"] = "netns (no interfaces) + guard" if self.netns else "guard (socket creation refused)"
-        d["processes"] = "pid namespace" if self.pidns else "process group"
-        d["files"] = (
-            "private tmpfs /tmp as work dir; /var/tmp, /dev/shm read-only; interpreter folders under them bound ro"
-            if self.mountns
-            else "work dir in the host's temp dir"
-        )
-        d["user"] = (
-            f"uid {self.uid}{'+slot' if self.per_slot_uid else ''}"
-            if self.uid is not None
-            else "caller's uid (guard refuses fork and writes outside the work dir)"
-        )
-        d["reasons"] = list(self.reasons)
-        return d
+        """One summary for logs and summary.json: the tool in force and which layer enforces what."""
+        root_reads = self.caller_root and self.uid is None
+        return {
+            "tool": f"bubblewrap {self.version}".strip() if self.tool == "bwrap" else "none",
+            "namespaces": list(self.namespaces),
+            "uid": self.uid,
+            "per_slot_uid": self.per_slot_uid,
+            "user": (
+                f"uid {self.uid}{' + slot' if self.per_slot_uid else ''} (setpriv)"
+                if self.uid is not None
+                else ("root without capabilities" if self.caller_root else "the caller's uid")
+            ),
+            "capabilities": "none (CapEff 0, bounding set empty)",
+            "network": "empty network namespace" if self.netns else "guard only (socket creation refused)",
+            "processes": "pid namespace (dies with the run)" if self.pidns else "process group",
+            "files": (
+                "minimal read-only root (/usr, /etc, the interpreter and runner folders), private tmpfs /tmp work dir"
+                if self.mountns
+                else "host file system; work dir in the host's temp dir"
+            ),
+            "reads": (
+                "NOT confined by the kernel: root-owned files are readable (EVOL_SANDBOX=basic as root)"
+                if root_reads
+                else "kernel file permissions of an unprivileged user"
+            ),
+            "reasons": list(self.reasons),
+        }
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from evol.sandbox.policy import Limits, RunResult
 
 if TYPE_CHECKING:
     from evol.sandbox.runner import Sandbox
 
+K = TypeVar("K")
+
 
 def run_many(
-    sandbox: Sandbox, programs: Iterable[tuple[int, str]], *, limits: Limits | None = None, exit_ok: bool = True
-) -> Iterator[tuple[int, RunResult]]:
+    sandbox: Sandbox,
+    programs: Iterable[tuple[K, str]],
+    *,
+    limits: Limits | None = None,
+    exit_ok: bool = True,
+    language: str = "python",
+) -> Iterator[tuple[K, RunResult]]:
     """Yield (key, result) as programs finish; at most 2x the worker count are queued at once.
 
     `programs` yields (key, source) pairs; keys come back unchanged so callers can match results.
@@ -22,7 +29,7 @@ def run_many(
     sandbox.isolation  # probe once, before the threads start  # noqa: B018
     window = sandbox.workers * 2
     with ThreadPoolExecutor(max_workers=sandbox.workers, thread_name_prefix="sandbox") as pool:
-        pending: dict[Future[RunResult], int] = {}
+        pending: dict[Future[RunResult], K] = {}
         source = iter(programs)
         exhausted = False
         while pending or not exhausted:
@@ -32,7 +39,7 @@ def run_many(
                     exhausted = True
                     break
                 key, program = item
-                pending[pool.submit(sandbox.run, program, limits=limits, exit_ok=exit_ok)] = key
+                pending[pool.submit(sandbox.run, program, language=language, limits=limits, exit_ok=exit_ok)] = key
             if not pending:
                 break
             done, _ = wait(pending, return_when=FIRST_COMPLETED)

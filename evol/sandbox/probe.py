@@ -1,88 +1,82 @@
-"""Find, once per process, the strongest isolation this machine allows, and build its command prefix.
+"""Find, once per process, the isolation this machine gives, and build the command prefix of a run.
 
-Layers, strongest first, each kept only if a real probe run works:
-- `unshare --net --pid --fork --kill-child --mount`: no network interfaces; the whole process tree dies
-  with its PID-namespace init; and a private mount table where /tmp is a small tmpfs owned by the
-  sandbox user (the work dir) while /var/tmp and /dev/shm are empty read-only tmpfs. Then the same
-  without --mount, then `unshare --net`, then nothing (the guard still refuses sockets).
-- `setpriv` to an unprivileged uid (when we are root): one uid per worker slot from EVOL_SANDBOX_UID_BASE,
-  else `nobody`. If that uid cannot run this very interpreter (e.g. it lives under a 0700 home), the uid
-  keeps CAP_DAC_READ_SEARCH only, so it can read but still write nothing it does not own.
-EVOL_SANDBOX=basic skips all of this (no namespaces, caller's uid; the guard does the work).
+The preferred tool is bubblewrap (Debian `bubblewrap`, Flatpak's sandbox). As root we run
+    bwrap --unshare-{pid,net,ipc,uts,cgroup-try} --die-with-parent --new-session --cap-drop ALL
+          --cap-add CAP_SETUID --cap-add CAP_SETGID  (bwrap itself: no user namespace, so that ...)
+          <a minimal root>  setpriv --reuid U --regid U --clear-groups --no-new-privs
+          --inh-caps=-all --bounding-set=-all  <interpreter>
+so the program runs as a real unprivileged host uid U with no capability: a file only root may read stays
+unreadable even through libc. (Root running bwrap with a user namespace would map back to root and keep
+root's file access; an unprivileged uid running bwrap first could not reach an interpreter under a 0700
+home.) Without root, bwrap runs directly and gives the caller a user namespace of its own.
 
-The mount table. Covering /tmp, /var/tmp and /dev/shm ("covers") would also hide whatever the child needs
-that lives under them: a checkout (and its venv) cloned under /tmp is common in CI. The child needs only the
-interpreter's prefixes, the folder of sys.executable and the site-packages (it runs with -I -S; evol itself
-reaches it as source text), so `exposures` lists those of them (and their real paths) that lie under a
-cover. One `sh -c` in the new namespace then runs, as root, before setpriv:
-1. `mount --all --fstab F`: a cover with exposures gets its fresh tmpfs on a staging folder in the run's own
-   host temp dir, each exposure bind-mounted into it at the same relative path, read-only, nosuid, nodev
-   (`bind,ro`, with `x-mount.mkdir` making the mount points); covers without exposures get their tmpfs in
-   place. All of this happens while the host's paths are still visible.
-2. `mount --move` each staged tmpfs (with its binds) onto its cover (the read-only covers are remounted
-   read-only first); a cover that would hide the staging folder is moved, or mounted, after the others.
-3. `cd /tmp && exec "$@"` (setpriv, then the interpreter).
-So the child sees, under the covers, only its private size-limited work dir and read-only views of the
-interpreter's folders; every write outside the work dir still meets a read-only mount or a root-owned file
-(and the guard treats the bound folders as outside the work dir). The probe run checks that they are visible
-and read-only (a mount(8) older than util-linux 2.27 ignores `bind,ro`: that machine gets no mount namespace).
-A cover itself is never exposed (an interpreter whose prefix is /tmp gets no mount namespace).
-With nothing to expose this is one mount(8) run, as before; with exposures, two or three (~2 ms each).
+The minimal root: /usr and /etc read-only, the /bin, /lib... links, a fresh /dev and /proc, a size-limited
+tmpfs at /tmp (the work dir, also HOME and TMPDIR), and read-only binds of just the folders a runner
+needs (`exposures`: the interpreter's prefixes and site-packages, a compiler's toolchain). Nothing else of
+the host is there: no /root, /home, /var or project checkout, no host /tmp.
+
+Without a working bwrap the probe falls back to "none" (no namespaces): as root, setpriv to an
+unprivileged uid if that uid can run the interpreter; otherwise the caller's uid if it is not root.
+Root with neither is refused (`SandboxUnavailable`) unless EVOL_SANDBOX=basic says to run as root
+without capabilities anyway (files then are not kernel-confined; `Isolation.describe` says so).
+EVOL_SANDBOX=bwrap requires bwrap; EVOL_SANDBOX=basic skips it.
 """
 
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 
 from evol.sandbox.policy import Isolation
 
 UID_BASE = int(os.environ.get("EVOL_SANDBOX_UID_BASE", "1900000000"))
 NOBODY = 65534
-NS_CHOICES: list[tuple[bool, bool, bool]] = [
-    (True, True, True),
-    (True, True, False),
-    (True, False, False),
-    (False, False, False),
-]
-PRIVATE_TMP = "/tmp"  # the work dir inside a mount namespace
-COVERS: tuple[tuple[str, str], ...] = (  # (folder, tmpfs options): the work dir, then two empty read-only ones
-    (PRIVATE_TMP, "size={mb}m,mode=0700,uid={uid},gid={uid},nosuid,nodev"),
-    ("/var/tmp", "size=1m,mode=0755,nosuid,nodev"),
-    ("/dev/shm", "size=1m,mode=0755,nosuid,nodev"),
-)
-BIND_OPTIONS = "bind,ro,nosuid,nodev,x-mount.mkdir=0755"
+WORK = "/tmp"  # the work dir inside the bwrap root
+SYSTEM_DIRS = ("/usr", "/etc")
+SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+INSTALL_BWRAP = "apt-get install -y bubblewrap"
+
+
+class SandboxUnavailable(RuntimeError):
+    """No isolation mode that keeps root-only files unreadable works on this machine."""
+
 
 _lock = threading.Lock()
 _cache: dict[str, Isolation] = {}
 
 
-def slot_uid(iso: Isolation, slot: int) -> int | None:
-    """The uid a worker slot runs as (None: the caller's). Slots of other evol processes get other uids."""
+def is_root() -> bool:
+    return Isolation().caller_root
+
+
+def slot_uid(iso: Isolation, slot: int, server: bool = False) -> int | None:
+    """The uid a worker slot runs as (None: the caller's). Slots of other evol processes get other uids.
+
+    A slot's warm fork server (`server`) has a uid of its own, so cleaning up after a spawned run of the
+    same slot (every process of its uid is killed) never reaches the server.
+    """
     if iso.uid is None:
         return None
-    return iso.uid + (os.getpid() % 100_000) * 256 + slot % 256 if iso.per_slot_uid else iso.uid
+    if not iso.per_slot_uid:
+        return iso.uid
+    return iso.uid + (os.getpid() % 100_000) * 256 + slot % 128 + (128 if server else 0)
 
 
-def _cover_of(path: str) -> str | None:
-    """The cover strictly above `path`, if any."""
-    return next((cover for cover, _ in COVERS if path.startswith(cover + "/")), None)
+def _system(path: str) -> bool:
+    return any(path == d or path.startswith(d + "/") for d in (*SYSTEM_DIRS, *SYSTEM_LINKS))
 
 
 def exposures(paths: Iterable[str]) -> list[str]:
-    """The existing folders among `paths` (as given and resolved) that a cover would hide; ancestors only."""
+    """The existing folders among `paths` (as given and resolved) that the minimal root lacks; outermost only."""
     found: set[str] = set()
     for path in paths:
         for candidate in {os.path.abspath(path), os.path.realpath(path)}:
             folder = os.path.dirname(candidate) if os.path.isfile(candidate) else candidate
-            if os.path.isdir(folder) and _cover_of(folder) is not None:
+            if os.path.isdir(folder) and folder not in ("/", WORK) and not _system(folder):
                 found.add(folder)
     kept: list[str] = []
     for folder in sorted(found):
@@ -91,110 +85,116 @@ def exposures(paths: Iterable[str]) -> list[str]:
     return kept
 
 
-def _fstab_field(text: str) -> str:
-    """fstab(5) escaping: spaces, tabs, newlines and backslashes as octal."""
-    return "".join(f"\\{ord(c):03o}" if c in " \t\n\\" else c for c in text)
+def bwrap_words(
+    iso: Isolation,
+    disk_mb: int,
+    exposed: Sequence[str],
+    binds: Sequence[tuple[str, str, bool]] = (),
+    die_with_parent: bool = True,
+) -> list[str]:
+    """The bwrap command up to (not including) the program: namespaces, the minimal root, the work dir.
 
-
-def _fstab_line(source: str, target: str, fstype: str, options: str) -> str:
-    return f"{_fstab_field(source)} {_fstab_field(target)} {fstype} {options} 0 0\n"
-
-
-def mount_plan(stage: Path, uid: int, tmpfs_mb: int, exposed: Sequence[str] = ()) -> tuple[str, str]:
-    """(fstab, script): `sh -c script FSTAB CMD...` builds a run's mount table, then runs CMD in /tmp.
-
-    `stage` is a host folder of this run (it must not be a cover); `exposed` comes from `exposures`.
+    `binds`: extra (host path, path inside, writable) mounts, after the work dir (e.g. a build output folder).
+    `die_with_parent`: bwrap's PDEATHSIG fires when the *thread* that started it ends, so a warm fork server
+    (started from a pool thread, living on) goes without it; it exits on EOF of its request pipe instead.
     """
-    stage_s = str(stage.resolve())
-    fstab: list[str] = []
-    staged: list[str] = []  # script steps that move staged covers into place
-    deferred: list[str] = []  # covers that would hide the staging folder: after everything else
-    for i, (cover, template) in enumerate(COVERS):
-        options = template.format(mb=tmpfs_mb, uid=uid)
-        read_only = cover != PRIVATE_TMP
-        hides_stage = stage_s.startswith(cover + "/")
-        inner = [p for p in exposed if _cover_of(p) == cover]
-        if not inner:
-            if hides_stage and exposed:
-                deferred.append(f"mount -t tmpfs -o {options}{',ro' if read_only else ''} evol-sandbox {cover}")
-            else:
-                fstab.append(_fstab_line("evol-sandbox", cover, "tmpfs", options + (",ro" if read_only else "")))
-            continue
-        where = f"{stage_s}/cover{i}"
-        fstab.append(_fstab_line("evol-sandbox", where, "tmpfs", options + ",x-mount.mkdir=0700"))
-        fstab += [_fstab_line(p, where + p[len(cover) :], "none", BIND_OPTIONS) for p in inner]
-        steps = ([f"mount -o remount,ro {shlex.quote(where)}"] if read_only else []) + [
-            f"mount --move {shlex.quote(where)} {cover}"
-        ]
-        (deferred if hides_stage else staged).extend(steps)
-    script = " && ".join(['mount --all --fstab "$0"', *staged, *deferred, f"cd {PRIVATE_TMP}", 'exec "$@"'])
-    return "".join(fstab), script
-
-
-def write_mounts(stage: Path, iso: Isolation, slot: int, tmpfs_mb: int, exposed: Sequence[str] = ()) -> list[str]:
-    """Write the run's fstab into `stage` and return the `sh -c` words that apply it (see `mount_plan`)."""
-    fstab, script = mount_plan(stage, slot_uid(iso, slot) or 0, tmpfs_mb, exposed)
-    path = stage / "fstab"
-    path.write_text(fstab, encoding="utf-8")
-    return ["/bin/sh", "-c", script, str(path)]
-
-
-def command_prefix(iso: Isolation, slot: int, mounts: Sequence[str] | None = None) -> list[str]:
-    """unshare/sh/setpriv words that go before the interpreter (`mounts`: from `write_mounts`)."""
-    cmd: list[str] = []
-    uid = slot_uid(iso, slot)
-    if iso.netns or iso.pidns or iso.mountns:
-        cmd += (
-            ["unshare"]
-            + (["--net"] if iso.netns else [])
-            + (["--pid", "--fork", "--kill-child"] if iso.pidns else [])
-            + (["--mount"] if iso.mountns else [])
-        )
-    if iso.mountns:
-        if not mounts:
-            raise ValueError("a mount namespace needs its mount words (write_mounts)")
-        cmd += list(mounts)
-    if uid is not None:
-        caps = "-all,+dac_read_search" if iso.read_cap else "-all"
-        cmd += [
-            "setpriv",
-            f"--reuid={uid}",
-            f"--regid={uid}",
-            "--clear-groups",
-            "--no-new-privs",
-            f"--inh-caps={caps}",
-            f"--bounding-set={caps}",
-        ]
-        if iso.read_cap:
-            cmd.append("--ambient-caps=+dac_read_search")
-    return cmd
-
-
-def _ns_works(netns: bool, pidns: bool, mountns: bool) -> bool:
-    if not (netns or pidns or mountns):
-        return True
-    if shutil.which("unshare") is None or (mountns and shutil.which("mount") is None):
-        return False
-    iso = Isolation(netns=netns, pidns=pidns, mountns=mountns)
-    with tempfile.TemporaryDirectory(prefix="evol-probe-") as tmp:
-        mounts = write_mounts(Path(tmp), iso, 0, 1) if mountns else None
-        cmd = command_prefix(iso, 0, mounts) + ["true"]
-        try:
-            return subprocess.run(cmd, capture_output=True, timeout=10).returncode == 0
-        except (OSError, subprocess.SubprocessError):
-            return False
-
-
-def _uid_choices(base: Isolation) -> list[Isolation]:
-    if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("setpriv") is None:
-        return []
-    return [
-        Isolation(
-            netns=base.netns, pidns=base.pidns, mountns=base.mountns, uid=uid, per_slot_uid=per_slot, read_cap=cap
-        )
-        for uid, per_slot in ((UID_BASE, True), (NOBODY, False))
-        for cap in (False, True)
+    words = ["bwrap", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc"]
+    if die_with_parent:
+        words.insert(1, "--die-with-parent")
+    words += ["--unshare-uts", "--unshare-cgroup-try"]
+    if iso.caller_root:
+        words += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        words += ["--unshare-user"]
+    for folder in SYSTEM_DIRS:
+        if os.path.isdir(folder):
+            words += ["--ro-bind", folder, folder]
+    for link in SYSTEM_LINKS:
+        if os.path.islink(link):
+            words += ["--symlink", os.readlink(link), link]
+        elif os.path.isdir(link):
+            words += ["--ro-bind", link, link]
+    words += [
+        "--dev",
+        "/dev",
+        "--mqueue",
+        "/dev/mqueue",
+        "--proc",
+        "/proc",
+        "--size",
+        str(disk_mb << 20),
+        "--perms",
+        "1777",
+        "--tmpfs",
+        WORK,
     ]
+    made = {"/", WORK}
+    for path in [*exposed, *(inside for _, inside, _ in binds)]:
+        parts = path.strip("/").split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            ancestor = "/" + "/".join(parts[:i])
+            if ancestor not in made and not _system(ancestor):
+                words += ["--perms", "0755", "--dir", ancestor]  # bwrap would make them 0700
+                made.add(ancestor)
+    for path in exposed:
+        words += ["--ro-bind", path, path]
+    for host_path, inside, writable in binds:
+        words += ["--bind" if writable else "--ro-bind", host_path, inside]
+    return [*words, "--chdir", WORK]
+
+
+def setpriv_words(iso: Isolation, slot: int, server: bool = False) -> list[str]:
+    """As root: become the slot's uid (if any) and give up every capability; nothing when not root."""
+    if not iso.caller_root:
+        return []
+    uid = slot_uid(iso, slot, server)
+    ids = [f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] if uid is not None else []
+    return ["setpriv", *ids, "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"]
+
+
+def command_prefix(
+    iso: Isolation,
+    slot: int,
+    disk_mb: int,
+    exposed: Sequence[str],
+    binds: Sequence[tuple[str, str, bool]] = (),
+    server: bool = False,
+) -> list[str]:
+    """Every word that goes before the program's own command line (`server`: a warm fork server's)."""
+    outer = bwrap_words(iso, disk_mb, exposed, binds, die_with_parent=not server) if iso.tool == "bwrap" else []
+    return [*outer, *setpriv_words(iso, slot, server)]
+
+
+def candidates(mode: str) -> list[Isolation]:
+    """The modes to try, strongest first, for EVOL_SANDBOX=`mode` (auto, bwrap or basic)."""
+    root = is_root()
+    version = _bwrap_version() if mode != "basic" else ""
+    found: list[Isolation] = []
+    if version:
+        found += (
+            [Isolation("bwrap", version, uid, per_slot, True) for uid, per_slot in ((UID_BASE, True), (NOBODY, False))]
+            if root
+            else [Isolation("bwrap", version)]
+        )
+    if mode != "bwrap":
+        found += (
+            [Isolation("none", "", uid, per_slot, True) for uid, per_slot in ((UID_BASE, True), (NOBODY, False))]
+            if root
+            else []
+        )
+        if not root or mode == "basic":
+            found.append(Isolation("none", "", None, False, root))
+    return found
+
+
+def _bwrap_version() -> str:
+    if shutil.which("bwrap") is None:
+        return ""
+    try:
+        done = subprocess.run(["bwrap", "--version"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.split()[-1] if done.returncode == 0 and done.stdout.split() else ""
 
 
 def detect(try_run: Callable[[Isolation], str | None]) -> Isolation:
@@ -203,24 +203,21 @@ def detect(try_run: Callable[[Isolation], str | None]) -> Isolation:
     key = f"{sys.executable}|{UID_BASE}|{mode}"
     with _lock:
         if key not in _cache:
-            _cache[key] = Isolation(reasons=("EVOL_SANDBOX=basic",)) if mode == "basic" else _detect(try_run)
+            _cache[key] = _detect(mode, try_run)
         return _cache[key]
 
 
-def _detect(try_run: Callable[[Isolation], str | None]) -> Isolation:
-    """Namespaces strongest first; for each, an unprivileged uid if one works, else the caller's."""
+def _detect(mode: str, try_run: Callable[[Isolation], str | None]) -> Isolation:
     reasons: list[str] = []
-    for netns, pidns, mountns in NS_CHOICES:
-        base = Isolation(netns=netns, pidns=pidns, mountns=mountns)
-        if not _ns_works(netns, pidns, mountns):
-            reasons.append(f"unshare net={netns} pid={pidns} mount={mountns} not permitted")
-            continue
-        choices = _uid_choices(base)
-        if not choices:
-            reasons.append("not root or no setpriv: the caller's uid is kept")
-        for iso in [*choices, base]:
-            why = try_run(iso)
-            if why is None:
-                return Isolation(**{**iso.__dict__, "reasons": tuple(reasons)})
-            reasons.append(f"net={netns} pid={pidns} mount={mountns} uid={iso.uid} read_cap={iso.read_cap}: {why}")
-    return Isolation(reasons=tuple(reasons))
+    if mode != "basic" and shutil.which("bwrap") is None:
+        reasons.append(f"bwrap not found (install: {INSTALL_BWRAP})")
+    for iso in candidates(mode):
+        why = try_run(iso)
+        if why is None:
+            return Isolation(**{**iso.__dict__, "reasons": tuple(reasons)})
+        reasons.append(f"{iso.tool} uid={iso.uid}: {why}")
+    raise SandboxUnavailable(
+        "no sandbox mode keeps root-only files unreadable here: "
+        + "; ".join(reasons)
+        + f". Install bubblewrap ({INSTALL_BWRAP}), or set EVOL_SANDBOX=basic to run as root without capabilities"
+    )

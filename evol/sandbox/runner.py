@@ -1,4 +1,4 @@
-"""The Sandbox: run a Python program in its own limited, isolated process and say how it ended."""
+"""The Sandbox: run a program in its own limited, isolated process and say how it ended."""
 
 from __future__ import annotations
 
@@ -13,20 +13,31 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
-from evol.sandbox import host, probe
+from evol.sandbox import host, languages, probe
+from evol.sandbox import warm as warm_executor
 from evol.sandbox.outcome import classify, read_reports, read_tail
 from evol.sandbox.policy import Isolation, Limits, RunResult
 
 HERE = Path(__file__).parent
 BOOT = "\n\n".join((HERE / name).read_text(encoding="utf-8") for name in ("guard.py", "boot.py"))
+BASE_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
 PROBE = (
     "import json, os, sys\nprint(json.dumps({'version': sys.version, 'uid': os.getuid(), "
     "'paths': all(os.path.isdir(p) for p in sys.path if p and not p.endswith('.zip')), "
     "'writable': [p for p in sys.path if p.startswith(('/tmp/', '/var/tmp/', '/dev/shm/')) and os.path.isdir(p) "
-    "and not os.statvfs(p).f_flag & os.ST_RDONLY]}))\n"
+    "and not os.statvfs(p).f_flag & os.ST_RDONLY], "
+    "'caps': [ln.split()[1] for ln in open('/proc/self/status') if ln.startswith('CapEff:')][0]}))\n"
 )
 
 
@@ -39,8 +50,14 @@ class Sandbox:
         workers: int | None = None,
         isolation: Isolation | None = None,
         guard: bool = True,
+        warm: bool = True,
     ) -> None:
+        """`warm`: Python programs go to a per-slot fork server (warm.py); False: a fresh interpreter each."""
         self.limits = limits or Limits()
+        self.warm = warm
+        self.warm_off: str | None = None if warm else "turned off (Sandbox(warm=False))"
+        self._zygotes: dict[int, warm_executor.Zygote] = {}
+        weakref.finalize(self, _close_all, self._zygotes)
         self.workers = max(1, workers or host.cpus())
         self.guard = guard
         self._isolation = isolation
@@ -50,9 +67,20 @@ class Sandbox:
         self.site_dirs = host.site_dirs()
         roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *self.site_dirs}
         self.read_roots = sorted(roots | set(host.SYSTEM_READ_ROOTS))
-        # what the child needs that a private /tmp (/var/tmp, /dev/shm) would hide: bound back read-only
+        # what the child needs that the minimal root lacks: bound read-only at the same path
         self.exposed = probe.exposures([*roots, os.path.dirname(sys.executable)])
         self._lock = threading.Lock()
+        self._build_root: str | None = None
+
+    @property
+    def build_root(self) -> str:
+        """This Sandbox's host folder of sources and cached builds (removed with the object)."""
+        with self._lock:
+            if self._build_root is None:
+                self._build_root = tempfile.mkdtemp(prefix="evol-builds-")
+                os.chmod(self._build_root, 0o711)
+                weakref.finalize(self, shutil.rmtree, self._build_root, True)
+            return self._build_root
 
     @property
     def isolation(self) -> Isolation:
@@ -65,6 +93,7 @@ class Sandbox:
     def describe(self) -> dict[str, Any]:
         return {
             "isolation": self.isolation.describe(),
+            "python_executor": "warm fork server per slot" if self.warm_off is None else f"spawn ({self.warm_off})",
             "guard": self.guard,
             "workers": self.workers,
             "limits": self.limits.__dict__,
@@ -84,100 +113,135 @@ class Sandbox:
             return f"uid {seen['uid']}"
         if not seen["paths"]:
             return "some of the interpreter's library folders are not visible"
-        if iso.mountns and seen["writable"]:
-            return f"library folders under a private tmp are not read-only: {seen['writable']}"
+        if seen["writable"]:
+            return f"library folders under /tmp are writable: {seen['writable']}"
+        if seen["caps"] != "0000000000000000":
+            return f"the child holds capabilities (CapEff {seen['caps']})"
         return None
 
-    def run(self, program: str, *, limits: Limits | None = None, exit_ok: bool = True) -> RunResult:
+    def supports(self, language: str) -> bool:
+        """Whether `language` is known and its runner's tools are on PATH."""
+        runner = languages.runner_for(language)
+        return runner is not None and runner.available()
+
+    def run(
+        self, program: str, *, language: str = "python", limits: Limits | None = None, exit_ok: bool = True
+    ) -> RunResult:
         """Run one program (blocks while all worker slots are busy).
 
-        `exit_ok`: whether sys.exit(0) / exiting without reaching the end counts as passing.
+        `exit_ok`: whether sys.exit(0) / exiting without reaching the end counts as passing (Python).
         """
+        runner = languages.runner_for(language)
+        if runner is None:
+            raise ValueError(f"unknown language {language!r} (known: {', '.join(languages.RUNNERS)})")
         iso = self.isolation
         slot = self._slots.get()
         try:
-            return self._execute(program, limits or self.limits, exit_ok, slot, iso)
+            if runner.name == "python":
+                zygote = self._zygote(slot, iso) if self.warm_off is None else None
+                if zygote is not None:
+                    return zygote.run(program, limits or self.limits, exit_ok, BASE_ENV)
+                return self._execute(program, limits or self.limits, exit_ok, slot, iso)
+            return languages.execute(self, runner, program, limits or self.limits, slot, iso)
         finally:
             self._slots.put(slot)
+
+    def servers(self) -> int:
+        """How many warm fork servers are running (one per slot that has run Python)."""
+        return sum(z.alive() for z in self._zygotes.values())
+
+    def _zygote(self, slot: int, iso: Isolation) -> warm_executor.Zygote | None:
+        """The slot's fork server, started (and checked with a trivial program) on first use; None: spawn."""
+        zygote = self._zygotes.get(slot)
+        if zygote is not None and zygote.alive():
+            return zygote
+        why = warm_executor.forking_works(iso)
+        if why is None:
+            zygote = warm_executor.Zygote(self, slot, iso)
+            check = zygote.run("pass", Limits(timeout_s=30.0), True, BASE_ENV)
+            if check.passed:
+                self._zygotes[slot] = zygote
+                return zygote
+            zygote.close()
+            why = f"the fork server failed its first run: {check.kind}: {check.error}"
+        self.warm_off = why
+        return None
+
+    def spawn(
+        self,
+        argv: list[str],
+        outer: Path,
+        limits: Limits,
+        slot: int,
+        iso: Isolation,
+        *,
+        fds: tuple[int, ...] = (),
+        exposed: list[str] | None = None,
+        binds: list[tuple[str, str, bool]] | None = None,
+        env: dict[str, str] | None = None,
+        stdin: Path | None = None,
+    ) -> tuple[int, bool, float, str, str]:
+        """Run `argv` in the sandbox (the isolation prefix added here); (exit code, timed out, seconds, out, err).
+
+        `outer` is the run's host folder (0711, root's): stdout and stderr land there; without a mount
+        namespace the work dir is `outer`/work, owned by the slot's uid.
+        """
+        uid = probe.slot_uid(iso, slot)
+        work = probe.WORK if iso.mountns else str(outer / "work")
+        if not iso.mountns and not os.path.isdir(work):
+            os.mkdir(work, 0o700)
+            if uid is not None:
+                os.chown(work, uid, uid)
+        prefix = probe.command_prefix(
+            iso, slot, limits.disk_mb, self.exposed if exposed is None else exposed, binds or []
+        )
+        with (
+            (outer / "stdout").open("wb") as out,
+            (outer / "stderr").open("wb") as err,
+            (stdin or Path(os.devnull)).open("rb") as source,
+        ):
+            start = time.monotonic()
+            proc = subprocess.Popen(
+                [*prefix, *argv],
+                stdin=source,
+                stdout=out,
+                stderr=err,
+                env={**BASE_ENV, "HOME": work, "TMPDIR": work, **(env or {})},
+                pass_fds=fds,
+                cwd=work if not iso.mountns else outer,
+                start_new_session=True,
+            )
+            try:
+                timed_out = not host.wait(proc, limits.timeout_s)
+            finally:
+                host.kill_tree(proc, uid if iso.per_slot_uid else None)
+                proc.wait()
+            duration = time.monotonic() - start
+        return proc.returncode, timed_out, duration, read_tail(outer / "stdout"), read_tail(outer / "stderr")
 
     def _execute(self, program: str, limits: Limits, exit_ok: bool, slot: int, iso: Isolation) -> RunResult:
         uid = probe.slot_uid(iso, slot)
         outer = Path(tempfile.mkdtemp(prefix="evol-sbx-"))
         try:
             os.chmod(outer, 0o711)
-            work = Path(probe.PRIVATE_TMP) if iso.mountns else outer / "work"
-            if not iso.mountns:
-                work.mkdir(mode=0o700)
-                if uid is not None:
-                    os.chown(work, uid, uid)
-            files = [
-                (outer / name).open(mode)
-                for name, mode in (("stdout", "wb"), ("stderr", "wb"), ("status", "wb"), ("config", "w+b"))
-            ]
-            out, err, status, config = files
-            try:
+            work = probe.WORK if iso.mountns else str(outer / "work")
+            with (outer / "status").open("wb") as status, (outer / "config").open("w+b") as config:
                 nonce = secrets.token_hex(16)
                 config.write(marshal.dumps(self._config(program, nonce, status.fileno(), work, limits, exit_ok, uid)))
                 config.flush()
                 config.seek(0)
                 os.unlink(config.name)  # the child reads it through the fd; nothing else can
-                mounts = probe.write_mounts(outer, iso, slot, limits.disk_mb, self.exposed) if iso.mountns else None
-                cmd = [
-                    *probe.command_prefix(iso, slot, mounts),
-                    sys.executable,
-                    "-I",
-                    "-S",
-                    "-B",
-                    "-c",
-                    BOOT,
-                    str(config.fileno()),
-                ]
-                env = {
-                    "PATH": "/usr/bin:/bin",
-                    "HOME": str(work),
-                    "TMPDIR": str(work),
-                    "LANG": "C.UTF-8",
-                    "LC_ALL": "C.UTF-8",
-                    "OPENBLAS_NUM_THREADS": "1",
-                    "OMP_NUM_THREADS": "1",
-                    "MKL_NUM_THREADS": "1",
-                }
-                start = time.monotonic()
-                proc = subprocess.Popen(
-                    cmd,
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=err,
-                    env=env,
-                    pass_fds=(status.fileno(), config.fileno()),
-                    cwd=outer,
-                    start_new_session=True,
+                argv = [sys.executable, "-I", "-S", "-B", "-c", BOOT, str(config.fileno())]
+                code, timed_out, duration, out, err = self.spawn(
+                    argv, outer, limits, slot, iso, fds=(status.fileno(), config.fileno())
                 )
-                try:
-                    timed_out = not host.wait(proc, limits.timeout_s)
-                finally:
-                    host.kill_tree(proc, uid if iso.per_slot_uid and not iso.pidns else None)
-                    proc.wait()
-                duration = time.monotonic() - start
-            finally:
-                for fh in files:
-                    fh.close()
             reports = read_reports(outer / "status", nonce)
-            return classify(
-                reports,
-                proc.returncode,
-                timed_out,
-                duration,
-                limits,
-                exit_ok,
-                read_tail(outer / "stdout"),
-                read_tail(outer / "stderr"),
-            )
+            return classify(reports, code, timed_out, duration, limits, exit_ok, out, err)
         finally:
             shutil.rmtree(outer, ignore_errors=True)
 
     def _config(
-        self, program: str, nonce: str, status_fd: int, work: Path, limits: Limits, exit_ok: bool, uid: int | None
+        self, program: str, nonce: str, status_fd: int, work: str, limits: Limits, exit_ok: bool, uid: int | None
     ) -> dict[str, Any]:
         """What boot.py needs: the program, its nonce, the limits and the guard's settings."""
         rlimits = limits.rlimits()
@@ -187,7 +251,7 @@ class Sandbox:
             "program": program,
             "nonce": nonce,
             "status_fd": status_fd,
-            "workdir": str(work),
+            "workdir": work,
             "limits": rlimits,
             "alarm_s": int(limits.timeout_s) + 3,
             "exit_ok": exit_ok,
@@ -197,3 +261,9 @@ class Sandbox:
             "allow_fork": limits.allow_fork and uid is not None,
             "allow_ctypes": uid is not None,
         }
+
+
+def _close_all(zygotes: dict[int, warm_executor.Zygote]) -> None:
+    for zygote in list(zygotes.values()):
+        zygote.close()
+    zygotes.clear()

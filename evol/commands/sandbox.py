@@ -1,0 +1,48 @@
+"""`evol sandbox doctor`: the isolation layers and language runners this machine gives the sandbox.
+
+Exit code 0, or 1 when no sandbox mode keeps root-only files unreadable (the line says how to fix it).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+
+import typer
+
+from evol.cli import app
+
+sandbox_app = typer.Typer(no_args_is_help=True, help="Inspect the sandbox that runs generated code.")
+app.add_typer(sandbox_app, name="sandbox")
+
+
+@sandbox_app.command("doctor")
+def doctor(as_json: bool = typer.Option(False, "--json", help="one JSON object instead of text")) -> None:
+    """Print the isolation in force (tool, namespaces, uid, capabilities) and each runner's tool."""
+    from evol.sandbox import Limits, Sandbox, SandboxUnavailable
+    from evol.sandbox.languages import RUNNERS
+
+    box = Sandbox(Limits(timeout_s=10.0), workers=1)
+    try:
+        isolation = box.isolation.describe()
+    except SandboxUnavailable as exc:
+        typer.secho(f"isolation: unavailable: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    runners = {
+        name: {
+            "available": runner.available(),
+            "tool": shutil.which(runner.tools[0]) if runner.tools else sys.executable,
+            "missing": runner.missing(),
+        }
+        for name, runner in RUNNERS.items()
+    }
+    if as_json:
+        typer.echo(json.dumps({"isolation": isolation, "runners": runners}, indent=2))
+        return
+    typer.echo("isolation:")
+    for key, value in isolation.items():
+        typer.echo(f"  {key:13} {', '.join(map(str, value)) if isinstance(value, list) else value}")
+    typer.echo("runners:")
+    for name, info in runners.items():
+        typer.echo(f"  {name:11} {'ok ' + str(info['tool']) if info['available'] else 'missing: ' + info['missing']}")

@@ -1,0 +1,234 @@
+"""The warm executor's fork server (run as `python -I -S -B -c <guard.py + boot.py + this file>`).
+
+It starts inside the slot's sandbox (bwrap namespaces, the slot's uid, no capability), imports a few
+common modules, makes itself non-dumpable (so a program of the same uid cannot ptrace it or read its
+memory) and never runs untrusted code itself. Per request, read from stdin as a length-prefixed marshal
+dict, it forks one child: fresh work dir under /tmp, stdin /dev/null, stdout/stderr to files, the
+run's rlimits, guard and environment, then the program (boot's `_run`); the child exits after it.
+The server then kills every process the program left (kill(-1): everything of this uid in the PID
+namespace but itself), wipes /tmp, and answers on stdout: exit status, timed out, seconds, output tails
+and the raw status lines (the host checks their nonce).
+"""
+
+import marshal
+import os
+import select
+import signal
+import struct
+import sys
+import time
+
+ROOT = "/tmp"
+MQUEUE = "/dev/mqueue"  # POSIX message queues of the slot's IPC namespace (bwrap --mqueue)
+TAIL_BYTES = 4000
+PRELOAD = ("collections", "functools", "itertools", "math", "re", "typing", "heapq", "string", "json")
+
+
+def _read_exact(n):
+    chunks, left = [], n
+    while left:
+        chunk = os.read(0, left)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _recv():
+    head = _read_exact(4)
+    if head is None:
+        return None
+    body = _read_exact(struct.unpack("!I", head)[0])
+    return None if body is None else marshal.loads(body)
+
+
+def _send(obj):
+    data = marshal.dumps(obj)
+    data = struct.pack("!I", len(data)) + data
+    while data:
+        data = data[os.write(1, data) :]
+
+
+def _tail(path):
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, os.fstat(fh.fileno()).st_size - TAIL_BYTES))
+            return fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _drain(fd, into):
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return
+        if not chunk:
+            return
+        into += chunk
+        del into[: max(0, len(into) - (1 << 20))]  # keep the last MB: the report is the last line
+
+
+def _wipe(folder, device=None):
+    """Remove everything under `folder` that is on its file system (what a program wrote in /tmp); the
+    interpreter's folders bound read-only under /tmp (another device) and their parents stay."""
+    try:
+        device = os.stat(folder).st_dev if device is None else device
+    except OSError:
+        return
+    for entry in os.scandir(folder):
+        try:
+            if entry.stat(follow_symlinks=False).st_dev != device:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                _wipe(entry.path, device)
+                os.rmdir(entry.path)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            continue
+
+
+def _clear_ipc():
+    """Remove the SysV shared memory, queues and semaphores a program left in the slot's IPC namespace."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return
+    for kind, remove in (("shm", "shmctl"), ("msg", "msgctl"), ("sem", "semctl")):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as fh:
+                idents = [int(line.split()[1]) for line in fh.read().splitlines()[1:] if line.split()]
+        except (OSError, ValueError, IndexError):
+            continue
+        for ident in idents:
+            if kind == "sem":
+                libc.semctl(ident, 0, 0)  # IPC_RMID
+            else:
+                getattr(libc, remove)(ident, 0, None)  # IPC_RMID
+
+
+def _dumpable(flag):
+    """prctl(PR_SET_DUMPABLE): 0 keeps programs of the same uid from ptrace or /proc/<pid>/mem."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, flag, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _child(base, req, work, fds):
+    os.setpgid(0, 0)
+    _dumpable(1)  # the guard reads /proc/self/fd; it is this program's own process
+    null = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(fds[0], 1)
+    os.dup2(fds[1], 2)
+    os.dup2(fds[2], 3)
+    os.closerange(4, 1 << 16)
+    os.environ.clear()
+    os.environ.update({**req["env"], "HOME": work, "TMPDIR": work})
+    cfg = {**base, **req, "workdir": work, "status_fd": 3}
+    prepare(cfg)  # noqa: F821 - boot.py's, prepended
+    _run(cfg)  # noqa: F821
+
+
+def _own_pid_namespace(base):
+    """True only inside a PID namespace of our own, as an unprivileged user: where kill(-1) reaches only
+    what the programs of this slot started (never the host's processes)."""
+    try:
+        mine = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return False
+    return bool(base.get("host_pidns")) and mine != base["host_pidns"] and os.getuid() != 0
+
+
+def _kill_leftovers(base, pid):
+    """Kill whatever the program left running: everything of this uid in our PID namespace but this server."""
+    if base["own_pidns"]:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        return
+    try:  # never kill(-1) outside a namespace of our own: only the program's process group
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _serve_one(base, req, n):
+    work, out = f"{ROOT}/run-{n}", f"{ROOT}/.out-{n}"
+    os.mkdir(work, 0o700)
+    os.mkdir(out, 0o700)
+    fds = [os.open(f"{out}/{name}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600) for name in ("stdout", "stderr")]
+    status_r, status_w = os.pipe()  # a pipe, not a file: a program that fills /tmp can still be reported
+    os.set_blocking(status_r, False)
+    fds.append(status_w)
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _child(base, req, work, fds)
+        finally:
+            os._exit(70)
+    for fd in fds:
+        os.close(fd)
+    reports = bytearray()
+    pidfd = os.pidfd_open(pid)
+    deadline = start + req["timeout_s"]
+    while True:  # drain the status pipe while waiting, so a chatty program cannot block on it
+        left = deadline - time.monotonic()
+        ready = select.select([pidfd, status_r], [], [], max(0.0, left))[0] if left > 0 else []
+        if status_r in ready:
+            _drain(status_r, reports)
+        if pidfd in ready or not ready:
+            break
+    timed_out = pidfd not in ready
+    os.close(pidfd)
+    if timed_out:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    duration = time.monotonic() - start
+    _kill_leftovers(base, pid)
+    _clear_ipc()
+    _drain(status_r, reports)
+    os.close(status_r)
+    answer = {
+        "exit": os.waitstatus_to_exitcode(status),
+        "timed_out": timed_out,
+        "duration": duration,
+        "stdout": _tail(f"{out}/stdout"),
+        "stderr": _tail(f"{out}/stderr"),
+        "status": bytes(reports[-(1 << 16) :]),
+    }
+    _wipe(ROOT)
+    _wipe(MQUEUE)
+    return answer
+
+
+def serve():
+    base = _recv()
+    base["own_pidns"] = _own_pid_namespace(base)
+    if not base["own_pidns"]:
+        return  # the host only starts a server inside bwrap's PID namespace; refuse anything else
+    sys.path.extend(base["site_dirs"])
+    for name in PRELOAD:
+        __import__(name)
+    _dumpable(0)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    n = 0
+    while True:
+        req = _recv()
+        if req is None:
+            return
+        _send(_serve_one(base, req, n))
+        n += 1
+
+
+serve()
