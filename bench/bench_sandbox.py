@@ -131,8 +131,7 @@ def main() -> None:
 
 def attack_table(box: Sandbox) -> dict[str, dict[str, dict]]:
     """language -> attack -> outcome and harms, every layer on (the slot uids' leftovers counted too)."""
-    base = probe.slot_uid(box.isolation, 0)
-    uids = range(base, base + 256) if base is not None and box.isolation.per_slot_uid else None
+    uids = box.uids()
     found: dict[str, dict[str, dict]] = {}
     with attacks.planted() as scene:
         for language, runner in RUNNERS.items():

@@ -16,7 +16,7 @@ import shutil
 import socket
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,7 +178,7 @@ class Scene:
             text = text.replace("{" + name + "}", str(value))
         return text.replace("{{", "{").replace("}}", "}")
 
-    def harms(self, result: RunResult, uids: range | None = None, servers: int = 0) -> list[str]:
+    def harms(self, result: RunResult, uids: Container[int] | None = None, servers: int = 0) -> list[str]:
         """What reached the host (empty: nothing). `uids`: the run's uids, none of whose processes may remain
         but the `servers` warm fork servers (`Sandbox.servers()`)."""
         found = []
@@ -226,7 +226,7 @@ def planted() -> Iterator[Scene]:
         shutil.rmtree(victim, ignore_errors=True)
 
 
-def _processes_of(uids: range, allowed: int, grace_s: float = 5.0) -> int:
+def _processes_of(uids: Container[int], allowed: int, grace_s: float = 5.0) -> int:
     """Processes of `uids`, polled until at most `allowed` remain or `grace_s` passed (killed ones need reaping)."""
     deadline = time.monotonic() + grace_s
     while True:

@@ -62,7 +62,8 @@ class Sandbox:
         self.guard = guard
         self._isolation = isolation
         self._slots: queue.Queue[int] = queue.Queue()
-        for slot in host.reserve_slots(self.workers):
+        self._slot_ids = host.reserve_slots(self.workers)
+        for slot in self._slot_ids:
             self._slots.put(slot)
         self.site_dirs = host.site_dirs()
         roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *self.site_dirs}
@@ -145,6 +146,13 @@ class Sandbox:
             return languages.execute(self, runner, program, limits or self.limits, slot, iso)
         finally:
             self._slots.put(slot)
+
+    def uids(self) -> frozenset[int] | None:
+        """The uids this sandbox's programs and fork servers run as (None: they keep one shared uid)."""
+        iso = self.isolation
+        if iso.uid is None or not iso.per_slot_uid:
+            return None
+        return frozenset(probe.slot_uid(iso, s, server) for s in self._slot_ids for server in (False, True))
 
     def servers(self) -> int:
         """How many warm fork servers are running (one per slot that has run Python)."""
