@@ -14,8 +14,8 @@ from evol.llm import LLMFailure, LLMRequest
 from tests.llm.helpers import client, request, sim
 
 
-async def run_all(c, n: int, workers: int = 16) -> tuple[list, list]:
-    """n distinct requests through `workers` workers; returns (results, failures)."""
+async def run_all(c, n: int, workers: int = 16, on_reply: Any = None) -> tuple[list, list]:
+    """n distinct requests through `workers` workers; returns (results, failures). `on_reply()` after each."""
     results, failures = [], []
     todo = iter(range(n))
 
@@ -25,6 +25,8 @@ async def run_all(c, n: int, workers: int = 16) -> tuple[list, list]:
                 results.append(await c.complete(request(i)))
             except LLMFailure as exc:
                 failures.append(exc)
+            if on_reply is not None:
+                on_reply()
 
     await asyncio.gather(*(worker() for _ in range(workers)))
     return results, failures
@@ -178,17 +180,7 @@ def test_overload_429_settles_the_limit_near_capacity_and_loses_nothing() -> Non
             c = client(url, concurrency=32, max_attempts=6, backoff_base=0.02, backoff_cap=0.2)
             limit = c.endpoints[0].limit
             trace: list[float] = []
-            todo, results, failures = iter(range(1500)), [], []
-
-            async def worker() -> None:
-                for i in todo:
-                    try:
-                        results.append(await c.complete(request(i)))
-                    except LLMFailure as exc:
-                        failures.append(exc)
-                    trace.append(limit.limit)
-
-            await asyncio.gather(*(worker() for _ in range(32)))
+            results, failures = await run_all(c, 1500, workers=32, on_reply=lambda: trace.append(limit.limit))
             await c.aclose()
         assert not failures and len(results) == 1500
         settled = sorted(trace[len(trace) // 2:])
