@@ -13,7 +13,10 @@ EVOLVE_FLAGS := $(if $(BASE_URL),--base-url $(BASE_URL)) $(if $(MODEL),--model $
 TRAIN_FLAGS  := $(if $(MODEL),--model $(MODEL)) $(if $(DATA),--data $(DATA)) $(if $(OUT),--out $(OUT)) \
                 $(if $(RESUME),--resume)
 
-.PHONY: install evolve test lint train gpu-check serve eval bench report clean
+.PHONY: help install test-deps evolve test test-fast lint train gpu-check serve eval bench soak report clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | expand -t 12
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -22,15 +25,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[train,eval,report,dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP)  ## create .venv and install evol with every extra (CPU torch)
+
+test-deps:  ## the Debian packages the tests need (chromium, redis-server); idempotent, needs root
+	bash scripts/test-deps.sh
 
 evolve: $(STAMP)  ## grow a dataset (offline simulator unless BASE_URL / OPENAI_BASE_URL is set)
 	$(BIN)/evol run --config $(CONFIG) $(EVOLVE_FLAGS)
 
-test: $(STAMP)  ## the whole test suite, offline
+test: $(STAMP)  ## the whole test suite, offline (system packages: make test-deps)
 	$(BIN)/pytest -q
 
-lint: $(STAMP)
+test-fast: $(STAMP)  ## the suite without the tests marked slow
+	$(BIN)/pytest -q -m "not slow"
+
+lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check evol tests bench
 
 train: $(STAMP)  ## fine-tune with DeepSpeed: make train MODEL=bigcode/starcoderbase-1b DATA=data/runs/demo/train.json
@@ -47,11 +56,15 @@ eval: $(STAMP)  ## HumanEval pass@k against an endpoint: make eval BASE_URL=http
 	$(BIN)/evol eval humaneval --base-url $(or $(BASE_URL),http://localhost:8000/v1) --model $(or $(MODEL),$(CKPT)) \
 		$(if $(SAMPLES),--samples $(SAMPLES)) $(if $(OUT),--out $(OUT)) $(if $(RESUME),--resume)
 
-bench: $(STAMP)  ## benchmarks; writes bench/results/*.json and bench/results/README.md
+bench: $(STAMP)  ## benchmarks and the soak; writes bench/results/*.json and bench/results/README.md
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.soak
 
-report: $(STAMP)
+soak: $(STAMP)  ## 50,000 items through the sim with 10% faults: bench/results/soak.json
+	$(BIN)/python -m bench.soak $(N)
+
+report: $(STAMP)  ## the run report: make report RUN=data/runs/demo
 	$(BIN)/evol report $(or $(RUN),data/runs/demo)
 
-clean:
+clean:  ## remove the demo run
 	rm -rf data/runs/demo
