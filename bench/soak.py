@@ -64,6 +64,7 @@ async def drive(url: str, n: int) -> dict[str, Any]:
     await asyncio.gather(*(worker() for _ in range(WORKERS)))
     seconds = time.perf_counter() - start
     totals = client.ledger.totals()
+    limiter = client.snapshot()[0]
     await client.aclose()
     final = rss_mib()
     peak = max([final, *samples])
@@ -71,7 +72,7 @@ async def drive(url: str, n: int) -> dict[str, Any]:
             "errors_retried": totals["errors"], "seconds": round(seconds, 1),
             "items_per_s": round(n / seconds, 1), "rss_after_warmup_mib": round(warm_rss[0], 1),
             "rss_final_mib": round(final, 1), "rss_peak_mib": round(peak, 1),
-            "rss_growth_after_warmup": round(final / warm_rss[0] - 1, 4)}
+            "rss_growth_after_warmup": round(final / warm_rss[0] - 1, 4), "limiter_at_end": limiter}
 
 
 def run(n: int, faults: dict[str, str]) -> dict[str, Any]:
