@@ -18,12 +18,11 @@ ModelOpt = Annotated[str | None, Opt(help="teacher model name")]
 
 
 def _config(config: Path, out: Path | None = None, **overrides: Any) -> Any:
-    from evol.config import load_config
+    from evol.commands.flags import flag_of, load_with_flags
 
-    flat = {k.replace("__", "."): v for k, v in overrides.items()}
-    if out is not None:
-        flat.update({"out_dir": str(out.parent), "name": out.name})
-    return load_config(config, flat)
+    flags = {k.replace("__", "."): (flag_of(k), v) for k, v in overrides.items()}
+    extra = {"out_dir": str(out.parent), "name": out.name} if out is not None else None
+    return load_with_flags(config, flags, extra)
 
 
 @command("estimate")

@@ -27,17 +27,17 @@ def run_command(
     no_cache: Annotated[bool, Opt("--no-cache", help="do not read or write the response cache")] = False,
 ) -> None:
     """Grow an instruction dataset; rerun the same command to resume an interrupted run."""
-    from evol.config import load_config
+    from evol.commands.flags import load_with_flags
     from evol.pipeline import run
 
-    overrides = {
-        "endpoint.base_url": base_url or None, "endpoint.model": model, "endpoint.api_key_env": api_key_env,
-        "rounds": rounds, "seeds.paths": seeds or None, "endpoint.concurrency": concurrency, "limit": limit,
-        "seed": seed, "cache": False if no_cache else None,
+    flags = {
+        "endpoint.base_url": ("--base-url", base_url or None), "endpoint.model": ("--model", model),
+        "endpoint.api_key_env": ("--api-key-env", api_key_env), "rounds": ("--rounds", rounds),
+        "seeds.paths": ("--seeds", seeds or None), "endpoint.concurrency": ("--concurrency", concurrency),
+        "limit": ("--limit", limit), "seed": ("--seed", seed), "cache": ("--no-cache", False if no_cache else None),
     }
-    if out is not None:
-        overrides.update({"out_dir": str(out.parent), "name": out.name})
-    run(load_config(config, overrides))
+    extra = {"out_dir": str(out.parent), "name": out.name} if out is not None else None
+    run(load_with_flags(config, flags, extra))
 
 
 @command("sim")
@@ -76,9 +76,11 @@ def sim_command(
                       retry_after=retry_after, p500=p500, p503=p503, pdrop=pdrop, pslow=pslow,
                       pmalformed=pmalformed, ptruncate=ptruncate, capacity=capacity, overload=overload,  # type: ignore[arg-type]
                       quota_after=quota_after, api_key=require_key, seed=seed, log_path=str(log) if log else None)
-    if port_file is None:
-        typer.echo(f"evol sim: serving on http://{host}:{port}/v1 (synthetic, deterministic)", err=True)
+    def announce(bound: int) -> None:  # the bound port: `--port 0` picks one
+        if port_file is None:
+            typer.echo(f"evol sim: serving on http://{host}:{bound}/v1 (synthetic, deterministic)", err=True)
+
     try:
-        asyncio.run(serve(opts, port_file))
+        asyncio.run(serve(opts, port_file, announce=announce))
     except KeyboardInterrupt:
         pass
