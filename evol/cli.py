@@ -15,7 +15,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Grow and jud
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn an EvolError into one red line and its exit code, and Ctrl-C into a short note (exit 130)."""
+    """Turn an EvolError (or a filesystem fault) into one red line and its exit code, Ctrl-C into a note (130)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -24,6 +24,14 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except EvolError as exc:
             typer.secho(f"error: {exc}", fg="red", err=True)
             sys.exit(exc.exit_code)
+        except Exception as exc:  # a filesystem fault (disk full, read-only, ...) is one line too
+            from evol.io import storage_error
+
+            failure = storage_error(exc)
+            if failure is None:
+                raise
+            typer.secho(f"error: {failure}", fg="red", err=True)
+            sys.exit(failure.exit_code)
         except KeyboardInterrupt:
             typer.secho("interrupted: what finished is saved; rerun the same command to resume",
                         fg="yellow", err=True)

@@ -20,7 +20,7 @@ from evol import __version__
 from evol.config import PipelineConfig, resolve_base_urls, to_toml
 from evol.errors import ConfigError
 from evol.export import write_train_json
-from evol.io import atomic_write_json, atomic_write_jsonl, atomic_write_text, read_jsonl
+from evol.io import atomic_write_json, atomic_write_jsonl, atomic_write_text, read_jsonl, storage_error, write_manifest
 from evol.llm import LLMClient
 from evol.preflight import check_endpoints
 from evol.progress import RoundBar, funnel_table, make_progress, sim_banner
@@ -190,12 +190,18 @@ def run(cfg: PipelineConfig, console: Console | None = None, client_factory: Any
         manifest = _manifest(cfg, urls, model, simulated, "running", [], None, started)
         atomic_write_json(run_dir / "manifest.json", manifest)
         stats: list[dict[str, Any]] = []
+        failure = None
         try:
             stats = asyncio.run(_run_and_close(cfg, ctx, client, run_dir, seeds, console))
+        except Exception as exc:  # disk full, read-only, ...: the manifest says so, the CLI says it in one line
+            failure = storage_error(exc, run_dir)
+            if failure is None:
+                raise
+            raise failure from None
         finally:
             status = "finished" if len(stats) == cfg.rounds + 1 else "interrupted"
-            atomic_write_json(run_dir / "manifest.json",
-                              _manifest(cfg, urls, model, simulated, status, stats, client, started))
+            write_manifest(run_dir / "manifest.json",
+                           _manifest(cfg, urls, model, simulated, status, stats, client, started), failure)
     rows = write_train_json(run_dir)
     console.print(funnel_table(stats))
     console.print(f"[bold green]done[/bold green]: {rows} training rows in {run_dir / 'train.json'}"
