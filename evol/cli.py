@@ -8,10 +8,23 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
+from typer.core import TyperArgument, TyperOption
 
 from evol.errors import EvolError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Grow and judge code instruction data.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Grow and judge code instruction data.",
+                  rich_markup_mode=None)  # help text is plain: `[prices]` is a TOML table, not markup
+
+
+def _flag_metavar(self: TyperOption, ctx: Any) -> str | None:
+    """No `<bool>` after a flag (--help, --json, --no-cache): it takes no value."""
+    return None if self.is_flag else _option_metavar(self, ctx)
+
+
+_option_metavar = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_metavar  # type: ignore[method-assign]
+# one casing for arguments, as in `evol infer IN OUT`: upper case unless a metavar says otherwise
+TyperArgument.display_name_raw = property(lambda self: self.metavar or self.name.upper())  # type: ignore[assignment]
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -36,7 +36,7 @@ def check_fields(path: Path, fields: list[str], *, every: bool) -> None:
 
 @command("dedup")
 def dedup(
-    inp: Path = typer.Argument(..., help="JSON or JSONL dataset to deduplicate"),
+    inp: Path = typer.Argument(..., metavar="IN", help="JSON or JSONL dataset to deduplicate"),
     out: Path = typer.Argument(..., help="where kept records go; OUT-stem.removed.jsonl gets the rest"),
     threshold: float = typer.Option(0.7, help="exact Jaccard of word 5-gram sets to call two records near-dups"),
     fields: list[str] = typer.Option(["instruction"], help="fields compared, e.g. instruction,output"),
@@ -68,7 +68,7 @@ def dedup(
 
 @command("decontam")
 def decontam(
-    inp: Path = typer.Argument(..., help="JSON or JSONL dataset to decontaminate"),
+    inp: Path = typer.Argument(..., metavar="IN", help="JSON or JSONL dataset to decontaminate"),
     out: Path = typer.Argument(..., help="where clean records go; OUT-stem.removed.jsonl gets flagged ones"),
     benchmarks: list[str] = typer.Option(
         ["humaneval"], help="humaneval and/or JSONL paths (NAME=PATH), comma-separated"

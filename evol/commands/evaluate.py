@@ -14,14 +14,15 @@ Opt, Arg = typer.Option, typer.Argument
 eval_app = typer.Typer(no_args_is_help=True, help="Score a model on a benchmark (code runs only in the sandbox).")
 app.add_typer(eval_app, name="eval")
 
-BaseUrl = Annotated[str | None, Opt("--base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible URL (vLLM)")]
+BaseUrl = Annotated[list[str] | None, Opt("--base-url", envvar="OPENAI_BASE_URL",
+                                          help="OpenAI-compatible URL, e.g. vLLM (repeat for replicas)")]
 Backend = Annotated[str, Opt(help="endpoint (a server) or hf (local transformers, --model is a folder)")]
 Api = Annotated[str, Opt(help="completions (training prompt template) or chat (server chat template)")]
 
 
 def make_backend(
     backend: str,
-    base_url: str | None,
+    base_url: list[str] | None,
     model: str,
     api: str,
     *,

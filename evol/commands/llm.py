@@ -13,7 +13,7 @@ from evol.cli import app, command, friendly
 Opt = typer.Option
 ConfigOpt = Annotated[Path, Opt("--config", "-c", help="pipeline TOML")]
 OutOpt = Annotated[Path | None, Opt(help="run directory (default: <out_dir>/<name>)")]
-BaseUrlOpt = Annotated[str | None, Opt("--base-url", help="OpenAI-compatible URL")]
+BaseUrlOpt = Annotated[list[str] | None, Opt("--base-url", help="OpenAI-compatible URL (repeat for replicas)")]
 ModelOpt = Annotated[str | None, Opt(help="teacher model name")]
 
 
@@ -96,7 +96,7 @@ def batch_write(config: ConfigOpt = Path("pipelines/demo.toml"), out: OutOpt = N
     """Write the requests the run needs next (and has not cached) as Batch API input files."""
     from evol.llm.batch import collect, write_files
 
-    cfg = _config(config, out, endpoint__base_url=base_url, endpoint__model=model, limit=limit)
+    cfg = _config(config, out, endpoint__base_url=base_url or None, endpoint__model=model, limit=limit)
     requests, summary = collect(cfg)
     if not requests:
         typer.echo("nothing to send: every request the run needs is cached; finish with `evol run`")
@@ -120,7 +120,7 @@ def batch_submit(config: ConfigOpt = Path("pipelines/demo.toml"), out: OutOpt = 
     from evol.errors import DataError
     from evol.llm.batch import submit
 
-    cfg = _config(config, out, endpoint__base_url=base_url)
+    cfg = _config(config, out, endpoint__base_url=base_url or None)
     state = _state(cfg)
     files = (state.get("written") or {}).get("files")
     if not files:
@@ -142,7 +142,7 @@ def batch_status(config: ConfigOpt = Path("pipelines/demo.toml"), out: OutOpt = 
     from evol.llm.batch import poll
     from evol.llm.cache import ResponseCache
 
-    cfg = _config(config, out, endpoint__base_url=base_url)
+    cfg = _config(config, out, endpoint__base_url=base_url or None)
     state = _state(cfg)
     if not state.get("batches"):
         typer.echo("no batches submitted")
