@@ -79,6 +79,9 @@ def infer_command(
     gen = make_backend(
         backend, base_url, model, api, concurrency=concurrency, api_key_env=api_key_env, cache=cache, stage="infer"
     )
+    from evol.commands.bars import ProgressBackend
+
+    gen = ProgressBackend(gen, "infer")
     stats = infer(in_path, out_path, gen, Sampling(temperature, top_p, max_tokens, seed=seed), log=_log)
     typer.echo(f"wrote {stats['written']} responses to {out_path}")
     if stats["failed"]:
@@ -148,6 +151,9 @@ def humaneval_command(
             cache=out_dir / "llm_cache.sqlite",
             stage="eval",
         )
+        from evol.commands.bars import ProgressBackend
+
+        gen = ProgressBackend(gen, "eval")
     sandbox = Sandbox(Limits(timeout_s=timeout, memory_mb=memory_mb), workers=workers)
     summary = evaluate(settings, out_dir, resume=resume, backend=gen, sandbox=sandbox, log=_log)
     _print_summary(summary, out_dir)
