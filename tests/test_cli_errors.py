@@ -95,3 +95,12 @@ def test_sim_port_0_prints_the_port_it_bound() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_a_bad_value_in_the_toml_file_still_names_the_file(tmp_path: Path) -> None:
+    toml = tmp_path / "bad.toml"
+    toml.write_text((REPO / "pipelines/demo.toml").read_text() + "\n")
+    text = toml.read_text()
+    toml.write_text(re.sub(r"(?m)^rounds = \d+", "rounds = -5", text) if "rounds =" in text else "rounds = -5\n" + text)
+    line = one_line(["run", "--config", str(toml), "--limit", "3"], 2)
+    assert str(toml) in line and "rounds" in line and "--limit" not in line

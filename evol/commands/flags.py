@@ -3,33 +3,47 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from evol.errors import ConfigError
 
 
-def load_with_flags(path: Path, flags: dict[str, tuple[str, Any]], extra: dict[str, Any] | None = None) -> Any:
-    """The config of `path` with `flags` ({dotted key: (flag, value)}, None = not given) and `extra` overrides.
+def check_flags(model: type[BaseModel], flags: dict[str, tuple[str, Any]]) -> None:
+    """Validate each given flag value ({dotted key: (flag, value)}, None = not given) against its field alone.
 
-    An invalid value that came from a flag is reported as `--flag VALUE: why`, not as an error in the TOML
-    file (which may well say something else); any other error names the file, as evol.config does.
+    A bad value is reported as `--flag VALUE: why` (exit 2), never as an error in the TOML file, which may
+    well say something else. Keys the model does not have are left to the full validation.
     """
-    from evol.config import PipelineConfig, load_config
-    from evol.config_file import apply_overrides, read_toml
+    for key, (flag, value) in flags.items():
+        if value is None:
+            continue
+        owner: Any = model
+        *parents, name = key.split(".")
+        for part in parents:
+            field = owner.model_fields.get(part)
+            owner = field.annotation if field is not None else None
+            if not (isinstance(owner, type) and issubclass(owner, BaseModel)):
+                break
+        else:
+            field = owner.model_fields.get(name)
+            if field is None:
+                continue
+            try:
+                TypeAdapter(Annotated[field.annotation, field]).validate_python(value)
+            except ValidationError as exc:
+                shown = " ".join(map(str, value)) if isinstance(value, list) else value
+                raise ConfigError(f"{flag} {shown}: {exc.errors()[0]['msg']}") from None
 
+
+def load_with_flags(path: Path, flags: dict[str, tuple[str, Any]], extra: dict[str, Any] | None = None) -> Any:
+    """The config of `path` with `flags` and `extra` overrides; flag values are checked first (check_flags)."""
+    from evol.config import PipelineConfig, load_config
+
+    check_flags(PipelineConfig, flags)
     overrides = {**{k: v for k, (_, v) in flags.items() if v is not None}, **(extra or {})}
-    try:
-        return PipelineConfig.model_validate(apply_overrides(read_toml(path), overrides, path))
-    except ValidationError as exc:
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"])
-            for key, (flag, value) in flags.items():
-                if value is not None and (loc == key or loc.startswith(key + ".")):
-                    shown = " ".join(map(str, value)) if isinstance(value, list) else value
-                    raise ConfigError(f"{flag} {shown}: {err['msg']}") from None
-    return load_config(path, overrides)  # raises the file's own error
+    return load_config(path, overrides)
 
 
 def flag_of(name: str) -> str:
