@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install evol with every extra (CPU torch)
 
-test-deps:  ## the Debian packages the tests need (chromium, redis-server); idempotent, needs root
+test-deps:  ## the Debian packages the tests need (chromium, redis, bubblewrap, language runners); idempotent, root
 	bash scripts/test-deps.sh
 
 evolve: $(STAMP)  ## grow a dataset (offline simulator unless BASE_URL / OPENAI_BASE_URL is set)

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# The Debian packages the test suite needs (tests never install anything: a test that lacks one fails and
-# names this script). Idempotent: installs only what is missing, with one `apt-get update` first.
-# Used by .ci/run and `make test-deps`; run as root (or with sudo).
+# The system packages the test suite needs (Debian). Tests never install anything: a test that lacks one
+# fails and names `make test-deps`, which runs this script (so does .ci/run).
+# Idempotent: a tool already on PATH (e.g. rustc from rustup) is not installed again; otherwise one
+# `apt-get update`, then one `apt-get install -y` of what is missing. Run as root (or with sudo).
 set -euo pipefail
-PACKAGES=(chromium redis-server)
+# tool:package — the report (chromium), the shared dedup index (redis-server), the sandbox (bubblewrap) and
+# its language runners
+TOOLS=(chromium:chromium redis-server:redis-server bwrap:bubblewrap node:nodejs sqlite3:sqlite3 g++:g++
+       go:golang-go rustc:rustc javac:default-jdk-headless)
 missing=()
-for pkg in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+for pair in "${TOOLS[@]}"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 if [ "${#missing[@]}" -eq 0 ]; then
-    echo "test-deps: all present (${PACKAGES[*]})"
+    echo "test-deps: all present"
     exit 0
 fi
 SUDO=""
