@@ -13,7 +13,10 @@ EVOLVE_FLAGS := $(if $(BASE_URL),--base-url $(BASE_URL)) $(if $(MODEL),--model $
 TRAIN_FLAGS  := $(if $(MODEL),--model $(MODEL)) $(if $(DATA),--data $(DATA)) $(if $(OUT),--out $(OUT)) \
                 $(if $(RESUME),--resume)
 
-.PHONY: install test-deps evolve test lint train gpu-check serve eval bench report clean
+.PHONY: help install test-deps sandbox-tools evolve test test-fast lint train gpu-check serve eval bench soak report clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | expand -t 12
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -22,21 +25,26 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[train,eval,report,dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP)  ## create .venv and install evol with every extra (CPU torch)
 
-# tool:Debian package; a tool already on PATH (e.g. rustc from rustup) is not installed again
-SANDBOX_TOOLS := bwrap:bubblewrap node:nodejs sqlite3:sqlite3 g++:g++ go:golang-go rustc:rustc javac:default-jdk-headless
-test-deps:  ## system packages the sandbox and its language runners need (Debian, as root)
-	@missing=$$(for tp in $(SANDBOX_TOOLS); do command -v $${tp%%:*} >/dev/null || echo $${tp#*:}; done); \
-	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing; fi
+test-deps:  ## the Debian packages the tests need (chromium, redis, bubblewrap, language runners); idempotent, root
+	bash scripts/test-deps.sh
 
-evolve: $(STAMP)  ## grow a dataset (offline simulator unless BASE_URL / OPENAI_BASE_URL is set)
+sandbox-tools:  ## bubblewrap, the sandbox's isolation (verified recipes run code): installed when missing, as root
+	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq bubblewrap; } || \
+		echo "note: bubblewrap is missing; recipes that run code need it (apt-get install -y bubblewrap)"
+
+evolve: $(STAMP) sandbox-tools  ## grow a dataset (offline simulator unless BASE_URL / OPENAI_BASE_URL is set)
 	$(BIN)/evol run --config $(CONFIG) $(EVOLVE_FLAGS)
 
-test: $(STAMP)  ## the whole test suite, offline
+test: $(STAMP)  ## the whole test suite, offline (system packages: make test-deps)
 	$(BIN)/pytest -q
 
-lint: $(STAMP)
+test-fast: $(STAMP)  ## the suite without the tests marked slow
+	$(BIN)/pytest -q -m "not slow"
+
+lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check evol tests bench
 
 train: $(STAMP)  ## fine-tune with DeepSpeed: make train MODEL=bigcode/starcoderbase-1b DATA=data/runs/demo/train.json
@@ -53,11 +61,15 @@ eval: $(STAMP)  ## HumanEval pass@k against an endpoint: make eval BASE_URL=http
 	$(BIN)/evol eval humaneval --base-url $(or $(BASE_URL),http://localhost:8000/v1) --model $(or $(MODEL),$(CKPT)) \
 		$(if $(SAMPLES),--samples $(SAMPLES)) $(if $(OUT),--out $(OUT)) $(if $(RESUME),--resume)
 
-bench: $(STAMP)  ## benchmarks; writes bench/results/*.json and bench/results/README.md
+bench: $(STAMP)  ## benchmarks and the soak; writes bench/results/*.json and bench/results/README.md
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.soak
 
-report: $(STAMP)
+soak: $(STAMP)  ## 50,000 items through the sim with 10% faults: bench/results/soak.json
+	$(BIN)/python -m bench.soak $(N)
+
+report: $(STAMP)  ## the run report: make report RUN=data/runs/demo
 	$(BIN)/evol report $(or $(RUN),data/runs/demo)
 
-clean:
+clean:  ## remove the demo run
 	rm -rf data/runs/demo

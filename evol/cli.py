@@ -8,10 +8,23 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
+from typer.core import TyperArgument, TyperOption
 
 from evol.errors import EvolError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Grow and judge code instruction data.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Grow and judge code instruction data.",
+                  rich_markup_mode=None)  # help text is plain: `[prices]` is a TOML table, not markup
+
+
+def _flag_metavar(self: TyperOption, ctx: Any) -> str | None:
+    """No `<bool>` after a flag (--help, --json, --no-cache): it takes no value."""
+    return None if self.is_flag else _option_metavar(self, ctx)
+
+
+_option_metavar = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_metavar  # type: ignore[method-assign]
+# one casing for arguments, as in `evol infer IN OUT`: upper case unless a metavar says otherwise
+TyperArgument.display_name_raw = property(lambda self: self.metavar or self.name.upper())  # type: ignore[assignment]
 
 
 @app.callback()
@@ -26,7 +39,7 @@ def main(verbose: int = typer.Option(0, "--verbose", "-v", count=True,
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn an EvolError into one red line and its exit code, and Ctrl-C into a short note (exit 130)."""
+    """Turn an EvolError (or a filesystem fault) into one red line and its exit code, Ctrl-C into a note (130)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -35,6 +48,14 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except EvolError as exc:
             typer.secho(f"error: {exc}", fg="red", err=True)
             sys.exit(exc.exit_code)
+        except Exception as exc:  # a filesystem fault (disk full, read-only, ...) is one line too
+            from evol.io import storage_error
+
+            failure = storage_error(exc)
+            if failure is None:
+                raise
+            typer.secho(f"error: {failure}", fg="red", err=True)
+            sys.exit(failure.exit_code)
         except KeyboardInterrupt:
             typer.secho("interrupted: what finished is saved; rerun the same command to resume",
                         fg="yellow", err=True)

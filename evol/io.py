@@ -3,14 +3,80 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from evol.errors import DataError
+from evol.errors import DataError, EvolError
+
+# filesystem faults a user can fix (and then resume): errno -> what to tell them
+STORAGE_CAUSES = {
+    errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system", errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+    errno.ENOTDIR: "a parent of it is a file, not a directory", errno.EEXIST: "a file is in the way",
+    errno.EISDIR: "it is a directory", errno.EIO: "input/output error",
+}
+
+
+class StorageError(EvolError):
+    """The run directory (or another output) cannot be written: disk full, read-only, no permission, ...
+
+    One line names the path and the cause; fix the cause and rerun the same command to resume.
+    """
+
+    exit_code = 5
+
+    def __init__(self, path: str, cause: str) -> None:
+        self.path, self.cause = path, cause
+        super().__init__(f"{path}: cannot write: {cause}; fix that and rerun the same command to resume")
+
+
+SQLITE_CAUSES = {"disk is full": STORAGE_CAUSES[errno.ENOSPC], "readonly database": "read-only database",
+                 "unable to open database": "cannot open the database file", "disk I/O error": "input/output error"}
+
+
+def storage_error(exc: BaseException, where: str | Path = "the run directory") -> StorageError | None:
+    """The StorageError an OSError (or a SQLite error: the response cache) stands for; None when `exc` is
+    not a filesystem fault a user can fix. `where` names the place when the error itself does not."""
+    if isinstance(exc, StorageError):
+        return exc
+    if isinstance(exc, sqlite3.Error):
+        cause = next((c for text, c in SQLITE_CAUSES.items() if text in str(exc)), None)
+        return StorageError(f"{where} (SQLite)", cause) if cause else None
+    if not isinstance(exc, OSError) or exc.errno not in STORAGE_CAUSES:
+        return None
+    return StorageError(str(exc.filename if exc.filename is not None else where), STORAGE_CAUSES[exc.errno])
+
+
+def write_json_best_effort(path: Path, obj: Any) -> bool:
+    """Write `obj` atomically; on a full disk, rewrite the existing file in place (no new blocks needed for a
+    small file). Returns False when neither worked: the caller is already reporting a filesystem fault."""
+    try:
+        atomic_write_json(path, obj)
+        return True
+    except OSError:
+        pass
+    try:
+        with path.open("r+b") as fh:
+            fh.write((json.dumps(obj, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+            fh.truncate()
+        return True
+    except OSError:
+        return False
+
+
+def write_manifest(path: Path, manifest: dict[str, Any], failure: StorageError | None = None) -> None:
+    """Write a run's manifest at its end; after a filesystem fault its status is `failed`, with the reason,
+    written as best it can be (a full disk may still take a rewrite in place)."""
+    if failure is not None:
+        manifest = {**manifest, "status": "failed", "failure": str(failure)}
+    if not write_json_best_effort(path, manifest):
+        raise failure or StorageError(str(path), "cannot be written")
 
 
 def dumps(record: dict[str, Any]) -> str:
@@ -23,12 +89,14 @@ def parse_json(
 ) -> Any:
     """``json.loads`` whose error names the place: ``WHERE:LINE: not valid JSON (why)``.
 
-    ``first_line`` is the file line that ``text`` starts on (a JSONL line's number).
+    ``first_line`` is the file line that ``text`` starts on (a JSONL line's number). A text cut off at its
+    end is reported at its last line with content, not at the line after its trailing newline.
     """
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise error(f"{where}:{first_line + exc.lineno - 1}: not valid JSON ({exc.msg})") from None
+        pos = min(exc.pos, len(exc.doc.rstrip()))
+        raise error(f"{where}:{first_line + exc.doc.count(chr(10), 0, pos)}: not valid JSON ({exc.msg})") from None
 
 
 def read_jsonl(path: str | Path, *, tolerate_partial_tail: bool = False) -> Iterator[dict[str, Any]]:
@@ -70,14 +138,19 @@ class JsonlAppender:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         repair_jsonl_tail(self.path)
-        self._fh = self.path.open("a", encoding="utf-8")
+        self._fh = self.path.open("ab", buffering=0)  # unbuffered: a failed write leaves nothing to flush later
         self._fsync = fsync
 
     def write(self, record: dict[str, Any]) -> None:
-        self._fh.write(dumps(record) + "\n")
-        self._fh.flush()
-        if self._fsync:
-            os.fsync(self._fh.fileno())
+        """Append one line; a filesystem fault names the journal (a partial line is cut on resume)."""
+        data = memoryview((dumps(record) + "\n").encode("utf-8"))
+        try:
+            while data:
+                data = data[self._fh.write(data) or 0:]
+            if self._fsync:
+                os.fsync(self._fh.fileno())
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
 
     def close(self) -> None:
         self._fh.close()
@@ -111,6 +184,9 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from None  # name the file meant, not the temp one
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

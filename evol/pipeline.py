@@ -21,7 +21,7 @@ from evol.config import PipelineConfig, resolve_base_urls, to_toml
 from evol.datafields import data_view, differences, digest_of
 from evol.errors import ConfigError
 from evol.export import write_train_json
-from evol.io import atomic_write_jsonl, read_jsonl
+from evol.io import atomic_write_jsonl, read_jsonl, storage_error
 from evol.llm import LLMClient
 from evol.preflight import check_endpoints
 from evol.progress import RoundBar, funnel_table, make_progress, sim_banner
@@ -239,13 +239,19 @@ def run(cfg: PipelineConfig, console: Console | None = None) -> RunResult:
         manifest = _manifest(cfg, urls, model, simulated, "running", [], None, started)
         files.write_manifest(manifest)
         stats: list[dict[str, Any]] = []
+        failure = None
         try:
             stats = asyncio.run(_run_and_close(cfg, ctx, client, run_dir, inputs.seeds, console))
+        except Exception as exc:  # disk full, read-only, ...: the manifest says so, the CLI says it in one line
+            failure = storage_error(exc, run_dir)
+            if failure is None:
+                raise
+            raise failure from None
         finally:
             if calls:
                 calls.close()
             status = "finished" if len(stats) == cfg.rounds + 1 else "interrupted"
-            files.write_manifest(_manifest(cfg, urls, model, simulated, status, stats, client, started))
+            files.write_manifest(_manifest(cfg, urls, model, simulated, status, stats, client, started), failure)
     rows = write_train_json(run_dir)
     console.print(funnel_table(stats))
     console.print(f"[bold green]done[/bold green]: {rows} training rows in {files.train}"

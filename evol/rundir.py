@@ -28,7 +28,7 @@ from typing import Any
 
 from evol.config_file import read_toml
 from evol.errors import ConfigError, DataError
-from evol.io import atomic_write_json, atomic_write_text
+from evol.io import StorageError, atomic_write_json, atomic_write_text, write_manifest
 
 EXPORT_NAMES = {"json": "train.json", "jsonl": "train.jsonl", "parquet": "train.parquet", "hf": "hf", "rl": "rl.jsonl"}
 
@@ -123,8 +123,13 @@ class RunDir:
             raise DataError(f"{self.manifest}: expected a JSON object")
         return data
 
-    def write_manifest(self, manifest: dict[str, Any]) -> None:
-        atomic_write_json(self.manifest, manifest)
+    def write_manifest(self, manifest: dict[str, Any], failure: StorageError | None = None) -> None:
+        """Write the manifest; after a filesystem fault (`failure`) its status is `failed`, with the reason,
+        written as best it can be (a full disk may still take a rewrite in place)."""
+        if failure is None:
+            atomic_write_json(self.manifest, manifest)
+        else:
+            write_manifest(self.manifest, manifest, failure)
 
     def read_resolved_config(self) -> dict[str, Any]:
         """The resolved config as a table ({} when absent), read by the config reader; DataError if broken."""

@@ -33,6 +33,13 @@ def normalize(raw: dict[str, Any], where: str, source: str) -> Record:
     return record
 
 
+def _require_column(where: str | Path, columns: list[str]) -> None:
+    """A table without an instruction column fails once, naming the column, not at its first row."""
+    if not any(k in columns for k in INSTRUCTION_KEYS):
+        shown = ", ".join(columns[:20]) or "none"
+        raise DataError(f"{where}: no 'instruction' column (columns: {shown})")
+
+
 def _jsonl(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, start=1):
@@ -57,6 +64,7 @@ def _json(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 def _csv(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
+        _require_column(path, list(reader.fieldnames or []))
         for row in reader:
             yield f"{path}:{reader.line_num}", dict(row)
 
@@ -68,6 +76,7 @@ def _parquet(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for a bad file
         raise DataError(f"{path}: cannot read Parquet ({exc})") from None
+    _require_column(path, table.column_names)
     for i, row in enumerate(table.to_pylist()):
         yield f"{path}: row {i}", row
 
@@ -80,6 +89,7 @@ def _hf(spec: str) -> Iterator[tuple[str, dict[str, Any]]]:
         ds = datasets.load_dataset(name, split=split or "train")
     except Exception as exc:  # network, missing dataset, bad split
         raise DataError(f"{spec}: cannot load dataset ({exc})") from None
+    _require_column(spec, list(ds.column_names))
     for i, row in enumerate(ds):
         yield f"{spec}: row {i}", dict(row)
 

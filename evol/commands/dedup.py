@@ -14,9 +14,29 @@ def _split_list(values: list[str] | None) -> list[str]:
     return [part.strip() for v in values or [] for part in v.split(",") if part.strip()]
 
 
+def check_fields(path: Path, fields: list[str], *, every: bool) -> None:
+    """Stop (DataError, exit 3) when the compared fields are not in the data, naming them: without this a
+    dataset keyed differently would be compared on empty text and silently kept whole.
+
+    `every`: each field must occur in some record (dedup compares them together); otherwise one is enough
+    (decontam searches whichever a record has, e.g. the optional `input`).
+    """
+    from evol.errors import DataError
+    from evol.io import read_json_or_jsonl
+
+    seen: set[str] = set()
+    for record in read_json_or_jsonl(path):
+        seen.update(k for k, v in record.items() if isinstance(v, str) and v.strip())
+    missing = [f for f in fields if f not in seen]
+    if missing and (every or len(missing) == len(fields)):
+        have = ", ".join(sorted(seen)[:20]) or "none"
+        raise DataError(f"{path}: no record has a text field {', '.join(map(repr, missing))} "
+                        f"(fields with text: {have}); choose them with --fields")
+
+
 @command("dedup")
 def dedup(
-    inp: Path = typer.Argument(..., help="JSON or JSONL dataset to deduplicate"),
+    inp: Path = typer.Argument(..., metavar="IN", help="JSON or JSONL dataset to deduplicate"),
     out: Path = typer.Argument(..., help="where kept records go; OUT-stem.removed.jsonl gets the rest"),
     threshold: float = typer.Option(0.7, help="exact Jaccard of word 5-gram sets to call two records near-dups"),
     fields: list[str] = typer.Option(["instruction"], help="fields compared, e.g. instruction,output"),
@@ -37,6 +57,7 @@ def dedup(
         )
     except ValueError as exc:
         raise ConfigError(f"dedup: {exc}") from None
+    check_fields(inp, cfg.fields, every=True)
     summary = dedup_file(inp, out, cfg, against)
     removed = ", ".join(f"{n} {reason}" for reason, n in summary["removed"].items()) or "none"
     typer.echo(
@@ -47,7 +68,7 @@ def dedup(
 
 @command("decontam")
 def decontam(
-    inp: Path = typer.Argument(..., help="JSON or JSONL dataset to decontaminate"),
+    inp: Path = typer.Argument(..., metavar="IN", help="JSON or JSONL dataset to decontaminate"),
     out: Path = typer.Argument(..., help="where clean records go; OUT-stem.removed.jsonl gets flagged ones"),
     benchmarks: list[str] = typer.Option(
         ["humaneval"], help="humaneval and/or JSONL paths (NAME=PATH), comma-separated"
@@ -73,6 +94,7 @@ def decontam(
         )
     except ValueError as exc:
         raise ConfigError(f"decontam: {exc}") from None
+    check_fields(inp, cfg.fields, every=False)
     report = decontam_file(inp, out, cfg)
     typer.echo(
         f"{report['records']} records: kept {report['kept']} -> {out}; flagged {report['flagged']} "

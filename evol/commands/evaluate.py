@@ -14,14 +14,15 @@ Opt, Arg = typer.Option, typer.Argument
 eval_app = typer.Typer(no_args_is_help=True, help="Score a model on a benchmark (code runs only in the sandbox).")
 app.add_typer(eval_app, name="eval")
 
-BaseUrl = Annotated[str | None, Opt("--base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible URL (vLLM)")]
+BaseUrl = Annotated[list[str] | None, Opt("--base-url", envvar="OPENAI_BASE_URL",
+                                          help="OpenAI-compatible URL, e.g. vLLM (repeat for replicas)")]
 Backend = Annotated[str, Opt(help="endpoint (a server) or hf (local transformers, --model is a folder)")]
 Api = Annotated[str, Opt(help="completions (training prompt template) or chat (server chat template)")]
 
 
 def make_backend(
     backend: str,
-    base_url: str | None,
+    base_url: list[str] | None,
     model: str,
     api: str,
     *,
@@ -78,6 +79,9 @@ def infer_command(
     gen = make_backend(
         backend, base_url, model, api, concurrency=concurrency, api_key_env=api_key_env, cache=cache, stage="infer"
     )
+    from evol.commands.bars import ProgressBackend
+
+    gen = ProgressBackend(gen, "infer")
     stats = infer(in_path, out_path, gen, Sampling(temperature, top_p, max_tokens, seed=seed), log=_log)
     typer.echo(f"wrote {stats['written']} responses to {out_path}")
     if stats["failed"]:
@@ -156,6 +160,9 @@ def humaneval_command(
             cache=out_dir / "llm_cache.sqlite",
             stage="eval",
         )
+        from evol.commands.bars import ProgressBackend
+
+        gen = ProgressBackend(gen, "eval")
     sandbox = Sandbox(Limits(timeout_s=timeout, memory_mb=memory_mb), workers=workers)
     summary = evaluate(settings, out_dir, resume=resume, backend=gen, sandbox=sandbox, log=_log)
     _print_summary(summary, out_dir)

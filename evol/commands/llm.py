@@ -14,14 +14,17 @@ from evol.rundir import RunDir
 Opt = typer.Option
 ConfigOpt = Annotated[Path, Opt("--config", "-c", help="pipeline TOML")]
 OutOpt = Annotated[Path | None, Opt(help="run directory (default: <out_dir>/<name>)")]
-BaseUrlOpt = Annotated[str | None, Opt("--base-url", help="OpenAI-compatible URL")]
+BaseUrlOpt = Annotated[list[str] | None, Opt("--base-url", help="OpenAI-compatible URL (repeat for replicas)")]
 ModelOpt = Annotated[str | None, Opt(help="teacher model name")]
 
 
 def _config(config: Path, out: Path | None = None, **overrides: Any) -> Any:
+    from evol.commands.flags import check_flags, flag_of
+    from evol.config import PipelineConfig
     from evol.recipes import load_recipe
 
     flat = {k.replace("__", "."): v for k, v in overrides.items()}
+    check_flags(PipelineConfig, {k.replace("__", "."): (flag_of(k), v) for k, v in overrides.items()})
     if out is not None:
         flat.update({"out_dir": str(out.parent), "name": out.name})
     return load_recipe(config, flat)
@@ -99,7 +102,7 @@ def batch_write(config: ConfigOpt = Path("pipelines/demo.toml"), out: OutOpt = N
     from evol.plan.batch import write_files
     from evol.plan.pending import collect
 
-    cfg = _config(config, out, endpoint__base_url=base_url, endpoint__model=model, limit=limit)
+    cfg = _config(config, out, endpoint__base_url=base_url or None, endpoint__model=model, limit=limit)
     requests, summary = collect(cfg)
     if not requests:
         typer.echo("nothing to send: every request the run needs is cached; finish with `evol run`")
@@ -123,7 +126,7 @@ def batch_submit(config: ConfigOpt = Path("pipelines/demo.toml"), out: OutOpt = 
     from evol.errors import DataError
     from evol.plan.batch import submit
 
-    cfg = _config(config, out, endpoint__base_url=base_url)
+    cfg = _config(config, out, endpoint__base_url=base_url or None)
     state = _state(cfg)
     files = (state.get("written") or {}).get("files")
     if not files:
@@ -145,7 +148,7 @@ def batch_status(config: ConfigOpt = Path("pipelines/demo.toml"), out: OutOpt = 
     from evol.llm.cache import ResponseCache
     from evol.plan.batch import poll
 
-    cfg = _config(config, out, endpoint__base_url=base_url)
+    cfg = _config(config, out, endpoint__base_url=base_url or None)
     state = _state(cfg)
     if not state.get("batches"):
         typer.echo("no batches submitted")

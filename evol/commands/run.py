@@ -27,11 +27,14 @@ def run_command(
     no_cache: Annotated[bool, Opt("--no-cache", help="do not read or write the response cache")] = False,
 ) -> None:
     """Grow an instruction dataset; rerun the same command to resume an interrupted run."""
+    from evol.commands.flags import RUN_FLAGS, check_flags
+    from evol.config import PipelineConfig
     from evol.pipeline import run
     from evol.recipes import flag_overrides, load_recipe
 
     overrides = flag_overrides(base_url=base_url, model=model, api_key_env=api_key_env, rounds=rounds, seeds=seeds,
                                out=out, concurrency=concurrency, limit=limit, seed=seed, no_cache=no_cache)
+    check_flags(PipelineConfig, {key: (flag, overrides.get(key)) for key, flag in RUN_FLAGS.items()})
     run(load_recipe(config, overrides))
 
 
@@ -71,9 +74,11 @@ def sim_command(
                       retry_after=retry_after, p500=p500, p503=p503, pdrop=pdrop, pslow=pslow,
                       pmalformed=pmalformed, ptruncate=ptruncate, capacity=capacity, overload=overload,  # type: ignore[arg-type]
                       quota_after=quota_after, api_key=require_key, seed=seed, log_path=str(log) if log else None)
-    if port_file is None:
-        typer.echo(f"evol sim: serving on http://{host}:{port}/v1 (synthetic, deterministic)", err=True)
+    def announce(bound: int) -> None:  # the bound port: `--port 0` picks one
+        if port_file is None:
+            typer.echo(f"evol sim: serving on http://{host}:{bound}/v1 (synthetic, deterministic)", err=True)
+
     try:
-        asyncio.run(serve(opts, port_file))
+        asyncio.run(serve(opts, port_file, announce=announce))
     except KeyboardInterrupt:
         pass

@@ -78,7 +78,7 @@ class EndpointBackend:
 
     def __init__(
         self,
-        base_url: str,
+        base_url: str | list[str],
         model: str,
         *,
         api: Literal["completions", "chat"] = "completions",
@@ -95,8 +95,10 @@ class EndpointBackend:
     def _client(self) -> Any:
         from evol.llm import EndpointConfig, LLMClient
 
-        cfg = EndpointConfig(base_url=self.base_url, api_key_env=self.api_key_env, max_concurrency=self.concurrency)
-        return LLMClient([cfg], cache_path=self.cache_path)
+        urls = [self.base_url] if isinstance(self.base_url, str) else self.base_url  # replicas share the load
+        cfgs = [EndpointConfig(base_url=u, api_key_env=self.api_key_env, max_concurrency=self.concurrency)
+                for u in urls]
+        return LLMClient(cfgs, cache_path=self.cache_path)
 
     def request(self, req: GenRequest, sampling: Sampling) -> Any:
         from evol.llm import LLMRequest

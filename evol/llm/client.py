@@ -51,7 +51,7 @@ class LLMClient:
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
         self.fatal: EndpointError | None = None
         self._rng = random.Random(seed)
-        self._secrets = {v for c in endpoints if len(v := os.environ.get(c.api_key_env) or "") >= 8}
+        self._secrets = {v for c in endpoints if (v := os.environ.get(c.api_key_env) or "")}  # any length
         self._inflight: dict[str, asyncio.Future[LLMResult]] = {}
         self._attempts: set[asyncio.Task[Any]] = set()
         self._successes = 0
@@ -154,6 +154,8 @@ class LLMClient:
             self.router.release(endpoint)
             verdict = classify(exc)
             message = self.redact(_status_line(exc))
+            if verdict.kind == "auth":  # servers echo the key given, whole or in part: keep only the status
+                message = f"HTTP {verdict.status}"
             self.ledger.error(req.stage, req.round, endpoint.url, verdict.kind)
             endpoint.on_failure(verdict.overload, can_bench=len(self.endpoints) > 1 and verdict.retry)
             if verdict.overload:

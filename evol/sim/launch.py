@@ -1,8 +1,13 @@
-"""Start the sim in its own process on a free loopback port, and stop it again."""
+"""Start the sim in its own process on a free loopback port, and stop it again.
+
+The sim dies with the process that started it, even on SIGKILL (evol.lifetime), and its temporary folder
+(port file, log) is removed when it is stopped.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -12,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from evol.errors import EndpointError
+from evol.lifetime import die_with_parent
 
 
 class SimProcess:
@@ -22,19 +28,22 @@ class SimProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.base_url = ""
         self.log_path: Path | None = None
+        self.tmpdir: Path | None = None
 
     def start(self, timeout: float = 30.0) -> SimProcess:
-        tmpdir = Path(tempfile.mkdtemp(prefix="evol-sim-"))
+        tmpdir = self.tmpdir = Path(tempfile.mkdtemp(prefix="evol-sim-"))
         port_file = tmpdir / "port"
         cmd = [sys.executable, "-m", "evol", "sim", "--port", "0", "--port-file", str(port_file), *self.args]
         self.log_path = tmpdir / "sim.log"
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log,
-                                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                                         preexec_fn=die_with_parent())  # before any thread is started
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 err = self.log_path.read_text(errors="replace")
+                self.stop()
                 raise EndpointError(f"the built-in simulator exited at start-up: {err.strip()[-500:]}")
             if port_file.exists():
                 self.base_url = f"http://127.0.0.1:{port_file.read_text().strip()}/v1"
@@ -54,6 +63,10 @@ class SimProcess:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
+        if self.tmpdir is not None:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
 
     def __enter__(self) -> SimProcess:
         return self.start()

@@ -9,6 +9,7 @@ import math
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -186,9 +187,12 @@ async def start(opts: SimOptions) -> tuple[web.AppRunner, Sim, int]:
     return runner, sim, port
 
 
-async def serve(opts: SimOptions, port_file: Path | None = None, ready: asyncio.Event | None = None) -> None:
-    """Run the sim until cancelled; writes the bound port to `port_file` once listening."""
+async def serve(opts: SimOptions, port_file: Path | None = None, ready: asyncio.Event | None = None,
+                announce: Callable[[int], None] | None = None) -> None:
+    """Run the sim until cancelled; writes the bound port to `port_file` (and calls `announce`) once listening."""
     runner, sim, port = await start(opts)
+    if announce is not None:
+        announce(port)
     if port_file is not None:
         tmp = port_file.with_suffix(".tmp")
         tmp.write_text(str(port))

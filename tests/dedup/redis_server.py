@@ -1,9 +1,7 @@
-"""A throw-away redis-server on loopback for the shared-index tests (installed with apt when missing)."""
+"""A throw-away redis-server on loopback for the shared-index tests (from `make test-deps`)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import subprocess
 import time
@@ -11,33 +9,12 @@ from pathlib import Path
 
 import pytest
 
-_APT_ENV = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-
-
-def _which() -> str | None:
-    return shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
-
-
-def _run(cmd: list[str], log: list[str]) -> None:
-    try:
-        done = subprocess.run(cmd, env=_APT_ENV, capture_output=True, text=True, timeout=300, check=False)
-        log.append(f"$ {' '.join(cmd)} -> {done.returncode}\n{done.stderr[-800:]}")
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        log.append(f"$ {' '.join(cmd)} -> {exc}")
+from tests.sysdeps import require
 
 
 def redis_server_binary() -> str:
-    """The redis-server executable; installs the Debian package when missing, fails the test if it cannot."""
-    log: list[str] = []
-    if not _which():
-        _run(["apt-get", "install", "-y", "redis-server"], log)
-    if not _which():  # stale package lists: refresh and retry
-        _run(["apt-get", "update"], log)
-        _run(["apt-get", "install", "-y", "redis-server"], log)
-    found = _which()
-    if not found:
-        pytest.fail("redis-server is missing and `apt-get install -y redis-server` failed:\n" + "\n".join(log))
-    return found
+    """The redis-server executable; fails the test naming `make test-deps` when it is missing."""
+    return require("redis-server", ("redis-server", "/usr/bin/redis-server"))
 
 
 def _free_port() -> int:

@@ -19,6 +19,8 @@ from evol.errors import ConfigError, DataError
 
 from .corpus import corpus, mutate, sentence
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves it out
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("redis_worker.py")
 

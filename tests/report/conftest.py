@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from rich.console import Console
+
+from tests.sysdeps import require
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -54,25 +54,7 @@ def interrupted_run(run_copy: Path) -> Path:
     return run_copy
 
 
-def _find_chromium() -> str | None:
-    return next((p for p in CHROMIUM_CANDIDATES if os.access(p, os.X_OK)), None) or shutil.which("chromium")
-
-
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """Debian's chromium, installed with apt-get when missing. Fails (never skips) when it cannot be had."""
-    found = _find_chromium()
-    if found:
-        return found
-    if not shutil.which("apt-get"):
-        pytest.fail("chromium is missing and apt-get is not available to install it (need Debian's chromium)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    steps = (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"])
-    for cmd in steps:
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
-        if done.returncode != 0:
-            pytest.fail(f"could not install chromium: {' '.join(cmd)} exited {done.returncode}\n{done.stderr[-2000:]}")
-    found = _find_chromium()
-    if not found:
-        pytest.fail("apt-get installed chromium but no chromium binary was found")
-    return found
+    """Debian's chromium. Fails (never skips) when it is missing, naming `make test-deps`."""
+    return require("chromium", (*CHROMIUM_CANDIDATES, "chromium"))

@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 
 from evol.cli import app
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves it out
+
 REPO = Path(__file__).resolve().parents[2]
 PLOT_KEYS = ("funnel", "reasons", "methods", "lengths", "difficulty", "tokens", "dedup")
 CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -53,7 +55,6 @@ def _chromium(binary: str, page: Path, profile: Path, *args: str) -> subprocess.
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-@pytest.mark.timeout(1200)  # the first use may install chromium with apt-get
 def test_renders_in_headless_chromium(report: Path, chromium: str, tmp_path: Path) -> None:
     shot = tmp_path / "shot.png"
     wait = "--virtual-time-budget=10000"  # let timers and the load event run before dumping

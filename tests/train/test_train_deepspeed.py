@@ -24,6 +24,8 @@ from evol.train.config import load_config
 from evol.train.run import training_kwargs
 from tests.train.helpers import DS_ENV, REPO
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves it out
+
 DS_DIR = REPO / "pipelines" / "deepspeed"
 SHIPPED = sorted(p.name for p in DS_DIR.glob("*.json"))
 

@@ -15,6 +15,8 @@ from evol.train.config import load_config
 from evol.train.run import check_saved_weights, train, training_kwargs
 from tests.train.helpers import tiny_sections, write_toml
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves it out
+
 
 def test_loss_falls_and_the_saved_model_reloads_and_generates(plain_run: dict[str, Any]) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer

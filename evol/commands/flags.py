@@ -1,0 +1,46 @@
+"""Pipeline config from a TOML file plus command-line flags; a bad flag value is reported as the flag."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from evol.errors import ConfigError
+
+# `evol run`'s flags, by the config key each one sets.
+RUN_FLAGS = {"endpoint.base_url": "--base-url", "endpoint.model": "--model", "endpoint.api_key_env": "--api-key-env",
+             "rounds": "--rounds", "seeds.paths": "--seeds", "endpoint.concurrency": "--concurrency",
+             "limit": "--limit", "seed": "--seed", "cache": "--no-cache"}
+
+
+def check_flags(model: type[BaseModel], flags: dict[str, tuple[str, Any]]) -> None:
+    """Validate each given flag value ({dotted key: (flag, value)}, None = not given) against its field alone.
+
+    A bad value is reported as `--flag VALUE: why` (exit 2), never as an error in the TOML file, which may
+    well say something else. Keys the model does not have are left to the full validation.
+    """
+    for key, (flag, value) in flags.items():
+        if value is None:
+            continue
+        owner: Any = model
+        *parents, name = key.split(".")
+        for part in parents:
+            field = owner.model_fields.get(part)
+            owner = field.annotation if field is not None else None
+            if not (isinstance(owner, type) and issubclass(owner, BaseModel)):
+                break
+        else:
+            field = owner.model_fields.get(name)
+            if field is None:
+                continue
+            try:
+                TypeAdapter(Annotated[field.annotation, field]).validate_python(value)
+            except ValidationError as exc:
+                shown = " ".join(map(str, value)) if isinstance(value, list) else value
+                raise ConfigError(f"{flag} {shown}: {exc.errors()[0]['msg']}") from None
+
+
+def flag_of(name: str) -> str:
+    """The flag typed for a keyword argument such as `endpoint__model` (`--model`)."""
+    return "--" + name.split("__")[-1].replace("_", "-")
