@@ -19,14 +19,10 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from evol.sandbox import probe
 from evol.sandbox.outcome import classify
-from evol.sandbox.policy import Isolation, Limits, RunResult
-
-if TYPE_CHECKING:
-    from evol.sandbox.runner import Sandbox
+from evol.sandbox.policy import Isolation, Limits, RunResult, SandboxHost
 
 BUILD = "/build"  # where the source (and a build) appears inside the sandbox
 
@@ -226,7 +222,7 @@ def prlimit_words(limits: Limits, runner: Runner, uid: int | None) -> list[str]:
     return [*words, "--"]
 
 
-def execute(sandbox: Sandbox, runner: Runner, program: str, limits: Limits, slot: int, iso: Isolation) -> RunResult:
+def execute(sandbox: SandboxHost, runner: Runner, program: str, limits: Limits, slot: int, iso: Isolation) -> RunResult:
     """Build (once per source) and run one program of `runner`'s language."""
     missing = runner.missing()
     if missing:
@@ -274,7 +270,7 @@ def _write_source(folder: Path, filename: str, program: str) -> None:
 
 
 def _build(
-    sandbox: Sandbox,
+    sandbox: SandboxHost,
     runner: Runner,
     program: str,
     limits: Limits,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 Status = Literal["passed", "failed", "timed_out"]
 
@@ -128,3 +129,20 @@ class RunResult:
             "exit_code": self.exit_code,
             "duration_s": round(self.duration_s, 4),
         }
+
+
+class SandboxHost(Protocol):
+    """What the runners (languages.py) and the warm executor (warm.py) use of their Sandbox, so neither imports
+    runner.py, which imports them."""
+
+    limits: Limits
+    exposed: list[str]
+    build_root: str
+    site_dirs: list[str]
+    read_roots: list[str]
+    guard: bool
+
+    def spawn(self, argv: list[str], outer: Path, limits: Limits, slot: int, iso: Isolation, *,
+              fds: tuple[int, ...] = (), exposed: list[str] | None = None,
+              binds: list[tuple[str, str, bool]] | None = None, env: dict[str, str] | None = None,
+              stdin: Path | None = None) -> tuple[int, bool, float, str, str]: ...

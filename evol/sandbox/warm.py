@@ -19,14 +19,11 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from evol.sandbox import host, probe
 from evol.sandbox.outcome import classify, parse_reports
-from evol.sandbox.policy import Isolation, Limits, RunResult
-
-if TYPE_CHECKING:
-    from evol.sandbox.runner import Sandbox
+from evol.sandbox.policy import Isolation, Limits, RunResult, SandboxHost
 
 HERE = Path(__file__).parent
 SERVER = "ZYGOTE = True\n\n" + "\n\n".join(
@@ -38,7 +35,7 @@ GRACE_S = 10.0  # the host's wait beyond the program's timeout before it gives t
 class Zygote:
     """One slot's fork server and its pipes."""
 
-    def __init__(self, sandbox: Sandbox, slot: int, iso: Isolation) -> None:
+    def __init__(self, sandbox: SandboxHost, slot: int, iso: Isolation) -> None:
         self.uid = probe.slot_uid(iso, slot, server=True)
         self.iso = iso
         self.cwd = tempfile.mkdtemp(prefix="evol-zygote-")
