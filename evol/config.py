@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from evol.config_file import apply_overrides, read_toml
 from evol.dedup import DecontamConfig, DedupConfig
 from evol.errors import ConfigError
+from evol.llm.reasoning import ReasoningSettings
 
 
 class Strict(BaseModel):
@@ -50,6 +51,11 @@ class Sampling(Strict):
     min_p: float | None = Field(None, ge=0, le=1)
     repetition_penalty: float | None = Field(None, gt=0)
     extra_body: dict[str, Any] = {}
+    # Reasoning models: how hard to think (sent as reasoning_effort; dropped where the endpoint refuses it),
+    # and how the endpoint names the output cap (auto: max_tokens, switched once on a 400 that names it).
+    # token_param is the endpoint's dialect, not the data's: never sent as is, never in a cache key.
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+    token_param: Literal["auto", "max_tokens", "max_completion_tokens"] = Field("auto", exclude=True)
 
 
 class SeedSettings(Strict):
@@ -120,6 +126,7 @@ class PipelineConfig(Strict):
     filters: FilterSettings = FilterSettings()
     dedup: DedupConfig = DedupConfig()
     decontam: DecontamConfig = DecontamConfig()
+    reasoning: ReasoningSettings = ReasoningSettings()
     prices: dict[str, dict[str, float]] = {}  # model -> {"input": $/1M tokens, "output": $/1M tokens}
 
     def run_dir(self) -> Path:

@@ -183,7 +183,8 @@ def run(cfg: PipelineConfig, console: Console | None = None, client_factory: Any
         console.print(f"seeds: dropped {duplicates} exact duplicate(s)")
     with endpoint(cfg, console, check=client_factory is None) as (urls, model, simulated):
         cache_path = run_dir / "cache.sqlite" if cfg.cache else None
-        client = (client_factory or LLMClient).from_settings(cfg.endpoint, urls, cache_path=cache_path)
+        client = (client_factory or LLMClient).from_settings(cfg.endpoint, urls, cache_path=cache_path,
+                                                             sampling=cfg.sampling)
         ctx = ItemContext(client, RequestFactory(cfg, prompts, model), elimination_rules(cfg.eliminate),
                           response_rules(cfg.filters), decontaminator, model, cfg.eliminate.judge, cfg.seeds.answer,
                           cfg.endpoint.item_deadline)
