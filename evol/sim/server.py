@@ -43,7 +43,9 @@ class Sim:
     async def health(self, _: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
-    async def models(self, _: web.Request) -> web.Response:
+    async def models(self, request: web.Request) -> web.Response:
+        if (refused := self._key_refused(request)) is not None:
+            return refused
         return web.json_response({"object": "list", "data": [{"id": self.opts.model, "object": "model",
                                                                "owned_by": "evol"}]})
 
@@ -66,10 +68,8 @@ class Sim:
             return web.json_response({"error": {"message": "malformed request", "type": "invalid_request_error"}},
                                      status=400)
         self.counts["requests"] += 1
-        if self.opts.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.opts.api_key}":
-            given = request.headers.get("Authorization", "").removeprefix("Bearer ")
-            # echoes the key it was given, as some servers do: the client must keep it out of its logs
-            return self._error(401, f"Incorrect API key provided: {given}", code="invalid_api_key")
+        if (refused := self._key_refused(request)) is not None:
+            return refused
         if self.opts.quota_after is not None and self.counts["ok"] >= self.opts.quota_after:
             return self._error(429, "You exceeded your current quota", code="insufficient_quota")
         if (refused := refusal(body, self.opts.dialect)) is not None:
@@ -125,6 +125,14 @@ class Sim:
             return web.Response(text=payload, content_type="application/json")
         finally:
             self.in_flight -= 1
+
+    def _key_refused(self, request: web.Request) -> web.Response | None:
+        """The 401 for a request without the key the sim was started with (None: let it in)."""
+        if self.opts.api_key is None or request.headers.get("Authorization") == f"Bearer {self.opts.api_key}":
+            return None
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        # echoes the key it was given, as some servers do: the client must keep it out of its logs
+        return self._error(401, f"Incorrect API key provided: {given}", code="invalid_api_key")
 
     def close(self) -> None:
         if self._log is not None:
