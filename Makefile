@@ -13,7 +13,10 @@ EVOLVE_FLAGS := $(if $(BASE_URL),--base-url $(BASE_URL)) $(if $(MODEL),--model $
 TRAIN_FLAGS  := $(if $(MODEL),--model $(MODEL)) $(if $(DATA),--data $(DATA)) $(if $(OUT),--out $(OUT)) \
                 $(if $(RESUME),--resume)
 
-.PHONY: install evolve test lint train gpu-check serve eval bench report clean
+LITELLM_VENV := .venv-litellm
+LITELLM_VERSION ?= 1.108.7
+
+.PHONY: install test-deps evolve test lint train gpu-check serve eval bench report clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,6 +26,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The LiteLLM proxy of tests/servers: its own venv, as its pins clash with evol's (rich, huggingface_hub).
+$(LITELLM_VENV)/.installed:
+	$(PY) -m venv $(LITELLM_VENV)
+	$(LITELLM_VENV)/bin/pip install -q 'litellm[proxy]==$(LITELLM_VERSION)'
+	touch $@
+
+test-deps: $(STAMP) $(LITELLM_VENV)/.installed  ## what the third-party-server tests need beyond .venv
 
 evolve: $(STAMP)  ## grow a dataset (offline simulator unless BASE_URL / OPENAI_BASE_URL is set)
 	$(BIN)/evol run --config $(CONFIG) $(EVOLVE_FLAGS)

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from evol.llm.reasoning import split_reasoning
+
 Transport = Literal["aiohttp", "openai-aiohttp", "openai-httpx"]
 TokenParam = Literal["auto", "max_tokens", "max_completion_tokens"]
 
@@ -102,10 +104,15 @@ class LLMResult:
 
     @classmethod
     def from_cache(cls, data: dict[str, Any]) -> LLMResult:
-        return cls(text=data["text"], finish_reason=data.get("finish_reason"), usage=data.get("usage") or {},
+        """A cached result; one cached before thinking was split off is split now."""
+        text, reasoning = data["text"], data.get("reasoning")
+        texts = data.get("texts")
+        if "reasoning" not in data:
+            text, reasoning = split_reasoning(text)
+            texts = [split_reasoning(t)[0] for t in texts] if texts else texts
+        return cls(text=text, finish_reason=data.get("finish_reason"), usage=data.get("usage") or {},
                    model=data.get("model", ""), cached=True, attempts=0, endpoint="cache",
-                   texts=data.get("texts"), reasoning=data.get("reasoning"),
-                   structured=bool(data.get("structured")))
+                   texts=texts, reasoning=reasoning, structured=bool(data.get("structured")))
 
     def shared(self) -> LLMResult:
         """This result as handed to an identical request that waited for it."""

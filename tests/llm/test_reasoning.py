@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from evol.llm import LLMFailure, LLMRequest
+from evol.llm import LLMFailure, LLMRequest, LLMResult
 from evol.llm.fatal import RunStopped
 from evol.llm.reasoning import split_reasoning
 from evol.llm.transport import parse_result
@@ -54,11 +54,11 @@ def test_inline_thinking_without_token_details_is_estimated_within_the_completio
     assert result.text == "ok" and result.usage["reasoning_tokens"] == 60  # 100 by length, capped at completion
 
 
-@pytest.mark.parametrize("think", ["inline", "field"])
-def test_the_client_returns_text_without_thinking(think: str) -> None:
+@pytest.mark.parametrize("think,transport", [("inline", "aiohttp"), ("field", "aiohttp"), ("field", "openai-httpx")])
+def test_the_client_returns_text_without_thinking(think: str, transport: str) -> None:
     async def main() -> None:
         async with sim(dialect=SimDialect("reasoning", think)) as (url, _):  # type: ignore[arg-type]
-            c = client(url)
+            c = client(url, transport=transport)
             result = await c.complete(request(1, temperature=1.0))
             again = await c.complete(request(1, temperature=1.0))  # shared or cached: same split
             await c.aclose()
@@ -96,3 +96,11 @@ def test_a_run_whose_every_reply_is_only_thinking_stops_with_the_fix() -> None:
         assert "raise sampling.max_tokens" in str(outcomes[0])
 
     asyncio.run(main())
+
+
+def test_a_reply_cached_before_the_split_is_split_when_read() -> None:
+    old = {"text": "<think>plan</think>\n\nanswer", "finish_reason": "stop", "usage": {}, "model": "m"}
+    result = LLMResult.from_cache(old)
+    assert (result.text, result.reasoning) == ("answer", "plan")
+    again = LLMResult.from_cache(result.to_cache())
+    assert (again.text, again.reasoning) == ("answer", "plan")
