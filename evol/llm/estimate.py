@@ -6,7 +6,7 @@ instruction times `growth`; an answer as long as the seeds' own outputs on avera
 `answer_tokens` without them), capped at max_tokens. Tokens are counted at about 4 characters each.
 A reasoning model also thinks before each reply: `reasoning_tokens` a call (by default a rough figure for
 the configured sampling.reasoning_effort, 0 without one), counted within the completion tokens (and
-billed as such), capped with the reply at max_tokens.
+billed as such), capped at max_tokens.
 """
 
 from __future__ import annotations

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
 from evol.llm import LLMFailure, LLMRequest, LLMResult
+from evol.llm.estimate import EFFORT_TOKENS, Assumptions, estimate
 from evol.llm.fatal import RunStopped
 from evol.llm.reasoning import split_reasoning
 from evol.llm.transport import parse_result
 from evol.sim.dialect import SimDialect
+from tests.helpers import demo_config
 from tests.llm.helpers import client, request, sim
 
 
@@ -104,3 +107,18 @@ def test_a_reply_cached_before_the_split_is_split_when_read() -> None:
     assert (result.text, result.reasoning) == ("answer", "plan")
     again = LLMResult.from_cache(result.to_cache())
     assert (again.text, again.reasoning) == ("answer", "plan")
+
+
+def test_the_estimate_counts_thinking_within_the_completion_tokens(tmp_path: Path) -> None:
+    plain = estimate(demo_config(tmp_path / "a", limit=10, rounds=1))
+    high = estimate(demo_config(tmp_path / "b", limit=10, rounds=1, **{"sampling.reasoning_effort": "medium"}))
+    assert plain["total"]["reasoning_tokens"] == 0
+    calls = high["total"]["calls"]
+    assert high["total"]["reasoning_tokens"] == pytest.approx(calls * EFFORT_TOKENS["medium"], rel=0.05)
+    assert high["total"]["completion_tokens"] == pytest.approx(
+        plain["total"]["completion_tokens"] + high["total"]["reasoning_tokens"], abs=3)
+    fixed = estimate(demo_config(tmp_path / "c", limit=10, rounds=1), Assumptions(reasoning_tokens=100))
+    assert fixed["total"]["reasoning_tokens"] == pytest.approx(100 * calls, rel=0.05)
+    capped = estimate(demo_config(tmp_path / "d", limit=10, rounds=1, **{"sampling.max_tokens": 500}),
+                      Assumptions(reasoning_tokens=10_000))
+    assert capped["total"]["reasoning_tokens"] == pytest.approx(500 * calls, rel=0.05)
