@@ -52,8 +52,15 @@ def parse_result(data: Any, req: LLMRequest) -> LLMResult:
     """The result in a reply body (a dict): every choice's text without its thinking, the first's thinking.
 
     Thinking the server did not count (a <think> block in the content) is counted at about 4 characters a
-    token, within the completion tokens.
+    token, within the completion tokens. A body of the wrong shape raises MalformedReply (retried).
     """
+    try:
+        return _parse_result(data, req)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a field of the wrong type
+        raise MalformedReply(f"unusable reply ({type(exc).__name__}: {exc})") from exc
+
+
+def _parse_result(data: Any, req: LLMRequest) -> LLMResult:
     if not isinstance(data, dict):
         raise MalformedReply("reply is not a JSON object")
     choices = data.get("choices")

@@ -11,6 +11,7 @@ from evol.llm import LLMFailure, LLMRequest, LLMResult
 from evol.llm.estimate import EFFORT_TOKENS, Assumptions, estimate
 from evol.llm.fatal import RunStopped
 from evol.llm.reasoning import split_reasoning
+from evol.llm.retry import MalformedReply
 from evol.llm.transport import parse_result
 from evol.sim.dialect import SimDialect
 from tests.helpers import demo_config
@@ -122,3 +123,13 @@ def test_the_estimate_counts_thinking_within_the_completion_tokens(tmp_path: Pat
     capped = estimate(demo_config(tmp_path / "d", limit=10, rounds=1, **{"sampling.max_tokens": 500}),
                       Assumptions(reasoning_tokens=10_000))
     assert capped["total"]["reasoning_tokens"] == pytest.approx(500 * calls, rel=0.05)
+
+
+@pytest.mark.parametrize("body", [
+    {"choices": [{"message": "not an object"}]},
+    {"choices": [{"message": {"content": "x"}}], "usage": {"prompt_tokens": "many"}},
+    {"choices": [{"message": {"content": "x"}}], "usage": {"completion_tokens_details": {"reasoning_tokens": "lots"}}},
+])
+def test_a_reply_of_the_wrong_shape_is_malformed_not_a_crash(body: dict) -> None:
+    with pytest.raises(MalformedReply):
+        parse_result(body, LLMRequest("m", "chat", messages=[{"role": "user", "content": "q"}]))
