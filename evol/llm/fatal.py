@@ -34,11 +34,14 @@ WHY = {
 
 
 class RunStopped(EndpointError):
-    """The run stops: every later request would fail the same way. `kind` names the failure."""
+    """The run stops: every later request would fail the same way. `cause` is the failure's kind.
 
-    def __init__(self, message: str, kind: str) -> None:
+    (Not `kind`: an error with a `kind` is an item's LLMFailure; this one ends the whole run.)
+    """
+
+    def __init__(self, message: str, cause: str) -> None:
         super().__init__(message)
-        self.kind = kind
+        self.cause = cause
 
 
 def stop_now(verdict: Verdict, successes: int) -> str | None:
@@ -51,8 +54,8 @@ def stop_now(verdict: Verdict, successes: int) -> str | None:
     return None
 
 
-def stopped(url: str, why: str, message: str, kind: str) -> RunStopped:
-    return RunStopped(f"{url}: {why} [{message}]; stopping, {RESUME_HINT}", kind)
+def stopped(url: str, why: str, message: str, cause: str) -> RunStopped:
+    return RunStopped(f"{url}: {why} [{message}]; stopping, {RESUME_HINT}", cause)
 
 
 @dataclass
@@ -77,7 +80,7 @@ class FailureGate:
     def check(self) -> None:
         """Raise the run's stop, if there is one."""
         if self.fatal is not None:
-            raise RunStopped(str(self.fatal), self.fatal.kind)
+            raise RunStopped(str(self.fatal), self.fatal.cause)
 
     def success(self) -> None:
         self.successes += 1

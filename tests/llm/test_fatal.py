@@ -81,7 +81,7 @@ def test_preflight_stops_on_a_refused_key_by_type_and_skips_an_unreachable_repli
         dead = "http://127.0.0.1:9/v1"
         with pytest.raises(RunStopped) as info:
             check_endpoints([dead, strict.base_url], "OPENAI_API_KEY")
-        assert info.value.kind == "auth" and "sk-wrong" not in str(info.value)
+        assert info.value.cause == "auth" and "sk-wrong" not in str(info.value)
         assert check_endpoints([dead, open_sim.base_url], "OPENAI_API_KEY") == [open_sim.base_url]
         with pytest.raises(EndpointError, match="cannot reach"):
             check_endpoints([dead], "OPENAI_API_KEY")
