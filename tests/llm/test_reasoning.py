@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from evol.errors import ConfigError
 from evol.llm import LLMFailure, LLMRequest, LLMResult
 from evol.llm.estimate import EFFORT_TOKENS, Assumptions, estimate
 from evol.llm.fatal import RunStopped
@@ -133,3 +134,10 @@ def test_the_estimate_counts_thinking_within_the_completion_tokens(tmp_path: Pat
 def test_a_reply_of_the_wrong_shape_is_malformed_not_a_crash(body: dict) -> None:
     with pytest.raises(MalformedReply):
         parse_result(body, LLMRequest("m", "chat", messages=[{"role": "user", "content": "q"}]))
+
+
+def test_reasoning_keep_is_a_config_section(tmp_path: Path) -> None:
+    assert demo_config(tmp_path / "a").reasoning.keep is False
+    assert demo_config(tmp_path / "b", **{"reasoning.keep": True}).reasoning.keep is True
+    with pytest.raises(ConfigError, match="reasoning.store: unknown key"):
+        demo_config(tmp_path / "c", **{"reasoning.store": True})

@@ -13,6 +13,7 @@ opt-out); evol sends it as the API key from the variable named by endpoint.api_k
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -21,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from evol.llm import EndpointConfig, LLMClient, LLMRequest, LLMResult
 from evol.sim.launch import SimProcess
 from tests.helpers import REPO
 from tests.servers.helpers import Server, check_accounted, port_in_log, short_run
@@ -34,6 +36,15 @@ CONFIG = """model_list:
       api_key: sk-sim-upstream
 """
 THINKING = ("<think>", "Step 1: consider", "The request ends with")
+
+
+async def _one_request(url: str) -> LLMResult:
+    client = LLMClient([EndpointConfig(url, api_key_env="LITELLM_PROXY_KEY", token_param="max_completion_tokens")])
+    try:
+        return await client.complete(LLMRequest("teacher", "chat", params={"max_tokens": 512, "temperature": 1.0},
+                                                messages=[{"role": "user", "content": "Reverse a list."}]))
+    finally:
+        await client.aclose()
 
 
 @pytest.mark.slow
@@ -50,11 +61,13 @@ def test_a_short_run_through_a_litellm_proxy(tmp_path: Path, monkeypatch: pytest
                         "--port", "0"], log, port_in_log(log), env)
         try:
             url = proxy.wait(health="/health/liveliness")  # /v1/models without a key: a 500 (no DB)
+            one = asyncio.run(_one_request(url))
             short_run(tmp_path / "run", url, "teacher", **{"endpoint.api_key_env": "LITELLM_PROXY_KEY",
                                                            "decontam.enabled": False})
         finally:
             proxy.stop()
         upstream_counts = httpx.get(upstream.base_url.removesuffix("/v1") + "/stats").json()["counts"]
+    assert one.reasoning and "Step 1" in one.reasoning and "Step 1" not in one.text  # reasoning_content passed
     kept, rejected = check_accounted(tmp_path / "run")
     assert kept and not any(r["reason"].startswith("llm_error") for r in rejected)
     assert not any(t in r["instruction"] + (r.get("output") or "") for r in kept + rejected for t in THINKING)
