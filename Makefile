@@ -16,7 +16,7 @@ TRAIN_FLAGS  := $(if $(MODEL),--model $(MODEL)) $(if $(DATA),--data $(DATA)) $(i
 LITELLM_VENV := .venv-litellm
 LITELLM_VERSION ?= 1.108.7
 
-.PHONY: install test-deps evolve test lint train gpu-check serve eval bench report clean
+.PHONY: install test-deps litellm-venv evolve test lint train gpu-check serve eval bench report clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -33,7 +33,9 @@ $(LITELLM_VENV)/.installed:
 	$(LITELLM_VENV)/bin/pip install -q 'litellm[proxy]==$(LITELLM_VERSION)'
 	touch $@
 
-test-deps: $(STAMP) $(LITELLM_VENV)/.installed  ## what the third-party-server tests need beyond .venv
+litellm-venv: $(LITELLM_VENV)/.installed  ## the LiteLLM proxy's own venv (tests/servers)
+
+test-deps: $(STAMP) litellm-venv  ## what the third-party-server tests need beyond .venv
 
 evolve: $(STAMP)  ## grow a dataset (offline simulator unless BASE_URL / OPENAI_BASE_URL is set)
 	$(BIN)/evol run --config $(CONFIG) $(EVOLVE_FLAGS)

@@ -1,8 +1,8 @@
 """A real third-party server: a LiteLLM proxy routing to the sim, which plays an OpenAI reasoning model.
 
 LiteLLM's pins clash with evol's venv (it wants rich 13, another huggingface_hub), so it runs from its own
-venv, `.venv-litellm`, made by `make test-deps` (which `.ci/run` calls). Nothing leaves the machine:
-LITELLM_LOCAL_MODEL_COST_MAP stops its start-up fetch of the model price list.
+venv, `.venv-litellm`, made by `make litellm-venv` (which `.ci/run` and `make test-deps` call). Nothing
+leaves the machine: LITELLM_LOCAL_MODEL_COST_MAP stops its start-up fetch of the model price list.
 
 What this shows: the proxy wraps the upstream 400 ("litellm.BadRequestError: OpenAIException - Unsupported
 parameter: 'max_tokens' ...") but keeps its text and `param`, so evol's dialect is learnt through it; it
@@ -49,7 +49,7 @@ async def _one_request(url: str) -> LLMResult:
 
 @pytest.mark.slow
 def test_a_short_run_through_a_litellm_proxy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert LITELLM.exists(), f"{LITELLM} is missing: run `make test-deps` (a venv with litellm[proxy])"
+    assert LITELLM.exists(), f"{LITELLM} is missing: run `make litellm-venv` (a venv with litellm[proxy])"
     key = "sk-" + secrets.token_hex(16)
     monkeypatch.setenv("LITELLM_PROXY_KEY", key)
     with SimProcess("--dialect", "reasoning", "--think", "field") as upstream:

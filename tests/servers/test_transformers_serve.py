@@ -29,7 +29,7 @@ NEEDS = ("fastapi", "uvicorn", "transformers", "torch")
 @pytest.mark.slow
 def test_a_short_run_against_transformers_serve(tmp_path: Path) -> None:
     missing = [m for m in NEEDS if importlib.util.find_spec(m) is None]
-    assert not missing, f"missing {missing}: run `make test-deps` (pip install 'transformers[serving]')"
+    assert not missing, f"missing {missing}: run `make install` (the dev extra has fastapi and uvicorn)"
     model, port_file = tmp_path / "tiny", tmp_path / "port"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(REPO)}
     server = Server([sys.executable, "-m", "tests.servers.serve_tiny", str(model), str(port_file),
