@@ -13,10 +13,13 @@ EVOLVE_FLAGS := $(if $(BASE_URL),--base-url $(BASE_URL)) $(if $(MODEL),--model $
 TRAIN_FLAGS  := $(if $(MODEL),--model $(MODEL)) $(if $(DATA),--data $(DATA)) $(if $(OUT),--out $(OUT)) \
                 $(if $(RESUME),--resume)
 
-.PHONY: help install test-deps sandbox-tools evolve test test-fast lint train gpu-check serve eval bench soak report clean
+LITELLM_VENV := .venv-litellm
+LITELLM_VERSION ?= 1.108.7
+
+.PHONY: help install test-deps litellm-venv sandbox-tools evolve test test-fast lint train gpu-check serve eval bench soak report clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | expand -t 12
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | expand -t 14
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -27,7 +30,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install evol with every extra (CPU torch)
 
-test-deps:  ## the Debian packages the tests need (chromium, redis, bubblewrap, language runners); idempotent, root
+# The LiteLLM proxy of tests/servers: its own venv, as its pins clash with evol's (rich, huggingface_hub).
+$(LITELLM_VENV)/.installed:
+	$(PY) -m venv $(LITELLM_VENV)
+	$(LITELLM_VENV)/bin/pip install -q 'litellm[proxy]==$(LITELLM_VERSION)'
+	touch $@
+
+litellm-venv: $(LITELLM_VENV)/.installed  ## the LiteLLM proxy's own venv (tests/servers)
+
+test-deps: litellm-venv  ## what the tests need beyond .venv: Debian packages (chromium, redis, bubblewrap, runners), LiteLLM
 	bash scripts/test-deps.sh
 
 sandbox-tools:  ## bubblewrap, the sandbox's isolation (verified recipes run code): installed when missing, as root

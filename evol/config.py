@@ -16,6 +16,7 @@ from evol.datafields import NotData, digest_of
 from evol.decontam.config import DecontamConfig
 from evol.dedup.config import DedupConfig
 from evol.errors import ConfigError
+from evol.llm.reasoning import ReasoningSettings
 from evol.sandbox.settings import SandboxSettings
 
 
@@ -56,6 +57,11 @@ class Sampling(Strict):
     min_p: float | None = Field(None, ge=0, le=1)
     repetition_penalty: float | None = Field(None, gt=0)
     extra_body: dict[str, Any] = {}
+    # Reasoning models: how hard to think (sent as reasoning_effort; dropped where the endpoint refuses it),
+    # and how the endpoint names the output cap (auto: max_tokens, switched once on a 400 that names it).
+    # token_param is the endpoint's dialect, not the data's: never sent as is, never in a cache key.
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+    token_param: NotData[Literal["auto", "max_tokens", "max_completion_tokens"]] = "auto"
 
 
 class SeedSettings(Strict):
@@ -143,6 +149,7 @@ class PipelineConfig(Strict):
     verify: VerifySettings = VerifySettings()
     dedup: DedupConfig = DedupConfig()
     decontam: DecontamConfig = DecontamConfig()
+    reasoning: ReasoningSettings = ReasoningSettings()
     sandbox: SandboxSettings = SandboxSettings()
     prices: NotData[dict[str, dict[str, float]]] = {}  # model -> {"input": $/1M tokens, "output": $/1M tokens}
     calls: NotData[CallsSettings] = CallsSettings()  # the calls log (evol/calls.py)

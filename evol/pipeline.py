@@ -82,7 +82,7 @@ def endpoint(cfg: PipelineConfig, console: Console) -> Iterator[tuple[list[str],
         return
     from evol.sim.launch import SimProcess
 
-    with SimProcess() as sim:
+    with SimProcess("--json-schema") as sim:  # the built-in sim honours response_format (tests stage)
         sim_banner(console, sim.base_url)
         yield [sim.base_url], SIM_MODEL, True
 
@@ -199,7 +199,7 @@ def _context(cfg: PipelineConfig, inputs: _Inputs, client: Any, model: str) -> I
                        elimination=elimination_rules(cfg.eliminate, tested_gain=cfg.verify.enabled),
                        responses=response_rules(cfg.filters, cfg.sandbox), decontaminator=inputs.decontaminator,
                        judge=cfg.eliminate.judge, answer_seeds=cfg.seeds.answer,
-                       item_deadline=cfg.endpoint.item_deadline, verify=cfg.verify,
+                       item_deadline=cfg.endpoint.item_deadline, verify=cfg.verify, keep_reasoning=cfg.reasoning.keep,
                        sandbox=_sandbox(cfg) if cfg.verify.enabled else None)
 
 
@@ -232,7 +232,7 @@ def run(cfg: PipelineConfig, console: Console | None = None) -> RunResult:
         console.print(f"seeds: dropped {inputs.duplicates} exact duplicate(s)")
     with endpoint(cfg, console) as (urls, model, simulated):
         cache_path = files.cache if cfg.cache else None
-        client = LLMClient.from_settings(cfg.endpoint, urls, cache_path=cache_path)
+        client = LLMClient.from_settings(cfg.endpoint, urls, cache_path=cache_path, sampling=cfg.sampling)
         calls = open_call_log(run_dir, cfg.calls)
         client.on_call = calls.record if calls else None
         ctx = _context(cfg, inputs, client, model)

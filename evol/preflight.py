@@ -9,10 +9,15 @@ import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from evol.errors import EndpointError
+from evol.llm.fatal import RunStopped, stop_now, stopped
+from evol.llm.retry import StatusError, classify
+
+NO_MODELS_ROUTE = (404, 405)  # a server without /models: the first real request will tell
 
 
 def check_endpoint(base_url: str, api_key_env: str, timeout: float = 10.0, attempts: int = 3) -> None:
-    """GET <base_url>/models: unreachable or 401/403 stop the run now; other answers let it go on.
+    """GET <base_url>/models: unreachable raises EndpointError, and what the client's one fatal-error
+    policy (evol.llm.fatal) calls fatal, a refused key (401/403) or no quota, raises RunStopped.
 
     A connection error is tried `attempts` times a second apart (a server may be restarting). Servers
     without /models (404, 405) are fine: the first real request will tell.
@@ -26,9 +31,17 @@ def check_endpoint(base_url: str, api_key_env: str, timeout: float = 10.0, attem
                 resp = httpx.get(base_url.rstrip("/") + "/models", headers=headers, timeout=timeout)
     except httpx.HTTPError as exc:
         raise EndpointError(f"{base_url}: cannot reach the endpoint ({type(exc).__name__}: {exc})") from None
-    if resp.status_code in (401, 403):
-        raise EndpointError(f"{base_url}: the endpoint refused the API key from ${api_key_env} "
-                            f"(HTTP {resp.status_code}); set it, or use --api-key-env")
+    if resp.status_code < 300 or resp.status_code in NO_MODELS_ROUTE:
+        return
+    try:
+        body = resp.json()
+    except ValueError:
+        body = resp.text[:500]
+    verdict = classify(StatusError(resp.status_code, body, resp.headers))
+    why = stop_now(verdict, successes=0) if verdict is not None else None
+    if verdict is not None and why is not None:
+        raise stopped(base_url, why, f"GET /models with the key from ${api_key_env}: HTTP {resp.status_code}",
+                      verdict.kind)
 
 
 def check_endpoints(urls: list[str], api_key_env: str, console: Any = None) -> list[str]:
@@ -38,9 +51,9 @@ def check_endpoints(urls: list[str], api_key_env: str, console: Any = None) -> l
         try:
             check_endpoint(url, api_key_env)
             live.append(url)
+        except RunStopped:
+            raise
         except EndpointError as exc:
-            if "refused the API key" in str(exc):
-                raise
             errors.append(str(exc))
     if not live:
         raise EndpointError("; ".join(errors))

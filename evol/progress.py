@@ -12,7 +12,7 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from evol.stages.table import progress_columns, shown_funnel
+from evol.stages.table import progress_columns, shown_funnel, tokens_total
 
 SHORT = {"eliminated": "elim", "LLM errors": "llm err", "decontaminated": "contam", "deduplicated": "dedup",
          "evolve failed": "evo err", "answer failed": "ans err", "evolved": "evol", "answered": "ans",
@@ -62,7 +62,7 @@ def funnel_table(all_stats: list[dict[str, Any]], title: str = "evol run: funnel
     for label in ("round", *(SHORT.get(label, label) for _, label in columns), "tokens", last[0]):
         table.add_column(label, justify="right", no_wrap=True)
     for st in all_stats:
-        tokens = sum(st.get("tokens", {}).values())
+        tokens = tokens_total(st)
         table.add_row(str(st["round"]), *(str(st.get(k, 0)) for k, _ in columns), f"{tokens:,}", last[1](st))
     return table
 

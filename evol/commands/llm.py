@@ -50,11 +50,13 @@ def estimate_command(
         typer.echo(json.dumps(est, indent=2))
         return
     table = Table(title=f"evol estimate: {est['seeds']} seeds, {est['rounds']} rounds, model {est['model']}")
-    for col in ("stage", "rounds", "calls", "prompt tokens", "completion tokens"):
+    thinks = bool(est["total"].get("reasoning_tokens"))  # a reasoning teacher: its thinking, within completion
+    for col in ("stage", "rounds", "calls", "prompt tokens", "completion tokens", *(["of which reasoning"] * thinks)):
         table.add_column(col, justify="left" if col == "stage" else "right")
     for row in [*est["stages"], {"stage": "total", "rounds": [], **est["total"]}]:
         table.add_row(row["stage"], ",".join(map(str, row["rounds"])), f"{row['calls']:,}",
-                      f"{row['prompt_tokens']:,}", f"{row['completion_tokens']:,}")
+                      f"{row['prompt_tokens']:,}", f"{row['completion_tokens']:,}",
+                      *([f"{row['reasoning_tokens']:,}"] * thinks))
     console = Console()
     console.print(table)
     if est["cost"] is None:

@@ -60,20 +60,30 @@ def sim_command(
     require_key: Annotated[str | None, Opt(help="answer 401 to any other bearer key")] = None,
     seed: Annotated[int, Opt(help="seed of the fault RNG")] = 0,
     log: Annotated[Path | None, Opt(help="append one line per request (hash of its body)")] = None,
+    dialect: Annotated[str, Opt(help="teacher played: chat | reasoning (OpenAI o-series/GPT-5 rules)")] = "chat",
+    think: Annotated[str, Opt(help="how thinking shows: none | inline (<think> in content) | field")] = "none",
+    json_schema: Annotated[bool, Opt("--json-schema", help="honour response_format json_schema")] = False,
 ) -> None:
     """Serve the deterministic offline OpenAI-compatible endpoint (synthetic data, for trying evol)."""
     import asyncio
 
     from evol.errors import ConfigError
+    from evol.sim.dialect import SimDialect
     from evol.sim.faults import SimOptions
     from evol.sim.server import serve
 
     if overload not in ("queue", "429", "503"):
         raise ConfigError(f"--overload: expected queue, 429 or 503, got {overload!r}")
+    for flag, value, allowed in (("--dialect", dialect, ("chat", "reasoning")),
+                                 ("--think", think, ("none", "inline", "field"))):
+        if value not in allowed:
+            raise ConfigError(f"{flag}: expected {' or '.join(allowed)}, got {value!r}")
     opts = SimOptions(host=host, port=port, model=model, latency=latency, jitter=jitter, p429=p429,
                       retry_after=retry_after, p500=p500, p503=p503, pdrop=pdrop, pslow=pslow,
                       pmalformed=pmalformed, ptruncate=ptruncate, capacity=capacity, overload=overload,  # type: ignore[arg-type]
-                      quota_after=quota_after, api_key=require_key, seed=seed, log_path=str(log) if log else None)
+                      quota_after=quota_after, api_key=require_key, seed=seed, log_path=str(log) if log else None,
+                      dialect=SimDialect(dialect, think, json_schema))  # type: ignore[arg-type]
+
     def announce(bound: int) -> None:  # the bound port: `--port 0` picks one
         if port_file is None:
             typer.echo(f"evol sim: serving on http://{host}:{bound}/v1 (synthetic, deterministic)", err=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import random
@@ -14,7 +15,9 @@ from typing import Any
 from evol.errors import EndpointError
 from evol.llm.cache import ResponseCache
 from evol.llm.endpoint import Endpoint
-from evol.llm.retry import CONFIG_STATUS, Verdict, backoff, classify
+from evol.llm.fatal import FailureGate
+from evol.llm.reasoning import only_reasoning
+from evol.llm.retry import Verdict, backoff, classify
 from evol.llm.router import Router
 from evol.llm.types import EndpointConfig, LLMFailure, LLMRequest, LLMResult
 from evol.llm.usage import UsageLedger
@@ -22,10 +25,8 @@ from evol.llm.usage import UsageLedger
 log = logging.getLogger("evol.llm")
 
 OVERLOAD_ATTEMPTS_FACTOR = 4  # 429/503 retries allowed per request, as a multiple of max_attempts
-HARD_FAILURES_BEFORE_STOP = 20  # non-retryable failures in a row, before any success: a config problem
 DRAIN_SECONDS = 10.0  # at close, wait this long for replies already paid for, so they reach the cache
-
-RESUME_HINT = "work done so far is kept: fix it, then rerun the same command to resume"
+TRUNCATED = Verdict("truncated", retry=False)  # the reply was only thinking: the output cap cut the answer
 
 
 class LLMClient:
@@ -36,6 +37,11 @@ class LLMClient:
     failure it gives the slot back while it waits (full-jitter backoff), then tries again, up to
     `max_attempts` (4x that for 429/503) and the per-request `deadline` in seconds. Every attempt runs
     shielded: a reply that arrives after its caller was cancelled still reaches the cache.
+
+    Each endpoint speaks its own dialect (evol.llm.dialect): a 400 naming a parameter it does not take
+    changes the dialect and the request is sent again at once. Which failures stop the run is decided by
+    the one policy in evol.llm.fatal; an exception that is no reply or transport failure is a bug and
+    propagates.
     """
 
     def __init__(self, endpoints: list[EndpointConfig], *, cache_path: Path | None = None,
@@ -49,21 +55,29 @@ class LLMClient:
         self.ledger = UsageLedger()
         self.max_attempts, self.deadline = max_attempts, deadline
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
-        self.fatal: EndpointError | None = None
+        self.gate = FailureGate()
         self._rng = random.Random(seed)
         self._secrets = {v for c in endpoints if (v := os.environ.get(c.api_key_env) or "")}  # any length
         self._inflight: dict[str, asyncio.Future[LLMResult]] = {}
         self._attempts: set[asyncio.Task[Any]] = set()
-        self._successes = 0
-        self._hard_failures = 0
         # Told of every finished call (not cache hits): (request, result or None, error or None, seconds).
         self.on_call: Callable[[LLMRequest, LLMResult | None, BaseException | None, float], None] | None = None
 
+    @property
+    def fatal(self) -> EndpointError | None:
+        """Why the run stopped (None while it goes on)."""
+        return self.gate.fatal
+
     @classmethod
-    def from_settings(cls, settings: Any, urls: list[str], *, cache_path: Path | None = None) -> LLMClient:
-        """A client from the config's [endpoint] section (evol.config.EndpointSettings) and resolved URLs."""
+    def from_settings(cls, settings: Any, urls: list[str], *, cache_path: Path | None = None,
+                      sampling: Any = None) -> LLMClient:
+        """A client from the config's [endpoint] section (evol.config.EndpointSettings) and resolved URLs.
+
+        `sampling` (evol.config.Sampling) gives the endpoints' token_param ("auto" without it).
+        """
+        token_param = getattr(sampling, "token_param", "auto")
         cfgs = [EndpointConfig(u, settings.api_key_env, settings.concurrency, settings.timeout,
-                               getattr(settings, "transport", "aiohttp")) for u in urls]
+                               getattr(settings, "transport", "aiohttp"), token_param) for u in urls]
         return cls(cfgs, cache_path=cache_path, max_attempts=settings.max_attempts,
                    deadline=settings.item_deadline, backoff_base=getattr(settings, "backoff_base", 0.5))
 
@@ -87,8 +101,7 @@ class LLMClient:
                     continue  # the leader was cancelled, not us: try again ourselves
                 raise
             self.ledger.add(req.stage, req.round, "cache", cached=1)
-            return LLMResult(shared.text, shared.finish_reason, dict(shared.usage), shared.model, cached=True,
-                             attempts=0, endpoint="shared", texts=shared.texts)
+            return shared.shared()
         future: asyncio.Future[LLMResult] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         started = time.monotonic()
@@ -112,16 +125,22 @@ class LLMClient:
             del self._inflight[key]
 
     async def _call(self, req: LLMRequest, key: str) -> LLMResult:
+        self.gate.active += 1
+        try:
+            return await self._attempts_of(req, key)
+        finally:
+            self.gate.active -= 1
+
+    async def _attempts_of(self, req: LLMRequest, key: str) -> LLMResult:
         deadline = req.deadline if req.deadline is not None else time.monotonic() + self.deadline
         attempt = errors = overloads = 0
         while True:
-            if self.fatal is not None:
-                raise EndpointError(str(self.fatal))
+            self.gate.check()
             attempt += 1
             endpoint = await self.router.acquire()
-            if self.fatal is not None:
+            if self.gate.fatal is not None:
                 self.router.release(endpoint)
-                raise EndpointError(str(self.fatal))
+                self.gate.check()
             task = asyncio.get_running_loop().create_task(self._attempt(endpoint, req, key))
             self._attempts.add(task)
             task.add_done_callback(self._attempt_done)
@@ -129,45 +148,59 @@ class LLMClient:
             if result is not None:
                 result.attempts = attempt
                 return result
-            assert verdict is not None
-            if self.fatal is not None:
-                raise EndpointError(str(self.fatal))
+            if verdict is None:  # the endpoint's dialect changed: send it again at once
+                attempt -= 1
+                continue
+            self.gate.check()
             overloads += verdict.overload
             errors += not verdict.overload
             delay = backoff(attempt, self.backoff_base, self.backoff_cap, verdict.retry_after, self._rng)
             exhausted = errors >= self.max_attempts or overloads >= OVERLOAD_ATTEMPTS_FACTOR * self.max_attempts
             if not verdict.retry or exhausted or time.monotonic() + delay > deadline:
                 self.ledger.add(req.stage, req.round, endpoint.url, failures=1)
-                raise LLMFailure(verdict.kind, message, attempt, endpoint.url) from None
+                failure = LLMFailure(verdict.kind, message, attempt, endpoint.url)
+                if verdict.retry:  # transient failures that lasted: this item's bad luck, not the run's
+                    raise failure from None
+                await self.gate.failed(verdict, failure, endpoint.url, message)
             log.debug("retry %s in %.2fs (%s, attempt %d)", req.stage, delay, verdict.kind, attempt)
             await asyncio.sleep(delay)
 
     async def _attempt(self, endpoint: Endpoint, req: LLMRequest,
                        key: str) -> tuple[LLMResult | None, Verdict | None, str]:
-        """One HTTP attempt with its bookkeeping; runs to the end even if its caller is cancelled."""
+        """One HTTP attempt with its bookkeeping; runs to the end even if its caller is cancelled.
+
+        Returns (result, None, "") on success, (None, verdict, message) on failure, and (None, None, "")
+        when the endpoint's dialect learnt from the failure (the request should be sent again).
+        """
+        sent = endpoint.dialect.apply(req)
         try:
-            result = await endpoint.send(req)
+            result = await endpoint.send(sent)
         except asyncio.CancelledError:  # only at close, after the drain
             self.router.release(endpoint)
             raise
-        except Exception as exc:  # classified: anything unknown ends only this item
+        except Exception as exc:
             self.router.release(endpoint)
             verdict = classify(exc)
+            if verdict is None:  # not a reply or transport failure: a bug, which must not become data
+                raise
             message = self.redact(_status_line(exc))
             if verdict.kind == "auth":  # servers echo the key given, whole or in part: keep only the status
                 message = f"HTTP {verdict.status}"
+            if endpoint.dialect.learn(sent, verdict.status, _error_text(exc)) or endpoint.dialect.apply(req) != sent:
+                self.ledger.error(req.stage, req.round, endpoint.url, "dialect")
+                return None, None, ""
             self.ledger.error(req.stage, req.round, endpoint.url, verdict.kind)
             endpoint.on_failure(verdict.overload, can_bench=len(self.endpoints) > 1 and verdict.retry)
             if verdict.overload:
                 asyncio.get_running_loop().call_later(endpoint.hold, self._end_penalty, endpoint)
-            self._check_fatal(endpoint, verdict, message)
             return None, verdict, message
         self.router.release(endpoint)
-        self._successes += 1
-        self._hard_failures = 0
         if endpoint.on_success(result.seconds):
             self.router.wake()
         self.ledger.add(req.stage, req.round, endpoint.url, calls=1, attempts=1, **result.usage)
+        if only_reasoning(result.text, result.reasoning):
+            return None, TRUNCATED, f"finish_reason={result.finish_reason}: the reply holds only reasoning"
+        self.gate.success()
         if self.cache is not None:
             self.cache.put(key, result.to_cache(), model=req.model, stage=req.stage)
         return result, None, ""
@@ -180,24 +213,6 @@ class LLMClient:
         self._attempts.discard(task)
         if not task.cancelled():
             task.exception()  # mark retrieved; _attempt returns its failures instead of raising them
-
-    def _check_fatal(self, endpoint: Endpoint, verdict: Verdict, message: str) -> None:
-        """Stop the run for failures that every later request would repeat (key, quota, URL, model)."""
-        if verdict.retry:
-            return
-        self._hard_failures += 1
-        why = None
-        if verdict.kind == "auth":
-            why = "the endpoint refused the API key (HTTP 401); check the variable named by endpoint.api_key_env"
-        elif verdict.kind == "insufficient_quota":
-            why = "the account has no quota left (insufficient_quota); add credit or raise the limit"
-        elif self._successes == 0 and verdict.status in CONFIG_STATUS:
-            why = f"HTTP {verdict.status} before any success; check endpoint.base_url and endpoint.model"
-        elif self._successes == 0 and self._hard_failures >= HARD_FAILURES_BEFORE_STOP:
-            why = f"the first {self._hard_failures} requests all failed ({verdict.kind}); check the endpoint settings"
-        if why is not None and self.fatal is None:
-            self.fatal = EndpointError(f"{endpoint.url}: {why} [{message}]; stopping, {RESUME_HINT}")
-            log.debug("%s", self.fatal)  # raised to the caller, which reports it once
 
     # -- helpers ------------------------------------------------------------------------------------------
 
@@ -228,3 +243,9 @@ def _status_line(exc: BaseException) -> str:
     status = getattr(exc, "status_code", None)
     text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
     return text if status is None or text.startswith(f"HTTP {status}") else f"HTTP {status}: {text}"
+
+
+def _error_text(exc: BaseException) -> str:
+    """All an error says about itself (its message and body), for the dialect to learn from."""
+    body = getattr(exc, "body", None)
+    return f"{exc} {json.dumps(body, default=str) if body is not None else ''}"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
+from evol.llm.dialect import Dialect
 from evol.llm.limiter import AdaptiveLimit
 from evol.llm.transport import make_transport
 from evol.llm.types import EndpointConfig, LLMRequest, LLMResult
@@ -23,6 +25,7 @@ class Endpoint:
         self.url = cfg.base_url
         self.limit = AdaptiveLimit(cfg.max_concurrency)
         self.transport = make_transport(cfg)
+        self.dialect = Dialect(cfg.base_url, cfg.token_param)
         self.benched_until = 0.0
         self.benched_times = 0
         self.consecutive_failures = 0
@@ -33,7 +36,10 @@ class Endpoint:
         return now >= self.benched_until
 
     async def send(self, req: LLMRequest) -> LLMResult:
-        return await self.transport.send(req)
+        """Send `req` (already rewritten by this endpoint's dialect: see Dialect.apply)."""
+        result = await self.transport.send(req)
+        result.structured = "response_format" in req.params and _is_json_object(result.text)
+        return result
 
     def on_success(self, seconds: float = 0.0) -> bool:
         """Record a success; returns True when the limit grew (the router should hand out slots)."""
@@ -69,7 +75,15 @@ class Endpoint:
 
     def snapshot(self) -> dict[str, object]:
         return {"endpoint": self.url, **self.limit.snapshot(), "successes": self.successes,
-                "benched_times": self.benched_times}
+                "benched_times": self.benched_times, "dialect": self.dialect.snapshot()}
 
     async def aclose(self) -> None:
         await self.transport.aclose()
+
+
+def _is_json_object(text: str) -> bool:
+    """A reply produced under a JSON schema parses as one object (a server may ignore response_format)."""
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False

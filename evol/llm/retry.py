@@ -18,8 +18,6 @@ import aiohttp
 
 RETRY_STATUS = {408, 409, 429}
 OVERLOAD_STATUS = {429, 503}
-NEVER_RETRY = {400, 401, 403, 404, 422}
-CONFIG_STATUS = {403, 404}  # before any success these mean a wrong URL, model or permission: stop the run
 
 
 class StatusError(Exception):
@@ -41,7 +39,7 @@ class Verdict:
 
     kind: str  # short name used in reasons: rate_limit, server_error, connection, timeout, malformed, ...
     retry: bool
-    fatal: bool = False  # stop the whole run (bad key, no quota)
+    fatal: bool = False  # stop the whole run (bad key, no quota): read by evol.llm.fatal
     overload: bool = False  # a signal to shrink the concurrency limit
     retry_after: float | None = None
     status: int | None = None
@@ -93,8 +91,12 @@ def _sdk(name: str) -> type[BaseException]:
     return getattr(openai, name, _NoSDK) if openai is not None else _NoSDK
 
 
-def classify(exc: BaseException) -> Verdict:
-    """The retry classifier: which failures are transient, which end the item, which end the run."""
+def classify(exc: BaseException) -> Verdict | None:
+    """The retry classifier: which failures are transient, which end the item, which end the run.
+
+    None for an exception that is not a reply or transport failure (a TypeError, say): that is a bug,
+    and the caller lets it propagate instead of turning it into a rejected item.
+    """
     status = getattr(exc, "status_code", None)
     if isinstance(exc, (StatusError, _sdk("APIStatusError"))) and isinstance(status, int):
         if status == 401:
@@ -114,7 +116,7 @@ def classify(exc: BaseException) -> Verdict:
         return Verdict("connection", retry=True)
     if _is_transport_error(exc):
         return Verdict("connection", retry=True)
-    return Verdict(type(exc).__name__, retry=False)
+    return None
 
 
 def _is_transport_error(exc: BaseException) -> bool:

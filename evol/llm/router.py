@@ -65,7 +65,3 @@ class Router:
                 continue
             best.limit.in_flight += 1
             fut.set_result(best)
-
-    @property
-    def waiting(self) -> int:
-        return len(self._waiters)

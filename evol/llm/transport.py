@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from evol.llm.reasoning import FIELDS as REASONING_FIELDS
+from evol.llm.reasoning import split_reasoning
 from evol.llm.retry import MalformedReply, StatusError
 from evol.llm.types import EndpointConfig, LLMRequest, LLMResult
 
@@ -28,32 +30,65 @@ def api_key(env: str) -> str:
 
 
 def usage_of(raw: Any) -> dict[str, int]:
-    """Prompt, completion and cached tokens from a usage object or dict."""
+    """Prompt, completion, cached-prompt and reasoning tokens from a usage object or dict.
+
+    Reasoning tokens are part of the completion tokens (and billed as such), as OpenAI counts them.
+    """
     if raw is None:
-        return {"prompt_tokens": 0, "completion_tokens": 0, "cached_tokens": 0}
+        return {"prompt_tokens": 0, "completion_tokens": 0, "cached_tokens": 0, "reasoning_tokens": 0}
     get = raw.get if isinstance(raw, dict) else lambda k, d=None: getattr(raw, k, d)
-    details = get("prompt_tokens_details")
-    cached = (details.get("cached_tokens") if isinstance(details, dict) else getattr(details, "cached_tokens", 0)
-              ) if details else 0
     return {"prompt_tokens": int(get("prompt_tokens", 0) or 0),
-            "completion_tokens": int(get("completion_tokens", 0) or 0), "cached_tokens": int(cached or 0)}
+            "completion_tokens": int(get("completion_tokens", 0) or 0),
+            "cached_tokens": _detail(get("prompt_tokens_details"), "cached_tokens"),
+            "reasoning_tokens": _detail(get("completion_tokens_details"), "reasoning_tokens")}
 
 
-def parse_reply(data: Any, req: LLMRequest) -> tuple[list[str], str | None, dict[str, int], str]:
-    """Texts of all choices, finish reason of the first, usage and model from a reply body (a dict)."""
+def _detail(details: Any, name: str) -> int:
+    value = details.get(name) if isinstance(details, dict) else getattr(details, name, 0)
+    return int(value or 0)
+
+
+def parse_result(data: Any, req: LLMRequest) -> LLMResult:
+    """The result in a reply body (a dict): every choice's text without its thinking, the first's thinking.
+
+    Thinking the server did not count (a <think> block in the content) is counted at about 4 characters a
+    token, within the completion tokens. A body of the wrong shape raises MalformedReply (retried).
+    """
+    try:
+        return _parse_result(data, req)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a field of the wrong type
+        raise MalformedReply(f"unusable reply ({type(exc).__name__}: {exc})") from exc
+
+
+def _parse_result(data: Any, req: LLMRequest) -> LLMResult:
     if not isinstance(data, dict):
         raise MalformedReply("reply is not a JSON object")
     choices = data.get("choices")
     if not isinstance(choices, list) or not choices or not all(isinstance(c, dict) for c in choices):
         raise MalformedReply("reply has no choices")
     choices = sorted(choices, key=lambda c: c.get("index") or 0)
-    texts = []
+    texts, thoughts = [], []
     for choice in choices:
-        text = (choice.get("message") or {}).get("content") if req.api == "chat" else choice.get("text")
-        if not isinstance(text, str):
+        source = (choice.get("message") or {}) if req.api == "chat" else choice
+        content = source.get("content") if req.api == "chat" else source.get("text")
+        if content is None and any(isinstance(source.get(f), str) for f in REASONING_FIELDS):
+            content = ""  # a reasoning server cut while thinking: no content at all
+        if not isinstance(content, str):
             raise MalformedReply("reply has no message content" if req.api == "chat" else "reply has no text")
+        text, thought = split_reasoning(content, source)
         texts.append(text)
-    return texts, choices[0].get("finish_reason"), usage_of(data.get("usage")), data.get("model") or req.model
+        thoughts.append(thought)
+    usage = usage_of(data.get("usage"))
+    if thoughts[0] and not usage["reasoning_tokens"]:
+        usage["reasoning_tokens"] = min(usage["completion_tokens"], (len(thoughts[0]) + 3) // 4)
+    return LLMResult(texts[0], choices[0].get("finish_reason"), usage, data.get("model") or req.model,
+                     texts=texts if len(texts) > 1 else None, reasoning=thoughts[0])
+
+
+def parse_reply(data: Any, req: LLMRequest) -> tuple[list[str], str | None, dict[str, int], str]:
+    """Texts of all choices (without thinking), finish reason of the first, usage and model."""
+    result = parse_result(data, req)
+    return result.texts or [result.text], result.finish_reason, result.usage, result.model
 
 
 class Transport(Protocol):
@@ -94,9 +129,9 @@ class AiohttpTransport:
                 except ValueError:
                     body = raw.decode("utf-8", "replace")[:500]
                 raise StatusError(resp.status, body, resp.headers)
-        texts, finish, usage, model = parse_reply(json.loads(raw), req)
-        return LLMResult(texts[0], finish, usage, model, endpoint=self.base, seconds=time.monotonic() - start,
-                         texts=texts if len(texts) > 1 else None)
+        result = parse_result(json.loads(raw), req)
+        result.endpoint, result.seconds = self.base, time.monotonic() - start
+        return result
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -128,9 +163,9 @@ class SDKTransport:
         else:
             resp = await self.sdk.completions.create(model=req.model, prompt=req.prompt,  # type: ignore[arg-type]
                                                      extra_body=extra_body, **params)
-        texts, finish, usage, model = parse_reply(resp.model_dump(), req)
-        return LLMResult(texts[0], finish, usage, model, endpoint=self.base, seconds=time.monotonic() - start,
-                         texts=texts if len(texts) > 1 else None)
+        result = parse_result(resp.model_dump(), req)
+        result.endpoint, result.seconds = self.base, time.monotonic() - start
+        return result
 
     async def aclose(self) -> None:
         await self.sdk.close()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-FIELDS = ("calls", "cached", "attempts", "failures", "prompt_tokens", "completion_tokens", "cached_tokens")
+FIELDS = ("calls", "cached", "attempts", "failures", "prompt_tokens", "completion_tokens", "cached_tokens",
+          "reasoning_tokens")  # reasoning tokens are a part of the completion tokens
 
 
 class UsageLedger:

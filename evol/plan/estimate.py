@@ -4,6 +4,9 @@ Prompt tokens come from rendering the real prompts for the real seeds (round 1 e
 scale the instruction by `growth` a round). Completion tokens: an evolution is about as long as its
 instruction times `growth`; an answer as long as the seeds' own outputs on average (or
 `answer_tokens` without them), capped at max_tokens. Tokens are counted at about 4 characters each.
+A reasoning model also thinks before each reply: `reasoning_tokens` a call (by default a rough figure for
+the configured sampling.reasoning_effort, 0 without one), counted within the completion tokens (and
+billed as such), capped at max_tokens.
 """
 
 from __future__ import annotations
@@ -28,6 +31,12 @@ class Assumptions:
     answer_tokens: int = 350  # completion tokens of an answer when the seeds have no outputs
     tests_tokens: int = 250  # completion tokens of a tests reply (verification)
     resample_rate: float = 0.3  # share of verified items whose answer fails and is asked again (each time)
+    reasoning_tokens: int | None = None  # thinking tokens a call; None: by sampling.reasoning_effort
+
+
+# Rough thinking tokens a call of a code task at each reasoning_effort (an assumption: set
+# Assumptions.reasoning_tokens to what the teacher really spends, read from a first run's stats.json).
+EFFORT_TOKENS = {"minimal": 64, "low": 400, "medium": 1200, "high": 3000}
 
 
 @dataclass
@@ -36,12 +45,15 @@ class StageEstimate:
     calls: float = 0.0
     prompt_tokens: float = 0.0
     completion_tokens: float = 0.0
+    reasoning_tokens: float = 0.0
     rounds: list[int] = field(default_factory=list)
+    think: float = 0.0  # thinking tokens a call
 
     def add(self, rnd: int, calls: float, prompt: float, completion: float) -> None:
         self.calls += calls
         self.prompt_tokens += prompt
-        self.completion_tokens += completion
+        self.completion_tokens += completion + calls * self.think
+        self.reasoning_tokens += calls * self.think
         if rnd not in self.rounds:
             self.rounds.append(rnd)
 
@@ -65,7 +77,10 @@ def estimate(cfg: Any, assume: Assumptions | None = None) -> dict[str, Any]:
     answer_out = min(cap, sum(outputs) / len(outputs) if outputs else a.answer_tokens)
     answer_tpl = count_tokens(prompts.render("answer", instruction=""))
     judge_tpl = count_tokens(prompts.render("judge_equal", parent="", child=""))
-    stages = {s: StageEstimate(s) for s in ("answer", "evolve", "judge", "tests", "answer_resample")}
+    think = a.reasoning_tokens if a.reasoning_tokens is not None else EFFORT_TOKENS.get(
+        getattr(cfg.sampling, "reasoning_effort", None) or "", 0)
+    stages = {s: StageEstimate(s, think=min(think, cap))
+              for s in ("answer", "evolve", "judge", "tests", "answer_resample")}
     if verify == "joint":
         answer_tpl = count_tokens(prompts.render("answer_with_tests", instruction="", language="python"))
         answer_out += a.tests_tokens
@@ -108,7 +123,8 @@ def estimate(cfg: Any, assume: Assumptions | None = None) -> dict[str, Any]:
         if cfg.evolve.on_failed == "drop":
             pool *= a.keep_rate
     rows = [_row(s) for s in stages.values() if s.calls]
-    total = {k: sum(r[k] for r in rows) for k in ("calls", "prompt_tokens", "completion_tokens")}
+    total = {k: sum(r[k] for r in rows)
+             for k in ("calls", "prompt_tokens", "completion_tokens", "reasoning_tokens")}
     price = (cfg.prices or {}).get(cfg.endpoint.model)
     return {"model": cfg.endpoint.model, "seeds": len(seeds), "rounds": cfg.rounds, "stages": rows, "total": total,
             "price": price, "cost": cost(total, price), "batch_cost": cost(total, price, batch=True),
@@ -117,4 +133,4 @@ def estimate(cfg: Any, assume: Assumptions | None = None) -> dict[str, Any]:
 
 def _row(s: StageEstimate) -> dict[str, Any]:
     return {"stage": s.stage, "rounds": s.rounds, "calls": round(s.calls), "prompt_tokens": round(s.prompt_tokens),
-            "completion_tokens": round(s.completion_tokens)}
+            "completion_tokens": round(s.completion_tokens), "reasoning_tokens": round(s.reasoning_tokens)}

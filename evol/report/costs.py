@@ -39,14 +39,20 @@ def pick_price(prices: dict[str, Any], *models: str) -> Price | None:
     return None
 
 
+TOKEN_KINDS = ("prompt_tokens", "completion_tokens", "reasoning_tokens")  # reasoning: part of completion
+
+
 def round_tokens(stats: dict[str, Any]) -> dict[str, dict[str, int]]:
-    """{stage: {"prompt_tokens", "completion_tokens"}} from a round's stats.json `tokens`."""
+    """{stage: {"prompt_tokens", "completion_tokens", "reasoning_tokens"}} from a round's stats.json `tokens`.
+
+    Reasoning tokens are a part of the completion tokens (billed at the output price, as OpenAI bills
+    them): the cost counts them once, through the completion tokens.
+    """
     out: dict[str, dict[str, int]] = {}
     for key, value in (stats.get("tokens") or {}).items():
-        for kind in ("prompt_tokens", "completion_tokens"):
+        for kind in TOKEN_KINDS:
             if key.endswith("_" + kind):
-                out.setdefault(key.removesuffix("_" + kind), {"prompt_tokens": 0, "completion_tokens": 0})[kind] += int(
-                    value)
+                out.setdefault(key.removesuffix("_" + kind), dict.fromkeys(TOKEN_KINDS, 0))[kind] += int(value)
     return out
 
 

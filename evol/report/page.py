@@ -14,7 +14,7 @@ from evol.report.costs import Price, fmt_dollars, round_cost, run_price
 from evol.report.lineage import Lineage, outcome
 from evol.report.metrics import CHARS_PER_TOKEN, record_tokens
 from evol.report.rundata import RunData, load_run
-from evol.stages.table import shown_funnel
+from evol.stages.table import shown_funnel, tokens_total
 
 MAX_TEXT = 4000  # characters of an instruction or answer shown in the lineage section
 CHAINS = 3
@@ -58,7 +58,7 @@ def _table(header: list[str], rows: list[list[Any]], left: int = 1) -> str:
 
 def _summary(run: RunData, price: Price | None) -> str:
     stats = run.stats
-    tokens = sum(sum(st.get("tokens", {}).values()) for st in stats)
+    tokens = sum(tokens_total(st) for st in stats)
     costs = [round_cost(st, price) for st in stats]
     total_cost = sum(c for c in costs if c is not None) if price else None
     rows = [
@@ -77,7 +77,7 @@ def _summary(run: RunData, price: Price | None) -> str:
 def _funnel_table(stats: list[dict[str, Any]], price: Price | None) -> str:
     columns = shown_funnel(stats)
     header = ["round", *[label for _, label in columns], "tokens", "cost"]
-    rows = [[st["round"], *[st.get(k, 0) for k, _ in columns], f"{sum(st.get('tokens', {}).values()):,}",
+    rows = [[st["round"], *[st.get(k, 0) for k, _ in columns], f"{tokens_total(st):,}",
              fmt_dollars(round_cost(st, price))] for st in stats]
     return _table(header, rows, left=0)
 

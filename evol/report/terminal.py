@@ -46,7 +46,8 @@ def totals_table(totals: dict[str, Any]) -> Table:
         ("top reasons", ", ".join(f"{k} {v}" for k, v in list(totals["reasons"].items())[:6]) or "none"),
         ("methods kept/drawn", ", ".join(f"{m} {totals['methods_kept'].get(m, 0)}/{n}"
                                          for m, n in totals["methods"].items()) or "none"),
-        ("tokens", f"{totals['prompt_tokens']:,} prompt + {totals['completion_tokens']:,} completion"),
+        ("tokens", f"{totals['prompt_tokens']:,} prompt + {totals['completion_tokens']:,} completion"
+                   + (f" (of which {totals['reasoning_tokens']:,} reasoning)" if totals["reasoning_tokens"] else "")),
         ("cost", cost),
         ("API calls", f"{api.get('calls', 0):,} ({api.get('cached', 0):,} from cache, "
                       f"{api.get('failures', 0):,} failed, {api.get('attempts', 0):,} attempts; last process only)"),

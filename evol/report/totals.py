@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from evol.report.costs import Price, round_cost, round_tokens
+from evol.report.costs import TOKEN_KINDS, Price, round_cost, round_tokens
 from evol.report.rundata import RunData
 
 LEDGER_FIELDS = ("calls", "cached", "attempts", "failures")
@@ -26,7 +26,7 @@ def run_totals(run: RunData, price: Price | None = None) -> dict[str, Any]:
             methods.update(st.get("methods", {}))
             methods_kept.update(st.get("methods_kept", {}))
         for stage, usage in round_tokens(st).items():
-            acc = tokens.setdefault(stage, {"prompt_tokens": 0, "completion_tokens": 0})
+            acc = tokens.setdefault(stage, dict.fromkeys(TOKEN_KINDS, 0))
             for kind, n in usage.items():
                 acc[kind] += n
     ledger = Counter[str]()
@@ -45,6 +45,7 @@ def run_totals(run: RunData, price: Price | None = None) -> dict[str, Any]:
         "methods_kept": dict(sorted(methods_kept.items())), "tokens": tokens,
         "prompt_tokens": sum(t["prompt_tokens"] for t in tokens.values()),
         "completion_tokens": sum(t["completion_tokens"] for t in tokens.values()),
+        "reasoning_tokens": sum(t["reasoning_tokens"] for t in tokens.values()),
         "price_model": price.model if price else None,
         "cost": sum(c for c in costs if c is not None) if price else None,
         "api": dict(ledger), "seconds": run.manifest.get("seconds"),

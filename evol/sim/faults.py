@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
+
+from evol.sim.dialect import SimDialect
 
 
 @dataclass
@@ -27,3 +29,4 @@ class SimOptions:
     api_key: str | None = None  # when set, any other bearer key gets 401
     seed: int = 0
     log_path: str | None = None  # one line per request: the hash of its body
+    dialect: SimDialect = field(default_factory=SimDialect)  # the teacher it plays (evol.sim.dialect)

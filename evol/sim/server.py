@@ -14,6 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from evol.sim.dialect import refusal, shape
 from evol.sim.faults import SimOptions
 from evol.sim.responder import count_tokens, respond
 
@@ -43,7 +44,9 @@ class Sim:
     async def health(self, _: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
-    async def models(self, _: web.Request) -> web.Response:
+    async def models(self, request: web.Request) -> web.Response:
+        if (refused := self._key_refused(request)) is not None:
+            return refused
         return web.json_response({"object": "list", "data": [{"id": self.opts.model, "object": "model",
                                                                "owned_by": "evol"}]})
 
@@ -66,12 +69,14 @@ class Sim:
             return web.json_response({"error": {"message": "malformed request", "type": "invalid_request_error"}},
                                      status=400)
         self.counts["requests"] += 1
-        if self.opts.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.opts.api_key}":
-            given = request.headers.get("Authorization", "").removeprefix("Bearer ")
-            # echoes the key it was given, as some servers do: the client must keep it out of its logs
-            return self._error(401, f"Incorrect API key provided: {given}", code="invalid_api_key")
+        if (refused := self._key_refused(request)) is not None:
+            return refused
         if self.opts.quota_after is not None and self.counts["ok"] >= self.opts.quota_after:
             return self._error(429, "You exceeded your current quota", code="insufficient_quota")
+        if (refused := refusal(body, self.opts.dialect)) is not None:
+            self.counts["bad_param"] += 1
+            return web.json_response({"error": {"message": refused.message, "type": "invalid_request_error",
+                                                "param": refused.param, "code": refused.code}}, status=400)
         if self.opts.p429 and self.rng.random() < self.opts.p429:
             return self._error(429, "rate limited")  # rate limits answer at once, before any work
         cap = self.opts.capacity
@@ -112,13 +117,23 @@ class Sim:
                 self.counts["malformed"] += 1
                 return web.Response(text='{"id": "cmpl-broken", "choices": [', content_type="application/json")
             if o.ptruncate and r() < o.ptruncate:
-                payload = json.dumps(self._reply(prompt, text[: len(text) // 2], "length", chat))
+                message = reply["choices"][0].get("message") or {}
+                payload = json.dumps(self._reply(prompt, text[: len(text) // 2], "length", chat,
+                                                 message.get("reasoning_content"), _reasoning_tokens(reply)))
                 self.counts["truncated"] += 1
             self.counts["ok"] += 1
             self._served(request, raw)
             return web.Response(text=payload, content_type="application/json")
         finally:
             self.in_flight -= 1
+
+    def _key_refused(self, request: web.Request) -> web.Response | None:
+        """The 401 for a request without the key the sim was started with (None: let it in)."""
+        if self.opts.api_key is None or request.headers.get("Authorization") == f"Bearer {self.opts.api_key}":
+            return None
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        # echoes the key it was given, as some servers do: the client must keep it out of its logs
+        return self._error(401, f"Incorrect API key provided: {given}", code="invalid_api_key")
 
     def close(self) -> None:
         if self._log is not None:
@@ -149,24 +164,40 @@ class Sim:
         return self._answer(body, prompt_of(body, chat), chat)[1]
 
     def _answer(self, body: dict, prompt: str, chat: bool) -> tuple[str, dict]:
-        """The reply text (cut at max_tokens, finish_reason "length") and the whole reply body."""
-        text, finish = respond(prompt, body.get("seed")), "stop"
-        limit = int(body.get("max_tokens") or 0)
-        if limit and count_tokens(text) > limit:
-            text, finish = text[: limit * 4], "length"
-        return text, self._reply(prompt, text, finish, chat)
+        """The reply content (cut at the output cap, finish_reason "length") and the whole reply body.
 
-    def _reply(self, prompt: str, text: str, finish: str, chat: bool) -> dict:
-        usage = {"prompt_tokens": count_tokens(prompt), "completion_tokens": count_tokens(text)}
+        The sim's dialect (evol.sim.dialect) decides how thinking shows and whether the reply is JSON.
+        """
+        content, thought, finish, thought_tokens = shape(body, self.opts.dialect, prompt,
+                                                            respond(prompt, body.get("seed")))
+        return content or "", self._reply(prompt, content, finish, chat, thought, thought_tokens)
+
+    def _reply(self, prompt: str, text: str | None, finish: str, chat: bool, reasoning: str | None = None,
+               reasoning_tokens: int = 0) -> dict:
+        inline = self.opts.dialect.think == "inline"
+        completion = count_tokens(text) if text else 0
+        usage: dict = {"prompt_tokens": count_tokens(prompt),
+                       "completion_tokens": completion + (0 if inline else reasoning_tokens)}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-        rid = hashlib.sha256((prompt + text).encode()).hexdigest()[:24]
+        if self.opts.dialect.dialect == "reasoning":
+            usage["completion_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
+        rid = hashlib.sha256((prompt + (text or "")).encode()).hexdigest()[:24]
         if chat:
-            choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
+            message = {"role": "assistant", "content": text}
+            if reasoning is not None:
+                message["reasoning_content"] = reasoning
+            choice = {"index": 0, "message": message, "finish_reason": finish}
             return {"id": f"chatcmpl-{rid}", "object": "chat.completion", "created": int(time.time()),
                     "model": self.opts.model, "choices": [choice], "usage": usage}
-        choice = {"index": 0, "text": text, "finish_reason": finish, "logprobs": None}
+        choice = {"index": 0, "text": text or "", "finish_reason": finish, "logprobs": None}
+        if reasoning is not None:
+            choice["reasoning_content"] = reasoning
         return {"id": f"cmpl-{rid}", "object": "text_completion", "created": int(time.time()),
                 "model": self.opts.model, "choices": [choice], "usage": usage}
+
+
+def _reasoning_tokens(reply: dict) -> int:
+    return int((reply["usage"].get("completion_tokens_details") or {}).get("reasoning_tokens") or 0)
 
 
 def prompt_of(body: dict, chat: bool) -> str:

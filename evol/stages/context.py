@@ -27,6 +27,7 @@ class ItemContext:
     item_deadline: float = 900.0  # seconds for all of one item's requests, retries included
     verify: VerifySettings = field(default_factory=VerifySettings)
     sandbox: Any | None = None  # runs answers against tests (verification); None until first needed
+    keep_reasoning: bool = True  # store each stage's thinking in record["reasoning"][stage] ([reasoning] keep)
 
     @property
     def model(self) -> str:
@@ -56,6 +57,13 @@ class Reject:
 
 
 async def call(ctx: ItemContext, item: Item, request: LLMRequest) -> LLMResult:
-    """One of the item's requests, its retries bounded by the item's deadline."""
+    """One of the item's requests, its retries bounded by the item's deadline.
+
+    A reasoning teacher's thinking never reaches the data fields: with `keep_reasoning` it is stored apart,
+    in `record["reasoning"][stage]` (the last attempt's, for a resampled answer).
+    """
     request.deadline = item.deadline
-    return await ctx.client.complete(request)
+    result = await ctx.client.complete(request)
+    if ctx.keep_reasoning and getattr(result, "reasoning", None):
+        item.record.setdefault("reasoning", {})[request.stage] = result.reasoning
+    return result

@@ -10,6 +10,9 @@ from evol.llm import LLMRequest
 from evol.prompts import PromptSet
 
 VLLM_EXTRAS = ("top_k", "min_p", "repetition_penalty")
+# The tests stage's reply, where the endpoint supports response_format (else parsed from fenced blocks).
+TESTS_SCHEMA = {"type": "object", "properties": {"tests": {"type": "string"}}, "required": ["tests"],
+                "additionalProperties": False}
 
 
 def sampling_params(cfg: PipelineConfig) -> dict[str, Any]:
@@ -17,7 +20,7 @@ def sampling_params(cfg: PipelineConfig) -> dict[str, Any]:
 
     Unset parameters are left out (not sent as null), so adding a knob never changes an old cache key.
     """
-    params = cfg.sampling.model_dump(exclude_none=True)
+    params = cfg.sampling.model_dump(exclude_none=True, exclude={"token_param"})  # the dialect, not a parameter
     extras = {k: params.pop(k) for k in VLLM_EXTRAS if k in params}
     extra_body = {**extras, **(params.pop("extra_body", None) or {})}
     if not params.get("stop"):
@@ -78,7 +81,9 @@ class RequestFactory:
     def tests(self, instruction: str, language: str, round_no: int) -> tuple[LLMRequest, str]:
         """The tests request: it sees the instruction (and the language to write in), never the answer."""
         text = self.prompts.render("tests", instruction=instruction, language=language)
-        return self._request(text, "tests", round_no), self.prompts.sha("tests")
+        request = self._request(text, "tests", round_no)
+        request.json_schema = TESTS_SCHEMA  # structured where the endpoint supports it, else fenced blocks
+        return request, self.prompts.sha("tests")
 
     def judge(self, parent: str, child: str, round_no: int) -> LLMRequest:
         text = self.prompts.render("judge_equal", parent=parent, child=child)

@@ -97,3 +97,8 @@ def shown_funnel(all_stats: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """The funnel columns worth showing for these rounds: pool, kept, and every column that is not 0 throughout."""
     return [(key, label) for key, label in funnel()
             if key in ("pool", "kept") or any(st.get(key, 0) for st in all_stats)]
+
+
+def tokens_total(stats: dict[str, Any]) -> int:
+    """A round's tokens (prompt + completion; reasoning tokens are already inside completion tokens)."""
+    return sum(n for key, n in (stats.get("tokens") or {}).items() if not key.endswith("_reasoning_tokens"))

@@ -79,9 +79,9 @@ def test_transport_failures_are_retried(exc: BaseException, kind: str) -> None:
     assert verdict.retry and verdict.kind == kind and not verdict.overload
 
 
-def test_unknown_errors_end_the_item_only() -> None:
-    verdict = classify(ValueError("bug"))
-    assert not verdict.retry and not verdict.fatal and verdict.kind == "ValueError"
+def test_programming_errors_are_not_classified() -> None:
+    """A bug (TypeError, ValueError, ...) is no endpoint failure: the client lets it propagate."""
+    assert classify(ValueError("bug")) is None and classify(TypeError("bug")) is None
 
 
 def test_full_jitter_backoff_is_bounded_and_honours_retry_after() -> None:

@@ -44,11 +44,14 @@ def test_constraints_and_difficulty() -> None:
 
 def test_tokens_and_cost(tmp_path) -> None:
     stats = {"tokens": {"answer_prompt_tokens": 1_000_000, "answer_completion_tokens": 2_000_000,
-                        "evolve_prompt_tokens": 0, "evolve_completion_tokens": 1_000_000}}
-    assert round_tokens(stats)["answer"] == {"prompt_tokens": 1_000_000, "completion_tokens": 2_000_000}
+                        "evolve_prompt_tokens": 0, "evolve_completion_tokens": 1_000_000,
+                        "evolve_reasoning_tokens": 600_000}}
+    assert round_tokens(stats)["answer"] == {"prompt_tokens": 1_000_000, "completion_tokens": 2_000_000,
+                                             "reasoning_tokens": 0}
+    assert round_tokens(stats)["evolve"]["reasoning_tokens"] == 600_000
     price = pick_price({"gpt-3.5-turbo": {"input": 0.5, "output": 1.5}}, "evol-sim", "gpt-3.5-turbo")
     assert price is not None and price.model == "gpt-3.5-turbo"
-    assert round_cost(stats, price) == pytest.approx(0.5 + 4.5)
+    assert round_cost(stats, price) == pytest.approx(0.5 + 4.5)  # reasoning billed once, within completion
     assert round_cost(stats, None) is None
     (tmp_path / "p.toml").write_text('[prices]\n"m" = { input = 1.0, output = 2.0 }\n')
     assert load_prices(tmp_path / "p.toml") == {"m": {"input": 1.0, "output": 2.0}}
