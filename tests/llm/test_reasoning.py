@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from evol.llm.estimate import EFFORT_TOKENS, Assumptions, estimate
 
 from evol.errors import ConfigError
 from evol.llm import LLMFailure, LLMRequest, LLMResult
@@ -14,6 +13,7 @@ from evol.llm.fatal import RunStopped
 from evol.llm.reasoning import split_reasoning
 from evol.llm.retry import MalformedReply
 from evol.llm.transport import parse_result
+from evol.plan.estimate import EFFORT_TOKENS, Assumptions, estimate
 from evol.sim.dialect import SimDialect
 from tests.helpers import demo_config
 from tests.llm.helpers import client, request, sim
