@@ -53,21 +53,38 @@ def storage_error(exc: BaseException, where: str | Path = "the run directory") -
     return StorageError(str(exc.filename if exc.filename is not None else where), STORAGE_CAUSES[exc.errno])
 
 
-def write_json_best_effort(path: Path, obj: Any) -> bool:
-    """Write `obj` atomically; on a full disk, rewrite the existing file in place (no new blocks needed for a
-    small file). Returns False when neither worked: the caller is already reporting a filesystem fault."""
+def write_json_best_effort(path: Path, obj: Any, *fallbacks: Any) -> bool:
+    """Write `obj` atomically; on a full disk, rewrite the existing file in place, but only with a text that
+    fits in the bytes the file already has (so no new block is needed and the file is never left cut off):
+    `obj` indented, `obj` compact, then each of `fallbacks` (smaller objects) compact. Returns False when
+    none fitted, leaving the old file as it was: the caller is already reporting a filesystem fault."""
     try:
         atomic_write_json(path, obj)
         return True
     except OSError:
         pass
     try:
-        with path.open("r+b") as fh:
-            fh.write((json.dumps(obj, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-            fh.truncate()
-        return True
+        room = path.stat().st_size
     except OSError:
         return False
+    texts = [json.dumps(obj, ensure_ascii=False, indent=2) + "\n"]
+    texts += [json.dumps(o, ensure_ascii=False, separators=(",", ":")) + "\n" for o in (obj, *fallbacks)]
+    for text in texts:
+        data = text.encode("utf-8")
+        if len(data) > room:
+            continue
+        try:
+            with path.open("r+b") as fh:
+                fh.write(data)
+                fh.truncate()
+            return True
+        except OSError:
+            return False
+    return False
+
+
+# What a failed run's manifest keeps when the disk has no room for the whole of it.
+MANIFEST_ESSENTIALS = ("status", "failure", "config_digest", "data_digest", "data_config", "evol_version")
 
 
 def write_manifest(path: Path, manifest: dict[str, Any], failure: StorageError | None = None) -> None:
@@ -75,7 +92,8 @@ def write_manifest(path: Path, manifest: dict[str, Any], failure: StorageError |
     written as best it can be (a full disk may still take a rewrite in place)."""
     if failure is not None:
         manifest = {**manifest, "status": "failed", "failure": str(failure)}
-    if not write_json_best_effort(path, manifest):
+    essentials = {k: manifest[k] for k in MANIFEST_ESSENTIALS if k in manifest}
+    if not write_json_best_effort(path, manifest, essentials, {"status": manifest.get("status")}):
         raise failure or StorageError(str(path), "cannot be written")
 
 
