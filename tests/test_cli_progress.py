@@ -40,3 +40,22 @@ def test_infer_over_two_replicas(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert sum(served) == 40 and min(served) > 0, served
     assert "40/40" in res.output
+
+
+def test_dedup_and_decontam_show_a_bar_and_chunking_changes_nothing(tmp_path: Path, monkeypatch) -> None:
+    from evol.dedup import files
+
+    rows = [{"instruction": f"Write a function number {i % 7} that sorts a list of numbers quickly."}
+            for i in range(30)]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    whole = CliRunner().invoke(app, ["dedup", str(src), str(tmp_path / "whole.jsonl")])
+    monkeypatch.setattr(files, "CHUNK", 4)  # the bar advances per chunk; each chunk sees all kept before it
+    chunked = CliRunner().invoke(app, ["dedup", str(src), str(tmp_path / "chunked.jsonl")])
+    assert whole.exit_code == chunked.exit_code == 0, chunked.output
+    assert "dedup" in chunked.output and "30/30" in chunked.output
+    assert (tmp_path / "chunked.jsonl").read_text() == (tmp_path / "whole.jsonl").read_text()
+    assert len((tmp_path / "whole.jsonl").read_text().splitlines()) == 7
+    res = CliRunner().invoke(app, ["decontam", str(src), str(tmp_path / "clean.jsonl")])
+    assert res.exit_code == 0, res.output
+    assert "decontam" in res.output and "30/30" in res.output

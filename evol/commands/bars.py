@@ -1,9 +1,11 @@
-"""A progress bar (count, rate, ETA) around any generation backend, for `evol infer` and `evol eval`."""
+"""Progress bars (count, rate, ETA): around any generation backend (`evol infer`, `evol eval`), and for
+record-by-batch work (`evol dedup`, `evol decontam`)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -32,3 +34,17 @@ class ProgressBackend:
                                 detail=f"failed {counts['failed']}" if counts["failed"] else "")
 
             self.backend.generate(requests, sampling, tick)
+
+
+@contextlib.contextmanager
+def record_bar(label: str, console: Console | None = None) -> Iterator[Callable[[int, int], None]]:
+    """A bar for work done in batches of records: yields `advance(done, total)`."""
+    with make_progress(console or Console(stderr=True)) as progress:
+        task = progress.add_task(label, total=None, rate="", detail="")
+        started = time.monotonic()
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total,
+                            rate=rate_text(done, time.monotonic() - started), detail="records")
+
+        yield advance

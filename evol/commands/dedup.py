@@ -47,6 +47,7 @@ def dedup(
     exact: bool = typer.Option(True, help="remove exact duplicates (normalized text) first"),
 ) -> None:
     """Remove exact and near-duplicate records, keeping the first; every removal says why."""
+    from evol.commands.bars import record_bar
     from evol.dedup.config import DedupConfig
     from evol.dedup.files import dedup_file, sidecar
     from evol.errors import ConfigError
@@ -58,7 +59,8 @@ def dedup(
     except ValueError as exc:
         raise ConfigError(f"dedup: {exc}") from None
     check_fields(inp, cfg.fields, every=True)
-    summary = dedup_file(inp, out, cfg, against)
+    with record_bar("dedup") as advance:
+        summary = dedup_file(inp, out, cfg, against, advance)
     removed = ", ".join(f"{n} {reason}" for reason, n in summary["removed"].items()) or "none"
     typer.echo(
         f"{summary['records']} records: kept {summary['kept']} -> {out}; removed {removed} -> "
@@ -79,6 +81,7 @@ def decontam(
     paraphrase_threshold: float = typer.Option(0.75, help="idf-weighted share of a problem's words to flag"),
 ) -> None:
     """Remove records that contain or reword benchmark problems; writes a per-item hit report."""
+    from evol.commands.bars import record_bar
     from evol.decontam.config import DecontamConfig
     from evol.decontam.files import decontam_file
     from evol.dedup.files import sidecar
@@ -95,7 +98,8 @@ def decontam(
     except ValueError as exc:
         raise ConfigError(f"decontam: {exc}") from None
     check_fields(inp, cfg.fields, every=False)
-    report = decontam_file(inp, out, cfg)
+    with record_bar("decontam") as advance:
+        report = decontam_file(inp, out, cfg, advance)
     typer.echo(
         f"{report['records']} records: kept {report['kept']} -> {out}; flagged {report['flagged']} "
         f"{report['by_method'] or ''} -> {sidecar(out, 'removed.jsonl')}; report {sidecar(out, 'report.json')}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from evol.decontam.benchmarks import BenchmarkItem, load_benchmarks
@@ -38,11 +38,15 @@ class Decontaminator:
         """None, or why the record is contaminated (benchmark, item, method, similarity)."""
         return self.check_many([record])[0]
 
-    def check_many(self, records: Sequence[dict[str, Any]]) -> list[Hit | None]:
-        """``check`` for many records at once (vectorised; far faster than one by one)."""
+    def check_many(self, records: Sequence[dict[str, Any]],
+                   progress: Callable[[int, int], None] | None = None) -> list[Hit | None]:
+        """``check`` for many records at once (vectorised; far faster than one by one); ``progress(done,
+        total)`` after each batch."""
         out: list[Hit | None] = []
         for start in range(0, len(records), BATCH):
             out.extend(self._check_batch(records[start : start + BATCH]))
+            if progress is not None:
+                progress(len(out), len(records))
         return out
 
     def _check_batch(self, records: Sequence[dict[str, Any]]) -> list[Hit | None]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,14 +56,25 @@ def split_removed(records: Sequence[Record], verdicts: Sequence[dict | None], id
     return kept, removed
 
 
-def dedup_file(inp: Path, out: Path, cfg: DedupConfig, against: Sequence[Path] = ()) -> dict[str, Any]:
-    """Keep the first of every (near-)duplicate in ``inp``; ``against`` files count as kept before it."""
+CHUNK = 5000  # records decided per index call (in order: each call sees everything kept before it)
+
+
+def dedup_file(inp: Path, out: Path, cfg: DedupConfig, against: Sequence[Path] = (),
+               progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Keep the first of every (near-)duplicate in ``inp``; ``against`` files count as kept before it.
+
+    ``progress(done, total)`` is called after each chunk of records.
+    """
     index = DedupIndex(cfg)
     for path in against:
         index.process(proxies(read_json_or_jsonl(path), cfg.fields, prefix=f"{path.name}:"))
     records = read_json_or_jsonl(inp)
     light = proxies(records, cfg.fields)
-    verdicts = index.process(light)
+    verdicts: list = []
+    for start in range(0, len(light), CHUNK):
+        verdicts += index.process(light[start : start + CHUNK])
+        if progress is not None:
+            progress(len(verdicts), len(light))
     kept, removed = split_removed(records, verdicts, [p["id"] for p in light])
     summary = {
         "input": str(inp),
