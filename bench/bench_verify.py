@@ -61,6 +61,17 @@ def _recheck(records: list[dict]) -> dict:
             "isolation": sandbox.isolation.describe()}
 
 
+def _requests(stats: list[dict]) -> dict:
+    """LLM requests of a run (as its client counted them, per stage) and per kept item."""
+    calls: dict[str, int] = {}
+    for st in stats:
+        for stage, totals in (st.get("llm_calls_this_process") or {}).items():
+            calls[stage] = calls.get(stage, 0) + int(totals.get("calls", 0))
+    kept = sum(st["kept"] for st in stats)
+    return {"by_stage": calls, "total": sum(calls.values()), "kept": kept,
+            "per_kept_item": round(sum(calls.values()) / kept, 2) if kept else None}
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="evol-bench-verify-") as tmp:
         wall_on, stats_on = _run(Path(tmp) / "on", True)
@@ -82,6 +93,11 @@ def main() -> None:
         "run_wall_s": {"verify_on": round(wall_on, 2), "verify_off": round(wall_off, 2),
                        "ratio_on_to_off": round(wall_on / wall_off, 2)},
         "rounds": rounds,
+        "requests": {"verify_on": _requests(stats_on), "verify_off": _requests(stats_off)},
+        "answers_per_verified_item": round(sum((st.get("verification") or {}).get("attempts_total", 0)
+                                               for st in stats_on)
+                                           / max(1, sum((st.get("verification") or {}).get("tried", 0)
+                                                        for st in stats_on)), 2),
         "recheck": recheck,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -92,7 +108,10 @@ def main() -> None:
              f"{report['machine']['load_1m']:.1f} on {report['machine']['cpus']} cores",
              f"- re-check of {recheck['items']} verified pairs on {recheck['workers']} sandbox workers: "
              f"{recheck['items_per_s_per_core']} items/s per core ({recheck['items_per_s']} items/s), "
-             f"{recheck['verified_again']} verified again", "",
+             f"{recheck['verified_again']} verified again",
+             f"- LLM requests per kept item: {report['requests']['verify_on']['per_kept_item']} with verification, "
+             f"{report['requests']['verify_off']['per_kept_item']} without; answers per verified item "
+             f"{report['answers_per_verified_item']}", "",
              "| round | wall s | sandbox busy s | share of round (busy / wall x workers) | tried | verified | kept |",
              "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['round']} | {r['wall_s']} | {r['sandbox_busy_s']} | {r['sandbox_share_of_round']} | {r['tried']} "
