@@ -14,6 +14,8 @@ from __future__ import annotations
 import ast
 import re
 
+import evol.pyparse as pyparse
+
 FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+.-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
 PYTHON_TAGS = {"python", "py", "python3", "py3"}
 MAIN = re.compile(
@@ -94,7 +96,7 @@ def _strip_prose(text: str) -> str:
 
 def _parses(code: str) -> bool:
     try:
-        ast.parse(code)
+        pyparse.parse(code)
         return True
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
@@ -102,7 +104,7 @@ def _parses(code: str) -> bool:
 
 def _drop_scaffolding(code: str, entry_point: str | None) -> str:
     try:
-        tree = ast.parse(code)
+        tree = pyparse.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return _cut(code, STRAY, entry_point)
     defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]

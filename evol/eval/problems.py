@@ -7,12 +7,12 @@ Accepted local shapes (one object a line, .jsonl or .jsonl.gz):
 
 from __future__ import annotations
 
-import ast
 import gzip
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import evol.pyparse as pyparse
 from evol.errors import ConfigError, DataError
 from evol.io import parse_json
 from evol.template import HUMANEVAL_PREFIX
@@ -44,7 +44,7 @@ class Problem:
 
 def _is_code(text: str) -> bool:
     try:
-        ast.parse(text)
+        pyparse.parse(text)
         return bool(text.strip())
     except (SyntaxError, ValueError):
         return False

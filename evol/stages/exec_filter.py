@@ -8,9 +8,9 @@ that is not installed, waiting for stdin) keep the answer: the filter cannot jud
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Sequence
 
+import evol.pyparse as pyparse
 from evol.sandbox import Limits, RunResult, default_sandbox, run_many
 from evol.sandbox.settings import SandboxLike
 from evol.stages.base import Record, Rule, register
@@ -77,7 +77,7 @@ class ExecutionFilter(Rule):
 
 def _syntax_error(code: str) -> str | None:
     try:
-        ast.parse(code)
+        pyparse.parse(code)
     except SyntaxError as exc:
         return type(exc).__name__  # SyntaxError, IndentationError, TabError
     except (ValueError, RecursionError, MemoryError) as exc:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 import re
 
+import evol.pyparse as pyparse
 from evol.config import FilterSettings
 from evol.sandbox.settings import SandboxSettings, build_sandbox
 from evol.stages.base import Record, Rule, register, without
@@ -65,7 +65,7 @@ class BrokenPython(Rule):
         for lang, code in code_blocks(record.get("output") or ""):
             if lang in ("python", "py", "python3"):
                 try:
-                    ast.parse(code)
+                    pyparse.parse(code)
                 except (SyntaxError, ValueError):
                     return self.name
         return None

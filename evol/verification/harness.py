@@ -15,6 +15,8 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import evol.pyparse as pyparse
+
 MARK = "EVOL-VERDICT"
 # Failures that say the program needs what the sandbox does not give (stdin, network, a package): not the
 # answer's fault nor the tests', so the item cannot be verified here.
@@ -73,7 +75,7 @@ class Verdict:
 
 def test_statements(tests: str) -> list[tuple[str, bool]]:
     """Top-level statements of Python tests, each marked as a test (assert or call) or setup."""
-    tree = ast.parse(tests)
+    tree = pyparse.parse(tests)
     out = []
     for node in tree.body:
         src = ast.get_source_segment(tests, node) or ast.unparse(node)

@@ -12,6 +12,7 @@ import ast
 import json
 import re
 
+import evol.pyparse as pyparse
 from evol.stages.text import code_blocks
 from evol.verification.code import NOT_CODE, language_of
 
@@ -50,7 +51,7 @@ def _from_json(text: str) -> str | None:
 def _python_tests(source: str) -> str | None:
     source = SOLUTION_IMPORT.sub("", source).strip()
     try:
-        tree = ast.parse(source)
+        tree = pyparse.parse(source)
     except (SyntaxError, ValueError):
         return None
     defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test")]
