@@ -35,5 +35,7 @@ def test_the_demo_against_a_reasoning_teacher(tmp_path: Path, think: str) -> Non
         usage = st["llm_calls_this_process"]
         assert all(u["reasoning_tokens"] > 0 for u in usage.values()), usage
         assert all(u["completion_tokens"] > u["reasoning_tokens"] for u in usage.values())  # counted within
+        assert st["tokens"]["answer_reasoning_tokens"] > 0  # the funnel's token table carries them too
+    assert not any(r.get("reasoning") for r in records)  # [reasoning] keep is off by default: dropped
     thinking = sum(u["reasoning_tokens"] for u in stats[1]["llm_calls_this_process"].values())
     assert round_cost(stats[1], Price("evol-sim", 0.0, 1.0)) * 1e6 >= thinking  # billed as output

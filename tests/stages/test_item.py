@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from evol.config import load_config
-from evol.llm import LLMFailure
+from evol.llm import LLMFailure, LLMRequest, LLMResult
 from evol.prompts import PromptSet
 from evol.records import make_seed
 from evol.stages.context import ItemContext
@@ -99,3 +99,20 @@ def test_method_choice_is_seeded_and_weighted() -> None:
     share = picks.count("complexity") / len(picks)
     assert 0.04 < share < 0.08  # weight 0.25 of 4.25
     assert {p for p in picks} == set(cfg.evolve.methods)
+
+
+def test_thinking_is_stored_apart_per_stage_only_when_kept() -> None:
+    class Thinking(FakeClient):
+        async def complete(self, req: LLMRequest) -> LLMResult:
+            result = await super().complete(req)
+            result.reasoning = f"thought about {req.stage}"
+            return result
+
+    ctx = context(Thinking(EVOLVED, ANSWER))
+    ctx.keep_reasoning = True
+    record = asyncio.run(process(ctx, PARENT, 1))
+    assert record["reasoning"] == {"evolve": "thought about evolve", "answer": "thought about answer"}
+    assert "thought" not in record["instruction"] + record["output"]
+    ctx = context(Thinking(EVOLVED, ANSWER))
+    ctx.keep_reasoning = False
+    assert "reasoning" not in asyncio.run(process(ctx, PARENT, 1))
