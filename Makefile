@@ -49,7 +49,7 @@ sandbox-tools:  ## bubblewrap, the sandbox's isolation (verified recipes run cod
 evolve: $(STAMP) sandbox-tools  ## grow a dataset (offline simulator unless BASE_URL / OPENAI_BASE_URL is set)
 	$(BIN)/evol run --config $(CONFIG) $(EVOLVE_FLAGS)
 
-test: $(STAMP)  ## the whole test suite, offline (system packages: make test-deps)
+test: $(STAMP) test-deps  ## the whole test suite, offline (installs what it lacks first: make test-deps)
 	$(BIN)/pytest -q
 
 test-fast: $(STAMP)  ## the suite without the tests marked slow
