@@ -52,8 +52,7 @@ class SandboxWorker:
         return bool(check(language)) if check is not None else language == "python"
 
     def run(self, program: str, language: str, limits: Limits, exit_ok: bool) -> RunResult:
-        extra = {} if language == "python" else {"language": language}
-        return self.sandbox.run(program, limits=limits, exit_ok=exit_ok, **extra)
+        return self.sandbox.run(program, language=language, limits=limits, exit_ok=exit_ok)
 
 
 @dataclass

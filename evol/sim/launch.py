@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from evol.errors import EndpointError
-from evol.lifetime import die_with_parent
+from evol.lifetime import die_with_parent, stop_process
 
 
 class SimProcess:
@@ -57,13 +57,8 @@ class SimProcess:
         raise EndpointError("the built-in simulator did not start within 30 s")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            stop_process(self.proc)
         if self.tmpdir is not None:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
             self.tmpdir = None

@@ -8,10 +8,9 @@ code) so the pipeline's elimination and filters have real work to do.
 
 from __future__ import annotations
 
-import hashlib
 import re
 
-from evol.sim.tasks import Rates, Task
+from evol.sim.tasks import Rates, Task, bucket
 
 GIVEN = re.compile(r"#(?:Given Test|The Given Prompt|Given Prompt)#:?\s*\n(.*?)\n\s*#(?:Rewritten|Created)",
                    re.S)
@@ -57,10 +56,6 @@ BREADTH_TOPICS = [
     "Write a function that merges overlapping calendar bookings given as (start, end) pairs of datetimes.",
     "Implement a tokenizer for simple arithmetic expressions that reports the column of any invalid character.",
 ]
-def bucket(text: str, salt: str, n: int) -> int:
-    """A stable pseudo-random number in [0, n) for this text."""
-    return int.from_bytes(hashlib.sha256((salt + "\x1f" + text).encode()).digest()[:8], "big") % n
-
 
 def evolve(prompt: str) -> str:
     """Apply the method the prompt asks for to the instruction it carries."""

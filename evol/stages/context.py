@@ -27,7 +27,7 @@ class ItemContext:
     item_deadline: float = 900.0  # seconds for all of one item's requests, retries included
     verify: VerifySettings = field(default_factory=VerifySettings)
     sandbox: Any | None = None  # runs answers against tests (verification); None until first needed
-    keep_reasoning: bool = True  # store each stage's thinking in record["reasoning"][stage] ([reasoning] keep)
+    keep_reasoning: bool = False  # store each stage's thinking in record["reasoning"][stage] ([reasoning] keep)
 
     @property
     def model(self) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from typing import Any
 
 from evol.sandbox import Limits
 from evol.stages import answer
@@ -58,7 +57,7 @@ def _precheck(ctx: ItemContext, language: str | None, code: str | None, tests: s
     """An `unverifiable` verdict when nothing can run (no code, no runner, no tests); None to go on."""
     if code is None or language is None:
         return Verdict("unverifiable", detail="the answer has no code block")
-    if not supports(ctx.sandbox, language):
+    if not ctx.sandbox.supports(language):
         return Verdict("unverifiable", detail=f"no {language} runner in the sandbox")
     if not tests:
         return Verdict("unverifiable", detail="no tests")
@@ -80,17 +79,5 @@ async def check(ctx: ItemContext, code: str, tests: str, language: str, instruct
     nonce = secrets.token_hex(8)
     program = build_program(code, tests, language, nonce)
     limits = Limits(timeout_s=ctx.verify.timeout_s, memory_mb=ctx.verify.memory_mb)
-    result = await asyncio.to_thread(run_program, ctx.sandbox, program, language, limits)
+    result = await asyncio.to_thread(ctx.sandbox.run, program, language=language, limits=limits, exit_ok=True)
     return judge(result, nonce, language, instruction, tests)
-
-
-def supports(sandbox: Any, language: str) -> bool:
-    """Whether the sandbox has a runner for `language` (a sandbox without `supports` runs Python only)."""
-    probe = getattr(sandbox, "supports", None)
-    return probe(language) if probe is not None else language == "python"
-
-
-def run_program(sandbox: Any, program: str, language: str, limits: Limits) -> Any:
-    if language == "python":
-        return sandbox.run(program, limits=limits, exit_ok=True)
-    return sandbox.run(program, language=language, limits=limits, exit_ok=True)

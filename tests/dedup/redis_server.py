@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from evol.lifetime import stop_process
 from tests.sysdeps import require
 
 
@@ -52,10 +53,4 @@ def start_redis(folder: Path) -> tuple[subprocess.Popen, int]:
 
 
 def stop_redis(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    stop_process(proc, timeout=5)

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from evol.config import PipelineConfig
+from evol.lifetime import stop_process
 from evol.pipeline import run
 from tests.helpers import demo_config
 
@@ -48,13 +49,7 @@ class Server:
         return self.log.read_text(errors="replace")[-n:] if self.log.exists() else ""
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=15)
 
 
 def port_in_file(path: Path) -> Callable[[], int | None]:
