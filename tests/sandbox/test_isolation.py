@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -127,10 +129,21 @@ def test_an_unprivileged_caller_gets_bwrap_with_a_user_namespace() -> None:
         f"r = sb.run({CAPS + chr(10) + LIBC_READ.format(paths=repr(b'/etc/shadow') + ',')!r})\n"
         "print(json.dumps([sb.describe(), r.status, r.stdout]))"
     )
-    root = str(Path(__file__).resolve().parents[2])
-    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONPATH": root}
-    cmd = ["setpriv", f"--reuid={probe.NOBODY}", f"--regid={probe.NOBODY}", "--clear-groups", system, "-c", driver]
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd="/", timeout=120)
+    # nobody must read the package: the checkout may lie under a 0700 folder (mktemp -d), so run a copy
+    root = Path(tempfile.mkdtemp(prefix="evol-nobody-"))
+    try:
+        shutil.copytree(Path(__file__).resolve().parents[2] / "evol", root / "evol",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for folder in (root, *(p for p in root.rglob("*") if p.is_dir())):
+            folder.chmod(0o755)
+        for file in (p for p in root.rglob("*") if p.is_file()):
+            file.chmod(0o644)
+        env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONPATH": str(root)}
+        cmd = ["setpriv", f"--reuid={probe.NOBODY}", f"--regid={probe.NOBODY}", "--clear-groups", system, "-c",
+               driver]
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd="/", timeout=120)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     assert done.returncode == 0, done.stderr[-2000:]
     info, status, out = json.loads(done.stdout.strip().splitlines()[-1])
     assert info["isolation"]["tool"].startswith("bubblewrap") and "user" in info["isolation"]["namespaces"]
