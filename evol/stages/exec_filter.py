@@ -14,7 +14,7 @@ import evol.pyparse as pyparse
 from evol.sandbox import Limits, RunResult, default_sandbox, run_many
 from evol.sandbox.settings import SandboxLike
 from evol.stages.base import Record, Rule, register
-from evol.stages.text import code_blocks
+from evol.text import code_blocks
 
 PYTHON = ("python", "py", "python3", "py3")
 INCONCLUSIVE = frozenset({"SandboxViolation", "ModuleNotFoundError", "ImportError", "EOFError"})

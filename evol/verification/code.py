@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evol.stages.text import code_blocks
+from evol.text import code_blocks
 
 # Fence tags and seed `lang` values, mapped to the sandbox's language names.
 ALIASES = {

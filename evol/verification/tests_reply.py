@@ -13,7 +13,7 @@ import json
 import re
 
 import evol.pyparse as pyparse
-from evol.stages.text import code_blocks
+from evol.text import code_blocks
 from evol.verification.code import NOT_CODE, language_of
 
 SOLUTION_MODULES = r"(?:solution|solutions|main|answer|code|module|your_module|my_module|program|app)"
