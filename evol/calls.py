@@ -21,12 +21,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
-
 from evol.errors import DataError
 from evol.rundir import RunDir
 
 if TYPE_CHECKING:
+    from evol.config import CallsSettings
     from evol.llm.types import LLMRequest, LLMResult
 
 log = logging.getLogger("evol.calls")
@@ -41,15 +40,6 @@ CREATE TABLE IF NOT EXISTS calls (
   finish_reason TEXT, error_kind TEXT, error TEXT, prompt TEXT, reply TEXT
 )
 """
-
-
-class CallsSettings(BaseModel):
-    """The [calls] section: the calls log does not shape the data (changing it never blocks a resume)."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-    enabled: bool = True
-    text: bool = False  # also store each call's prompt and reply text (they can be large, and private)
 
 
 class CallLog:

@@ -10,7 +10,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from evol.calls import CallsSettings
 from evol.config_file import apply_overrides, read_toml
 from evol.datafields import NotData, digest_of
 from evol.decontam.config import DecontamConfig
@@ -22,6 +21,13 @@ from evol.sandbox.settings import SandboxSettings
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class CallsSettings(Strict):
+    """The [calls] section: the calls log does not shape the data (changing it never blocks a resume)."""
+
+    enabled: bool = True
+    text: bool = False  # also store each call's prompt and reply text (they can be large, and private)
 
 
 class EndpointSettings(Strict):
