@@ -1,4 +1,4 @@
-"""The `evol` command line: thin wrappers that call the core and turn EvolErrors into exit codes."""
+"""The `evol` Typer app and its command decorator: each command module registers on `app`; errors become exit codes."""
 
 from __future__ import annotations
 
@@ -72,14 +72,3 @@ def command(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., A
         return fn
 
     return register
-
-
-def _register_all() -> None:
-    """Import the modules that declare commands, in help order (each keeps heavy imports inside functions)."""
-    import importlib
-
-    for name in ("run", "llm", "dedup", "report", "calls", "evaluate", "data", "sandbox"):
-        importlib.import_module(f"evol.commands.{name}")
-
-
-_register_all()

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from evol.cli import app, command, friendly
+from evol.commands.app import app, command, friendly
 from evol.errors import ConfigError
 
 Opt, Arg = typer.Option, typer.Argument

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from evol.cli import app, command, friendly
+from evol.commands.app import app, command, friendly
 from evol.rundir import RunDir
 
 Opt = typer.Option

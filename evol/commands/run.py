@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from evol.cli import command
+from evol.commands.app import command
 
 Opt = typer.Option
 

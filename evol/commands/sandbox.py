@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from evol.cli import app
+from evol.commands.app import app
 
 sandbox_app = typer.Typer(no_args_is_help=True, help="Inspect the sandbox that runs generated code.")
 app.add_typer(sandbox_app, name="sandbox")
