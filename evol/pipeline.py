@@ -9,12 +9,12 @@ import importlib.metadata
 import json
 import platform
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 
 from evol.calls import open_call_log
 from evol.config import PipelineConfig, resolve_base_urls, to_toml
@@ -24,7 +24,6 @@ from evol.export import write_train_json
 from evol.io import atomic_write_jsonl, read_jsonl, storage_error
 from evol.llm import LLMClient
 from evol.preflight import check_endpoints
-from evol.progress import RoundBar, funnel_table, make_progress, sim_banner
 from evol.prompts import DEFAULT_PROMPTS_DIR, PromptSet
 from evol.records import Record
 from evol.round import (
@@ -46,6 +45,30 @@ from evol.stages.response_filters import response_rules
 from evol.version import __version__
 
 SIM_MODEL = "evol-sim"
+
+
+BarFactory = Callable[[str, int, int], Callable[[dict[str, Any]], None]]  # (label, total, already) -> on_record
+
+
+class RunView(Protocol):
+    """What a run shows while it works; the command layer passes the Rich one (`evol.progress.RichView`)."""
+
+    def rounds(self, console: Console) -> contextlib.AbstractContextManager[BarFactory]:
+        """Open while the rounds run: yields `bar(label, total, already)`, a callback for each finished record."""
+
+    def funnel(self, stats: list[dict[str, Any]]) -> RenderableType | None:
+        """What to print when the run ends (None: nothing)."""
+
+
+class QuietView:
+    """No bars and no closing table: the view of a run started without one."""
+
+    @contextlib.contextmanager
+    def rounds(self, console: Console) -> Iterator[BarFactory]:
+        yield lambda label, total, already: lambda record: None
+
+    def funnel(self, stats: list[dict[str, Any]]) -> RenderableType | None:
+        return None
 
 
 @dataclass
@@ -80,7 +103,7 @@ def endpoint(cfg: PipelineConfig, console: Console) -> Iterator[tuple[list[str],
     if urls:
         yield check_endpoints(urls, cfg.endpoint.api_key_env, console), cfg.endpoint.model, False
         return
-    from evol.sim.launch import SimProcess
+    from evol.sim.launch import SimProcess, sim_banner
 
     with SimProcess("--json-schema") as sim:  # the built-in sim honours response_format (tests stage)
         sim_banner(console, sim.base_url)
@@ -126,14 +149,14 @@ def _version(package: str) -> str | None:
 
 
 async def _run_rounds(cfg: PipelineConfig, ctx: ItemContext, run_dir: Path, seeds: list[Record],
-                      console: Console) -> list[dict[str, Any]]:
+                      console: Console, view: RunView) -> list[dict[str, Any]]:
     from evol.dedup import DedupIndex
 
     all_stats: list[dict[str, Any]] = []
     pool = seeds
     index = None
     files = RunDir(run_dir)
-    with make_progress(console) as progress:
+    with view.rounds(console) as new_bar:
         for round_no in range(cfg.rounds + 1):
             pool_path = files.pool(round_no)
             if is_done(run_dir, round_no):
@@ -151,12 +174,13 @@ async def _run_rounds(cfg: PipelineConfig, ctx: ItemContext, run_dir: Path, seed
                     index = DedupIndex.load(cfg.dedup, prev) if prev.exists() else DedupIndex(cfg.dedup)
                 journal = journal_path(run_dir, round_no)
                 done = journal_ids(journal)
-                bar = RoundBar(progress, "answer seeds" if round_no == 0 else f"round {round_no}", len(pool), len(done))
+                started = time.monotonic()
+                bar = new_bar("answer seeds" if round_no == 0 else f"round {round_no}", len(pool), len(done))
                 weights = _round_weights(cfg, round_no, all_stats)
                 await stream_items(ctx, pool, round_no, journal, done, cfg.endpoint.concurrency, bar,
                                    weights if cfg.evolve.adapt else None)
                 usage = ctx.client.ledger.by_stage(round_no)
-                kept, rejected, stats = finalize(run_dir, round_no, pool, index, bar.started, usage,
+                kept, rejected, stats = finalize(run_dir, round_no, pool, index, started, usage,
                                                  {"method_weights": weights} if round_no else {})
             all_stats.append(stats)
             pool = next_pool(round_no, pool, kept, rejected, cfg.evolve.on_failed == "carry_parent")
@@ -203,7 +227,8 @@ def _context(cfg: PipelineConfig, inputs: _Inputs, client: Any, model: str) -> I
                        sandbox=_sandbox(cfg) if cfg.verify.enabled else None)
 
 
-def run_rounds(cfg: PipelineConfig, client: Any, model: str, console: Console) -> list[dict[str, Any]]:
+def run_rounds(cfg: PipelineConfig, client: Any, model: str, console: Console,
+               view: RunView | None = None) -> list[dict[str, Any]]:
     """The rounds alone (resuming what the folder holds), every request sent to ``client``.
 
     No endpoint is started or checked and no manifest or train.json is written: batch mode replays a
@@ -213,11 +238,12 @@ def run_rounds(cfg: PipelineConfig, client: Any, model: str, console: Console) -
     inputs = _inputs(cfg)
     cfg.run_dir().mkdir(parents=True, exist_ok=True)
     ctx = _context(cfg, inputs, client, model)
-    return asyncio.run(_run_and_close(cfg, ctx, client, cfg.run_dir(), inputs.seeds, console))
+    return asyncio.run(_run_and_close(cfg, ctx, client, cfg.run_dir(), inputs.seeds, console, view or QuietView()))
 
 
-def run(cfg: PipelineConfig, console: Console | None = None) -> RunResult:
-    """Run (or resume) a whole evolution run; returns its per-round stats."""
+def run(cfg: PipelineConfig, console: Console | None = None, view: RunView | None = None) -> RunResult:
+    """Run (or resume) a whole evolution run; returns its per-round stats. ``view`` shows its progress."""
+    view = view or QuietView()
     console = console or Console(stderr=True)
     if not console.is_terminal:
         console.width = max(console.width, 132)
@@ -241,7 +267,7 @@ def run(cfg: PipelineConfig, console: Console | None = None) -> RunResult:
         stats: list[dict[str, Any]] = []
         failure = None
         try:
-            stats = asyncio.run(_run_and_close(cfg, ctx, client, run_dir, inputs.seeds, console))
+            stats = asyncio.run(_run_and_close(cfg, ctx, client, run_dir, inputs.seeds, console, view))
         except Exception as exc:  # disk full, read-only, ...: the manifest says so, the CLI says it in one line
             failure = storage_error(exc, run_dir)
             if failure is None:
@@ -253,7 +279,9 @@ def run(cfg: PipelineConfig, console: Console | None = None) -> RunResult:
             status = "finished" if len(stats) == cfg.rounds + 1 else "interrupted"
             files.write_manifest(_manifest(cfg, urls, model, simulated, status, stats, client, started), failure)
     rows = write_train_json(run_dir)
-    console.print(funnel_table(stats))
+    funnel = view.funnel(stats)
+    if funnel is not None:
+        console.print(funnel)
     console.print(f"[bold green]done[/bold green]: {rows} training rows in {files.train}"
                   + ("  [bold yellow](SYNTHETIC: simulated endpoint)[/bold yellow]" if simulated else ""))
     return RunResult(run_dir, stats, rows, simulated)
@@ -267,8 +295,8 @@ def _sandbox(cfg: PipelineConfig) -> Any:
 
 
 async def _run_and_close(cfg: PipelineConfig, ctx: ItemContext, client: Any, run_dir: Path,
-                         seeds: list[Record], console: Console) -> list[dict[str, Any]]:
+                         seeds: list[Record], console: Console, view: RunView) -> list[dict[str, Any]]:
     try:
-        return await _run_rounds(cfg, ctx, run_dir, seeds, console)
+        return await _run_rounds(cfg, ctx, run_dir, seeds, console, view)
     finally:
         await client.aclose()

@@ -30,12 +30,13 @@ def run_command(
     from evol.commands.flags import RUN_FLAGS, check_flags
     from evol.config import PipelineConfig
     from evol.pipeline import run
+    from evol.progress import RichView
     from evol.recipes import flag_overrides, load_recipe
 
     overrides = flag_overrides(base_url=base_url, model=model, api_key_env=api_key_env, rounds=rounds, seeds=seeds,
                                out=out, concurrency=concurrency, limit=limit, seed=seed, no_cache=no_cache)
     check_flags(PipelineConfig, {key: (flag, overrides.get(key)) for key, flag in RUN_FLAGS.items()})
-    run(load_recipe(config, overrides))
+    run(load_recipe(config, overrides), view=RichView())
 
 
 @command("sim")

@@ -12,9 +12,9 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from evol.progress import funnel_table as progress_funnel
 from evol.records import Record
 from evol.report.costs import Price, fmt_dollars, round_cost
+from evol.report.funnel import funnel_table as progress_funnel
 from evol.report.lineage import Lineage, outcome
 from evol.report.metrics import record_tokens
 from evol.report.rundata import RunData
