@@ -1,0 +1,117 @@
+"""The package's layers as data: which part of `evol` may import which.
+
+A part is a subpackage (`llm`, `stages`, ...) or a top-level module (`pipeline`, `rundir`, ...); `evol` is
+the package's own `__init__`. `ALLOWED[part]` lists every part it imports, deferred imports and
+`importlib.import_module("evol....")` strings included. The arrows make no cycle, so each part sits on a
+layer above everything it imports. `tests/test_layers.py` holds the code to this table both ways (an
+import missing from it fails, and so does an arrow nothing uses); `python -m evol.layers` draws it, and
+docs/architecture.md shows that drawing.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "__main__": ("cli",),
+    "evol": ("api", "version"),
+    "cli": ("commands",),
+    "commands": ("calls", "config", "decontam", "dedup", "errors", "eval", "io", "llm", "pipeline", "plan",
+                 "progress", "recipes", "report", "rundir", "sandbox", "sim"),
+    "api": ("io", "pipeline", "progress", "recipes", "records", "report", "rundir"),
+    "plan": ("config", "llm", "pipeline", "prompts", "records", "rundir", "seeds", "stages"),
+    "progress": ("report", "stages"),
+    "pipeline": ("calls", "config", "datafields", "decontam", "dedup", "errors", "export", "io", "llm",
+                 "preflight", "prompts", "records", "round", "rundir", "sandbox", "seeds", "sim", "stages",
+                 "version"),
+    "report": ("config_file", "errors", "export", "io", "llm", "records", "rundir", "stages", "text"),
+    "round": ("calls", "errors", "io", "records", "rundir", "stages"),
+    "calls": ("config", "errors", "llm", "rundir"),
+    "recipes": ("config", "resources"),
+    "stages": ("config", "errors", "llm", "prompts", "pyparse", "records", "sandbox", "text", "verification"),
+    "config": ("config_file", "datafields", "decontam", "dedup", "errors", "llm", "sandbox"),
+    "decontam": ("dedup", "errors", "io"),
+    "export": ("errors", "io", "records", "rundir"),
+    "dedup": ("errors", "io"),
+    "eval": ("errors", "io", "llm", "pyparse", "sandbox", "template"),
+    "preflight": ("errors", "llm"),
+    "rundir": ("config_file", "errors", "io"),
+    "seeds": ("errors", "io", "records"),
+    "train": ("config_file", "errors", "io", "template"),
+    "config_file": ("errors",),
+    "io": ("errors",),
+    "llm": ("errors",),
+    "prompts": ("errors", "resources"),
+    "sandbox": ("datafields", "errors"),
+    "sim": ("errors", "lifetime"),
+    "verification": ("pyparse", "text"),
+    "datafields": (),
+    "errors": (),
+    "layers": (),
+    "lifetime": (),
+    "pyparse": (),
+    "records": (),
+    "resources": (),
+    "template": (),
+    "text": (),
+    "version": (),
+}
+
+
+def part_of(module: str) -> str:
+    """The part a dotted module belongs to: `evol.llm.client` -> `llm`, `evol` -> `evol`."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def layers(allowed: dict[str, tuple[str, ...]] = ALLOWED) -> dict[str, int]:
+    """Each part's layer: 0 imports no other part, else one above the highest part it imports.
+
+    Raises ValueError on a cycle or an arrow to a part the table does not list.
+    """
+    out: dict[str, int] = {}
+    visiting: set[str] = set()
+
+    def layer(part: str) -> int:
+        if part in out:
+            return out[part]
+        if part not in allowed:
+            raise ValueError(f"{part}: not in the layer table")
+        if part in visiting:
+            raise ValueError(f"{part}: the allowed arrows make a cycle through it")
+        visiting.add(part)
+        out[part] = 1 + max((layer(dst) for dst in allowed[part]), default=-1)
+        visiting.discard(part)
+        return out[part]
+
+    for part in allowed:
+        layer(part)
+    return out
+
+
+def above(part: str, allowed: dict[str, tuple[str, ...]] = ALLOWED) -> set[str]:
+    """The parts that import ``part``, directly or through others: an import of one of them points upwards."""
+    found: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for src, dsts in allowed.items():
+            if src not in found and (part in dsts or found.intersection(dsts)):
+                found.add(src)
+                grew = True
+    return found
+
+
+def drawing(allowed: dict[str, tuple[str, ...]] = ALLOWED, width: int = 110) -> str:
+    """The package graph, top layer first: each part with the parts it may import."""
+    rank = layers(allowed)
+    lines = []
+    for part in sorted(allowed, key=lambda p: (-rank[p], p)):
+        head = f"{rank[part]:>2}  {part:<13}" + (" -> " if allowed[part] else "")
+        lines += textwrap.wrap(" ".join(sorted(allowed[part])), width, initial_indent=head,
+                               subsequent_indent=" " * len(head)) or [head.rstrip()]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(drawing())
