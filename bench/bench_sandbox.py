@@ -27,7 +27,7 @@ from pathlib import Path
 from evol.eval.postprocess import extract_code
 from evol.eval.problems import load_problems
 from evol.sandbox import Limits, Sandbox, attacks, host, probe, run_many
-from evol.sandbox.languages import RUNNERS
+from evol.sandbox.runners import RUNNERS
 
 RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results"
 TIMEOUT_S = 10.0

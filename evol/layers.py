@@ -44,7 +44,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "prompts": ("errors", "resources"),
     "sandbox": ("datafields", "errors"),
     "sim": ("errors", "lifetime"),
-    "verification": ("pyparse", "text"),
+    "verification": ("pyparse", "sandbox", "text"),
     "datafields": (),
     "errors": (),
     "layers": (),

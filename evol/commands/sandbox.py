@@ -21,7 +21,7 @@ app.add_typer(sandbox_app, name="sandbox")
 def doctor(as_json: bool = typer.Option(False, "--json", help="one JSON object instead of text")) -> None:
     """Print the isolation in force (tool, namespaces, uid, capabilities) and each runner's tool."""
     from evol.sandbox import Limits, Sandbox, SandboxUnavailable
-    from evol.sandbox.languages import RUNNERS
+    from evol.sandbox.runners import RUNNERS
 
     box = Sandbox(Limits(timeout_s=10.0), workers=1)
     try:

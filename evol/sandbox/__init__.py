@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import threading
 
-from evol.sandbox.languages import canonical_language
 from evol.sandbox.policy import Isolation, Limits, RunResult
 from evol.sandbox.pool import run_many
 from evol.sandbox.probe import SandboxUnavailable
 from evol.sandbox.runner import Sandbox
+from evol.sandbox.runners import canonical_language
 
 __all__ = [
     "Isolation",

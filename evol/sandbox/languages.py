@@ -1,11 +1,11 @@
-"""Runners for languages other than Python: the tool found on PATH, an optional compile step, a run step.
+"""Running a language other than Python: the runner's tool found on PATH, an optional compile step, a run step.
 
 Each program's source lands in a host folder that the sandbox sees read-only at /build (compiled
 languages: the folder the compiler wrote into). A compiled language builds once per source hash, in the
 sandbox, under `build_limits` (the compiler is the one run with the program's uid, no network, the same
 minimal root); the build folder is cached for the Sandbox object's life. The run step gets the program's
 limits through prlimit(1) and an empty work dir as cwd. Outcomes: passed (exit 0), failed with kind
-"exit:N" (or "CompileError", a signal), timed_out.
+"exit:N" (or "CompileError", a signal), timed_out. The runners themselves are the table in `runners.py`.
 """
 
 from __future__ import annotations
@@ -17,133 +17,15 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from evol.sandbox import probe
 from evol.sandbox.outcome import classify
 from evol.sandbox.policy import Isolation, Limits, RunResult, SandboxHost
+from evol.sandbox.runners import RUNNERS, Runner
 
 BUILD = "/build"  # where the source (and a build) appears inside the sandbox
-
-
-@dataclass(frozen=True)
-class Runner:
-    """How one language runs. Words of `compile`/`run` may hold {build}, {src} and {main} (Java's class)."""
-
-    name: str
-    aliases: tuple[str, ...]
-    tools: tuple[str, ...]  # the first is what `run` starts; all must be on PATH
-    filename: str
-    run: tuple[str, ...]
-    compile: tuple[str, ...] = ()
-    install: str = ""
-    env: dict[str, str] = field(default_factory=dict)
-    nproc_floor: int = 0  # threads a runtime starts on its own
-    memory_floor_mb: int = 0  # address space a runtime reserves up front (V8, Go, JVM); heaps stay memory_mb / 2
-    stdin_source: bool = False  # the source goes to the tool's stdin (sqlite3: -init would skip -safe)
-
-    def available(self) -> bool:
-        return all(shutil.which(tool) for tool in self.tools)
-
-    def missing(self) -> str | None:
-        """None when every tool is on PATH, else the install command."""
-        absent = [tool for tool in self.tools if shutil.which(tool) is None]
-        return f"{', '.join(absent)} not on PATH (install: {self.install})" if absent else None
-
-
-RUNNERS: dict[str, Runner] = {
-    r.name: r
-    for r in (
-        Runner("python", ("py", "python3", "py3"), (), "main.py", ()),  # sys.executable, always there
-        Runner(
-            "javascript",
-            ("js", "node", "nodejs"),
-            ("node",),
-            "main.js",
-            ("node", "--max-old-space-size={heap}", "{build}/{src}"),
-            install="apt-get install -y nodejs",
-            memory_floor_mb=2048,
-            nproc_floor=32,
-        ),
-        Runner(
-            "bash", ("sh", "shell"), ("bash",), "main.sh", ("bash", "{build}/{src}"), install="apt-get install -y bash"
-        ),
-        Runner(
-            "sql",
-            ("sqlite", "sqlite3"),
-            ("sqlite3",),
-            "main.sql",
-            ("sqlite3", "-safe", "-bail", ":memory:"),  # safe: no .shell, readfile, ATTACH of files
-            install="apt-get install -y sqlite3",
-            stdin_source=True,
-        ),
-        Runner(
-            "cpp",
-            ("c++", "cxx", "cc"),
-            ("g++",),
-            "main.cpp",
-            ("{build}/prog",),
-            compile=("g++", "-O1", "-std=c++17", "-o", "{build}/prog", "{build}/{src}"),
-            install="apt-get install -y g++",
-        ),
-        Runner(
-            "go",
-            ("golang",),
-            ("go",),
-            "main.go",
-            ("{build}/prog",),
-            compile=("go", "build", "-o", "{build}/prog", "{build}/{src}"),
-            install="apt-get install -y golang-go",
-            memory_floor_mb=1024,  # the Go runtime reserves ~700 MB of address space at start
-            env={"GOCACHE": "/tmp/.gocache", "GOPATH": "/tmp/.gopath", "GO111MODULE": "off"},
-            nproc_floor=64,
-        ),
-        Runner(
-            "rust",
-            ("rs",),
-            ("rustc",),
-            "main.rs",
-            ("{build}/prog",),
-            compile=("rustc", "-C", "opt-level=1", "-o", "{build}/prog", "{build}/{src}"),
-            install="apt-get install -y rustc (or rustup)",
-            nproc_floor=64,
-        ),
-        Runner(
-            "java",
-            (),
-            ("java", "javac"),
-            "Main.java",
-            (
-                "java",
-                "-Xmx{heap}m",
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-XX:ReservedCodeCacheSize=64m",
-                "-XX:CompressedClassSpaceSize=64m",
-                "-XX:-UsePerfData",
-                "-cp",
-                "{build}",
-                "{main}",
-            ),
-            compile=("javac", "-J-XX:+UseSerialGC", "-J-XX:TieredStopAtLevel=1", "-d", "{build}", "{build}/{src}"),
-            install="apt-get install -y default-jdk-headless",
-            memory_floor_mb=1536,  # the JVM reserves heap + code cache + class space at start
-            nproc_floor=64,
-        ),
-    )
-}
-ALIASES = {alias: r.name for r in RUNNERS.values() for alias in (r.name, *r.aliases)}
-
-
-def canonical_language(name: str) -> str | None:
-    """The canonical language name for `name` or one of its aliases (case-insensitive); None if unknown."""
-    return ALIASES.get(name.strip().lower()) if isinstance(name, str) else None
-
-
-def runner_for(language: str) -> Runner | None:
-    canonical = canonical_language(language)
-    return RUNNERS[canonical] if canonical else None
 
 
 @functools.cache

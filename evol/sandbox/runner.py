@@ -17,7 +17,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from evol.sandbox import host, languages, probe
+from evol.sandbox import host, languages, probe, runners
 from evol.sandbox import warm as warm_executor
 from evol.sandbox.outcome import classify, read_reports, read_tail
 from evol.sandbox.policy import Isolation, Limits, RunResult
@@ -122,7 +122,7 @@ class Sandbox:
 
     def supports(self, language: str) -> bool:
         """Whether `language` is known and its runner's tools are on PATH."""
-        runner = languages.runner_for(language)
+        runner = runners.runner_for(language)
         return runner is not None and runner.available()
 
     def run(
@@ -132,9 +132,9 @@ class Sandbox:
 
         `exit_ok`: whether sys.exit(0) / exiting without reaching the end counts as passing (Python).
         """
-        runner = languages.runner_for(language)
+        runner = runners.runner_for(language)
         if runner is None:
-            raise ValueError(f"unknown language {language!r} (known: {', '.join(languages.RUNNERS)})")
+            raise ValueError(f"unknown language {language!r} (known: {', '.join(runners.RUNNERS)})")
         iso = self.isolation
         slot = self._slots.get()
         try:

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from evol.cli import app
 from evol.sandbox import Sandbox, probe
-from evol.sandbox.languages import RUNNERS
+from evol.sandbox.runners import RUNNERS
 from tests.sandbox.conftest import require_bwrap
 
 
