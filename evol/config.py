@@ -16,6 +16,7 @@ from evol.decontam.config import DecontamConfig
 from evol.dedup.config import DedupConfig
 from evol.errors import ConfigError
 from evol.llm.reasoning import ReasoningSettings
+from evol.llm.types import TokenParam
 from evol.sandbox.settings import SandboxSettings
 
 
@@ -67,7 +68,7 @@ class Sampling(Strict):
     # and how the endpoint names the output cap (auto: max_tokens, switched once on a 400 that names it).
     # token_param is the endpoint's dialect, not the data's: never sent as is, never in a cache key.
     reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
-    token_param: NotData[Literal["auto", "max_tokens", "max_completion_tokens"]] = "auto"
+    token_param: NotData[TokenParam] = "auto"
 
 
 class SeedSettings(Strict):

@@ -43,7 +43,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "llm": ("errors",),
     "prompts": ("errors", "resources"),
     "sandbox": ("datafields", "errors"),
-    "sim": ("errors", "lifetime"),
+    "sim": ("errors", "lifetime", "llm"),
     "verification": ("pyparse", "sandbox", "text"),
     "datafields": (),
     "errors": (),

@@ -67,16 +67,16 @@ def sim_command(
 ) -> None:
     """Serve the deterministic offline OpenAI-compatible endpoint (synthetic data, for trying evol)."""
     import asyncio
+    from typing import get_args
 
     from evol.errors import ConfigError
-    from evol.sim.dialect import SimDialect
+    from evol.sim.dialect import SimDialect, Teacher, Think
     from evol.sim.faults import SimOptions
     from evol.sim.server import serve
 
     if overload not in ("queue", "429", "503"):
         raise ConfigError(f"--overload: expected queue, 429 or 503, got {overload!r}")
-    for flag, value, allowed in (("--dialect", dialect, ("chat", "reasoning")),
-                                 ("--think", think, ("none", "inline", "field"))):
+    for flag, value, allowed in (("--dialect", dialect, get_args(Teacher)), ("--think", think, get_args(Think))):
         if value not in allowed:
             raise ConfigError(f"{flag}: expected {' or '.join(allowed)}, got {value!r}")
     opts = SimOptions(host=host, port=port, model=model, latency=latency, jitter=jitter, p429=p429,

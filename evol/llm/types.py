@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from evol.llm.reasoning import split_reasoning
 
 Transport = Literal["aiohttp", "openai-aiohttp", "openai-httpx"]
-TokenParam = Literal["auto", "max_tokens", "max_completion_tokens"]
+TokenParam = Literal["auto", "max_tokens", "max_completion_tokens"]  # how an endpoint names the output cap
+CAP_NAMES: tuple[str, ...] = get_args(TokenParam)[1:]  # the cap's names, in the order "auto" tries them
 
 
 @dataclass(frozen=True)

@@ -22,15 +22,19 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from evol.llm.types import CAP_NAMES
 from evol.sim.responder import count_tokens
 
 FENCED = re.compile(r"```[A-Za-z0-9_+-]*\n(.*?)```", re.S)
+Teacher = Literal["chat", "reasoning"]
+Think = Literal["none", "inline", "field"]
+REASONING_CAP = "max_completion_tokens"  # the only output cap OpenAI's reasoning models take
 
 
 @dataclass
 class SimDialect:
-    dialect: Literal["chat", "reasoning"] = "chat"
-    think: Literal["none", "inline", "field"] = "none"
+    dialect: Teacher = "chat"
+    think: Think = "none"
     json_schema: bool = False
 
     @property
@@ -50,9 +54,10 @@ class Refusal:
 def refusal(body: dict[str, Any], d: SimDialect) -> Refusal | None:
     """The 400 this dialect answers `body` with, or None when it takes the request."""
     if d.dialect == "reasoning":
-        if body.get("max_tokens") is not None:
-            return Refusal("Unsupported parameter: 'max_tokens' is not supported with this model. "
-                           "Use 'max_completion_tokens' instead.", "max_tokens", "unsupported_parameter")
+        for cap in CAP_NAMES:
+            if cap != REASONING_CAP and body.get(cap) is not None:
+                return Refusal(f"Unsupported parameter: '{cap}' is not supported with this model. "
+                               f"Use '{REASONING_CAP}' instead.", cap, "unsupported_parameter")
         for name in ("temperature", "top_p"):
             value = body.get(name)
             if value is not None and value != 1:
@@ -74,7 +79,7 @@ def refusal(body: dict[str, Any], d: SimDialect) -> Refusal | None:
 
 def output_cap(body: dict[str, Any]) -> int:
     """The output cap of a request, whatever it is called (0: none)."""
-    return int(body.get("max_completion_tokens") or body.get("max_tokens") or 0)
+    return next((int(body[name]) for name in CAP_NAMES if body.get(name)), 0)
 
 
 def thought_of(prompt: str, effort: str | None) -> str:
