@@ -12,7 +12,7 @@
   round-NN/kept.jsonl, rejected.jsonl, stats.json   written at the end of the round (stats.json last = done)
   dedup/index-after-round-NN.npz   the near-dup index after round NN (the next round starts from it)
   train.json               the training rows of every finished round
-  batch/                   batch mode's request files, results and state.json
+  batch/requests-API.jsonl, results-ID.jsonl, state.json   batch mode's input files, results and state
   export/                  `evol export`'s default outputs (train.json, train.jsonl, train.parquet, hf/)
 ```
 
@@ -58,6 +58,15 @@ class RunDir:
     calls = _in_run("calls.sqlite")
     train = _in_run("train.json")
     batch = _in_run("batch")
+    batch_state = _in_run("batch/state.json")
+
+    def batch_requests(self, api: str) -> Path:
+        """Batch mode's input file for one API (`chat`, `completions`): a batch holds one endpoint path only."""
+        return self.batch / f"requests-{api}.jsonl"
+
+    def batch_results(self, batch_id: str) -> Path:
+        """The downloaded output of one submitted batch."""
+        return self.batch / f"results-{batch_id}.jsonl"
 
     def export(self, fmt: str) -> Path:
         """Where `evol export --format FMT` writes by default."""
