@@ -17,7 +17,7 @@ from evol.llm.cache import ResponseCache
 from evol.llm.endpoint import Endpoint
 from evol.llm.fatal import FailureGate
 from evol.llm.reasoning import only_reasoning
-from evol.llm.retry import Verdict, backoff, classify
+from evol.llm.retry import RetryDecision, backoff, classify
 from evol.llm.router import Router
 from evol.llm.types import EndpointConfig, LLMFailure, LLMRequest, LLMResult
 from evol.llm.usage import UsageLedger
@@ -26,7 +26,7 @@ log = logging.getLogger("evol.llm")
 
 OVERLOAD_ATTEMPTS_FACTOR = 4  # 429/503 retries allowed per request, as a multiple of max_attempts
 DRAIN_SECONDS = 10.0  # at close, wait this long for replies already paid for, so they reach the cache
-TRUNCATED = Verdict("truncated", retry=False)  # the reply was only thinking: the output cap cut the answer
+TRUNCATED = RetryDecision("truncated", retry=False)  # the reply was only thinking: the output cap cut the answer
 
 
 class LLMClient:
@@ -166,7 +166,7 @@ class LLMClient:
             await asyncio.sleep(delay)
 
     async def _attempt(self, endpoint: Endpoint, req: LLMRequest,
-                       key: str) -> tuple[LLMResult | None, Verdict | None, str]:
+                       key: str) -> tuple[LLMResult | None, RetryDecision | None, str]:
         """One HTTP attempt with its bookkeeping; runs to the end even if its caller is cancelled.
 
         Returns (result, None, "") on success, (None, verdict, message) on failure, and (None, None, "")

@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from evol.errors import EndpointError
-from evol.llm.retry import Verdict
+from evol.llm.retry import RetryDecision
 from evol.llm.types import LLMFailure
 
 CONFIG_STATUS = frozenset({403, 404})  # before any success: a wrong URL, model or permission
@@ -44,7 +44,7 @@ class RunStopped(EndpointError):
         self.cause = cause
 
 
-def stop_now(verdict: Verdict, successes: int) -> str | None:
+def stop_now(verdict: RetryDecision, successes: int) -> str | None:
     """Why this failure stops the run at once (None: it concerns its item, or it is too soon to tell)."""
     if verdict.fatal:
         return WHY.get(verdict.kind, verdict.kind)
@@ -97,7 +97,7 @@ class FailureGate:
                 h.future.set_result(None)
         self._held = []
 
-    async def failed(self, verdict: Verdict, failure: LLMFailure, url: str, message: str) -> None:
+    async def failed(self, verdict: RetryDecision, failure: LLMFailure, url: str, message: str) -> None:
         """A request failed for good: raises its LLMFailure (after holding it) or the run's RunStopped."""
         why = stop_now(verdict, self.successes)
         if why is not None:
