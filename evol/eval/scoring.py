@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from evol.eval import rundir
+from evol.eval import outdir
 from evol.eval.passk import mean_pass_at_k
 from evol.eval.problems import Problem
 from evol.io import JsonlAppender, read_jsonl
@@ -18,7 +18,7 @@ def score_samples(
     by_id: dict[str, Problem], samples_path: Path, results_path: Path, sandbox: Sandbox, log: Callable[[str], None]
 ) -> int:
     """Score every sample without a result yet; returns how many were scored now."""
-    scored = rundir.done_keys(results_path)
+    scored = outdir.done_keys(results_path)
     todo: list[dict[str, Any]] = []
     seen: set[tuple[str, int]] = set()
     for rec in read_jsonl(samples_path, tolerate_partial_tail=True) if samples_path.exists() else []:
