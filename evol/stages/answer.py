@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from evol.llm import LLMFailure
-from evol.stages.base import first_failure
 from evol.stages.context import Item, ItemContext, Reject, call
+from evol.stages.rules import first_failure
 from evol.verification.tests_reply import split_joint
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from evol.config import VerifySettings
 from evol.llm import LLMClient, LLMRequest, LLMResult
 from evol.records import Record
-from evol.stages.base import Rule
 from evol.stages.requests import RequestFactory
+from evol.stages.rules import Rule
 
 
 @dataclass(kw_only=True)

@@ -12,8 +12,8 @@ import secrets
 
 from evol.sandbox import Limits
 from evol.stages import answer
-from evol.stages.base import first_failure
 from evol.stages.context import Item, ItemContext, Reject
+from evol.stages.rules import first_failure
 from evol.verification import Verdict, answer_code, build_program, judge
 
 # Outcomes that are not the answer's fault: another answer would not change them.
