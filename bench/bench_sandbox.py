@@ -1,4 +1,5 @@
-"""Sandbox throughput: programs per second per core for four ways of running the same short Python programs.
+"""Sandbox throughput: programs per second per worker (programs / wall / workers; one worker per CPU here) for
+four ways of running the same short Python programs.
 
 Programs: HumanEval's 164 canonical checks (prompt + canonical solution + tests + check call) and 164
 trivial ones. Peers, each with the same number of workers (this process's CPUs) and one run each:
@@ -91,7 +92,7 @@ def measure(name: str, fn: Callable[[int, list], int], workers: int, items: list
         "passed": passed,
         "workers": workers,
         "wall_s": round(wall, 3),
-        "programs_per_s_per_core": round(len(items) / wall / workers, 2),
+        "programs_per_s_per_worker": round(len(items) / wall / workers, 2),
     }
 
 
@@ -114,7 +115,7 @@ def main() -> None:
     }
     for label, items in workloads().items():
         rows = [measure(name, fn, workers, items) for name, fn in peers.items()]
-        rate = {r["peer"]: r["programs_per_s_per_core"] for r in rows}
+        rate = {r["peer"]: r["programs_per_s_per_worker"] for r in rows}
         report["results"][label] = {
             "rows": rows,
             "warm_over_spawn": round(rate["evol warm"] / rate["evol spawn"], 2),
@@ -180,10 +181,10 @@ def table(report: dict) -> list[str]:
             "",
             f"## {label}",
             "",
-            "| peer | programs | passed | wall s | programs/s/core |",
+            "| peer | programs | passed | wall s | programs/s/worker |",
             "|---|---|---|---|---|",
             *(
-                f"| {r['peer']} | {r['programs']} | {r['passed']} | {r['wall_s']} | {r['programs_per_s_per_core']} |"
+                f"| {r['peer']} | {r['programs']} | {r['passed']} | {r['wall_s']} | {r['programs_per_s_per_worker']} |"
                 for r in res["rows"]
             ),
             "",
