@@ -24,10 +24,6 @@ from evol.stages.table import retry_stages, stage_counts
 DROP_FIELDS = ("status", "passed")
 
 
-def round_dir(run_dir: Path, round_no: int) -> Path:
-    return RunDir(run_dir).round(round_no)
-
-
 def journal_path(run_dir: Path, round_no: int) -> Path:
     return RunDir(run_dir).journal(round_no)
 

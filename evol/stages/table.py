@@ -49,10 +49,6 @@ STAGES: list[Stage] = [
 ]
 
 
-def by_name(name: str) -> Stage:
-    return next(s for s in STAGES if s.name == name)
-
-
 def retry_stages() -> frozenset[str]:
     """Stages whose rejections count as a failed evolution (the parent may be retried next round)."""
     return frozenset(s.name for s in STAGES if s.retry)
