@@ -58,12 +58,6 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 }
 
 
-def part_of(module: str) -> str:
-    """The part a dotted module belongs to: `evol.llm.client` -> `llm`, `evol` -> `evol`."""
-    parts = module.split(".")
-    return parts[1] if len(parts) > 1 else parts[0]
-
-
 def layers(allowed: dict[str, tuple[str, ...]] = ALLOWED) -> dict[str, int]:
     """Each part's layer: 0 imports no other part, else one above the highest part it imports.
 
@@ -87,19 +81,6 @@ def layers(allowed: dict[str, tuple[str, ...]] = ALLOWED) -> dict[str, int]:
     for part in allowed:
         layer(part)
     return out
-
-
-def above(part: str, allowed: dict[str, tuple[str, ...]] = ALLOWED) -> set[str]:
-    """The parts that import ``part``, directly or through others: an import of one of them points upwards."""
-    found: set[str] = set()
-    grew = True
-    while grew:
-        grew = False
-        for src, dsts in allowed.items():
-            if src not in found and (part in dsts or found.intersection(dsts)):
-                found.add(src)
-                grew = True
-    return found
 
 
 def drawing(allowed: dict[str, tuple[str, ...]] = ALLOWED, width: int = 110) -> str:

@@ -16,9 +16,28 @@ from pathlib import Path
 
 import pytest
 
-from evol.layers import ALLOWED, above, drawing, layers, part_of
+from evol.layers import ALLOWED, drawing, layers
 
 ROOT = Path(__file__).resolve().parents[1]
+
+def part_of(module: str) -> str:
+    """The part a dotted module belongs to: `evol.llm.client` -> `llm`, `evol` -> `evol`."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def above(part: str, allowed: dict[str, tuple[str, ...]] = ALLOWED) -> set[str]:
+    """The parts that import ``part``, directly or through others: an import of one of them points upwards."""
+    found: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for src, dsts in allowed.items():
+            if src not in found and (part in dsts or found.intersection(dsts)):
+                found.add(src)
+                grew = True
+    return found
+
 
 def modules(root: Path, package: str) -> dict[str, Path]:
     """Dotted module name -> file, for every .py under ``root/package`` (a package is its __init__)."""
