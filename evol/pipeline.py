@@ -155,6 +155,8 @@ async def _run_rounds(cfg: PipelineConfig, ctx: ItemContext, run_dir: Path, seed
                 weights = _round_weights(cfg, round_no, all_stats)
                 await stream_items(ctx, pool, round_no, journal, done, cfg.endpoint.concurrency, bar,
                                    weights if cfg.evolve.adapt else None)
+                if ctx.calls_log is not None:
+                    ctx.calls_log.flush()
                 usage = ctx.client.ledger.by_stage(round_no)
                 kept, rejected, stats = finalize(run_dir, round_no, pool, index, bar.started, usage,
                                                  {"method_weights": weights} if round_no else {})
@@ -236,6 +238,7 @@ def run(cfg: PipelineConfig, console: Console | None = None) -> RunResult:
         calls = open_call_log(run_dir, cfg.calls)
         client.on_call = calls.record if calls else None
         ctx = _context(cfg, inputs, client, model)
+        ctx.calls_log = calls
         manifest = _manifest(cfg, urls, model, simulated, "running", [], None, started)
         files.write_manifest(manifest)
         stats: list[dict[str, Any]] = []
