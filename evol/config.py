@@ -130,6 +130,20 @@ class VerifySettings(Strict):
     memory_mb: int = Field(1024, ge=64)
 
 
+class ExtraStage(Strict):
+    """A stage a recipe adds (evol/stages/compose.py): its dotted path and where it goes (default: before decontam)."""
+
+    path: str
+    after: str | None = None
+    before: str | None = None
+
+
+class StagesSettings(Strict):
+    """The [stages] section: stages added to the table's, in order, e.g. ["mypkg.stages:lint"]."""
+
+    extra: list[str | ExtraStage] = []
+
+
 class PipelineConfig(Strict):
     """A whole evolution run. Fields marked `NotData` do not shape the data (see evol.datafields)."""
 
@@ -147,6 +161,7 @@ class PipelineConfig(Strict):
     eliminate: EliminateSettings = EliminateSettings()
     filters: FilterSettings = FilterSettings()
     verify: VerifySettings = VerifySettings()
+    stages: StagesSettings = StagesSettings()
     dedup: DedupConfig = DedupConfig()
     decontam: DecontamConfig = DecontamConfig()
     reasoning: ReasoningSettings = ReasoningSettings()

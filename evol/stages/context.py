@@ -28,6 +28,7 @@ class ItemContext:
     verify: VerifySettings = field(default_factory=VerifySettings)
     sandbox: Any | None = None  # runs answers against tests (verification); None until first needed
     keep_reasoning: bool = False  # store each stage's thinking in record["reasoning"][stage] ([reasoning] keep)
+    stages: list[Any] | None = None  # the run's stages (evol/stages/compose.py); None: the table's
     calls_log: Any | None = None  # the run's calls log (evol.calls.CallLog), flushed at each round's end
 
     @property
