@@ -101,7 +101,7 @@ def finalize(run_dir: Path, round_no: int, pool: list[Record], dedup_index: Any 
     rejected = [_clean(r) for r in ordered if r["status"] != "ok"]
     stats = round_stats(round_no, ordered, time.monotonic() - started, stages)
     if dedup_seconds is not None:
-        stats["stage_seconds"]["dedup"] = {"wall": round(dedup_seconds[0], 4), "cpu": round(dedup_seconds[1], 4)}
+        stats["stage_seconds"]["dedup"] = {"wall": round(dedup_seconds[0], 6), "cpu": round(dedup_seconds[1], 6)}
     stats.update(extra or {})
     if llm_usage is not None:
         stats["llm_calls_this_process"] = llm_usage
@@ -180,7 +180,7 @@ def stage_seconds(records: list[Record]) -> dict[str, dict[str, float]]:
             acc = out.setdefault(stage, {"wall": 0.0, "cpu": 0.0})
             acc["wall"] += wall
             acc["cpu"] += cpu
-    return {stage: {k: round(v, 4) for k, v in acc.items()} for stage, acc in out.items()}
+    return {stage: {k: round(v, 6) for k, v in acc.items()} for stage, acc in out.items()}
 
 
 def verification_stats(records: list[Record]) -> dict[str, Any]:

@@ -3,14 +3,15 @@
     [stages]
     extra = ["mypkg.stages:lint", { path = "mypkg.stages:review", after = "filter" }]
 
-A path names a `Stage` (evol/stages/table.py), or anything with the built-ins' interface: an async
-`run(ctx, item) -> Reject | None` and, optionally, `applies(ctx, item)`, `requires(cfg)` and `prompts`
-(module attributes, say); its name is the path's last part. Without `after`/`before` a stage goes just
-before `decontam`.
+A path names a `Stage` (evol/stages/table.py), or anything with the built-ins' interface (a module, say:
+`pkg.module` without a colon names the module itself): an async `run(ctx, item) -> Reject | None` and,
+optionally, `applies(ctx, item)`, `requires(cfg)`, `prompts` and `retry`; its name is the path's last
+part. Without `after`/`before` a stage goes just before `decontam`.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,8 @@ DEFAULT_BEFORE = "decontam"
 
 
 def load_stage(spec: str, key: str = "stages.extra") -> Stage:
-    """The stage a dotted path names; anything else is a ConfigError naming `key`."""
-    obj = resolve(spec, key)
+    """The stage a dotted path names (`pkg.module:name`, or `pkg.module` for a module with a `run`)."""
+    obj = resolve(spec, key) if ":" in spec else _module(spec, key)
     if isinstance(obj, Stage):
         return obj
     run = getattr(obj, "run", None)
@@ -36,6 +37,13 @@ def load_stage(spec: str, key: str = "stages.extra") -> Stage:
     name = spec.rpartition(":")[2].rpartition(".")[2]
     fields = {f: getattr(obj, f) for f in ("applies", "requires", "prompts", "retry") if hasattr(obj, f)}
     return Stage(name, f"{name}_rejected", name, fields.pop("retry", True), run, **fields)
+
+
+def _module(name: str, key: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise ConfigError(f"{key}: cannot import {name!r} ({exc})") from None
 
 
 def run_stages(cfg: Any) -> list[Stage]:

@@ -85,6 +85,10 @@ class RequestFactory:
         request.json_schema = TESTS_SCHEMA  # structured where the endpoint supports it, else fenced blocks
         return request, self.prompts.sha("tests")
 
+    def ask(self, stage: str, template: str, round_no: int, **values: str) -> tuple[LLMRequest, str]:
+        """Any stage's request: `template` rendered with `values`, the run's sampling, the stage's API."""
+        return self._request(self.prompts.render(template, **values), stage, round_no), self.prompts.sha(template)
+
     def judge(self, parent: str, child: str, round_no: int) -> LLMRequest:
         text = self.prompts.render("judge_equal", parent=parent, child=child)
         return self._request(text, "judge", round_no, {"temperature": 0.0, "max_tokens": 8})
