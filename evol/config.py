@@ -40,7 +40,8 @@ class EndpointSettings(Strict):
     item_deadline: NotData[float] = Field(900.0, gt=0)
     backoff_base: NotData[float] = Field(0.5, ge=0, le=60)  # seconds; full-jitter backoff doubles it per attempt
     transport: NotData[Literal["aiohttp", "openai-aiohttp", "openai-httpx"]] = "aiohttp"
-    stage_api: dict[Literal["evolve", "judge", "answer"], Literal["chat", "completions"]] = {}  # overrides `api`
+    # per LLM stage (those of the stage table with prompts: checked when the run's stages are known)
+    stage_api: dict[str, Literal["chat", "completions"]] = {}  # overrides `api`
 
 
 class Sampling(Strict):

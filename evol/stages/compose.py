@@ -60,6 +60,10 @@ def run_stages(cfg: Any) -> list[Stage]:
         if anchor not in names:
             raise ConfigError(f"stages.extra: {path!r}: no stage {anchor!r} to go next to; stages: {names}")
         stages.insert(names.index(anchor) + (after is not None), stage)
+    llm = {s.name for s in stages if s.calls_llm}
+    unknown = sorted(set(cfg.endpoint.stage_api) - llm)
+    if unknown:
+        raise ConfigError(f"endpoint.stage_api: {unknown} call(s) no LLM; the stages that do: {sorted(llm)}")
     return stages
 
 

@@ -50,7 +50,7 @@ class RequestFactory:
 
     def api(self, stage: str) -> str:
         """The API a stage uses: endpoint.stage_api[stage], else endpoint.api."""
-        return self.cfg.endpoint.stage_api.get(stage, self.cfg.endpoint.api)  # type: ignore[call-overload]
+        return self.cfg.endpoint.stage_api.get(stage, self.cfg.endpoint.api)
 
     def _request(self, text: str, stage: str, round_no: int, params: dict | None = None) -> LLMRequest:
         params = dict(self.params if params is None else params)

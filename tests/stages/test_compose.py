@@ -63,6 +63,10 @@ def test_a_bad_path_or_place_is_a_config_error(tmp_path: Path) -> None:
     cfg = demo_config(tmp_path / "r", **{"stages.extra": [{"path": "tests.stages.plain_stage", "after": "nope"}]})
     with pytest.raises(ConfigError, match="no stage 'nope'"):
         run_stages(cfg)
+    with pytest.raises(ConfigError, match=r"endpoint.stage_api: \['filter'\] call\(s\) no LLM"):
+        run_stages(demo_config(tmp_path / "r", **{"endpoint.stage_api": {"filter": "completions"}}))
+    assert run_stages(demo_config(tmp_path / "r", **{"endpoint.stage_api": {"review": "completions"},
+                                                     "stages.extra": ["tests.stages.review_stage:review"]}))
 
 
 def _spin(cpu_s: float) -> None:
