@@ -12,7 +12,7 @@ from rich.console import Console
 from evol.calls import read_calls
 from evol.pipeline import run
 from evol.plan.estimate import estimate
-from evol.progress import funnel_table
+from evol.progress import RoundBar, funnel_table, make_progress
 from evol.report.page import write_report
 from evol.stages import table
 from tests.helpers import demo_config
@@ -35,6 +35,9 @@ def test_an_llm_stage_reaches_estimate_progress_stats_report_and_the_sim(tmp_pat
     console = Console(record=True, width=300)
     console.print(funnel_table(result.stats))
     assert " rev " in console.export_text()  # its short label heads a progress-table column
+    progress = make_progress(Console(record=True, width=300))
+    RoundBar(progress, "round 1", 1)({"status": "ok", "passed": ["answer", "review"]})
+    assert "reviewed 1" in progress.tasks[0].fields["detail"]  # the live bar counts its passes
     page = write_report(out).read_text()
     assert "reviewed" in page and "<td class=\"l\">review</td>" in page  # funnel and seconds-per-stage tables
     reviews = [c for c in read_calls(out) if c["stage"] == "review"]
