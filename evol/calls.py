@@ -116,7 +116,7 @@ class CallLog:
             try:
                 if rows:
                     self._insert(rows)
-            except sqlite3.Error as exc:
+            except Exception as exc:  # a full disk, say: the log is not the data, the run goes on
                 log.warning("calls log %s: %d row(s) not written (%s)", self.path, len(rows), exc)
             finally:
                 for _ in batch:
@@ -134,7 +134,8 @@ class CallLog:
 
     def flush(self) -> None:
         """Wait until every queued row is committed."""
-        self._queue.join()
+        if self._writer.is_alive():
+            self._queue.join()
 
     def close(self) -> None:
         """Commit what is queued, stop the writer, close the database (safe to call twice)."""
