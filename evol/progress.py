@@ -32,8 +32,9 @@ def rate_text(done: int, seconds: float) -> str:
 class RoundBar:
     """One round's progress bar: call it with each finished record (rate, ETA, kept and rejected so far)."""
 
-    def __init__(self, progress: Progress, label: str, total: int, already: int = 0) -> None:
-        self.progress, self.started = progress, time.monotonic()
+    def __init__(self, progress: Progress, label: str, total: int, already: int = 0,
+                 stages: list[Any] | None = None) -> None:
+        self.progress, self.started, self.columns = progress, time.monotonic(), progress_columns(stages)
         self.task = progress.add_task(label, total=total, completed=already, rate="", detail="")
         self.ok = self.rejected = 0
         self.passed: Counter[str] = Counter()
@@ -45,7 +46,7 @@ class RoundBar:
             self.rejected += 1
         self.passed.update(record.get("passed") or ())
         done = self.ok + self.rejected
-        counts = " · ".join(f"{key} {self.passed[name]}" for name, key in progress_columns() if self.passed[name])
+        counts = " · ".join(f"{key} {self.passed[name]}" for name, key in self.columns if self.passed[name])
         self.progress.update(self.task, advance=1, rate=rate_text(done, time.monotonic() - self.started),
                              detail=f"{counts + ' · ' if counts else ''}ok {self.ok} · rejected {self.rejected}")
 
@@ -54,9 +55,9 @@ class RichView:
     """The run's Rich view (`evol.pipeline.RunView`): a bar per round, and the funnel table at the end."""
 
     @contextlib.contextmanager
-    def rounds(self, console: Console) -> Iterator[Callable[[str, int, int], RoundBar]]:
+    def rounds(self, console: Console, stages: list[Any]) -> Iterator[Callable[[str, int, int], RoundBar]]:
         with make_progress(console) as progress:
-            yield lambda label, total, already: RoundBar(progress, label, total, already)
+            yield lambda label, total, already: RoundBar(progress, label, total, already, stages)
 
     def funnel(self, stats: list[dict[str, Any]]) -> Table:
         return funnel_table(stats)

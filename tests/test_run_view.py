@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import evol.pipeline
 from evol.cli import app
-from evol.pipeline import run
+from evol.pipeline import BarFactory, run
 from evol.progress import RichView
 from tests.helpers import demo_config
 
@@ -25,7 +25,7 @@ class RecordingView:
         self.bars: list[list[Any]] = []
 
     @contextlib.contextmanager
-    def rounds(self, console: Console) -> Iterator[Callable[[str, int, int], Callable[[dict[str, Any]], None]]]:
+    def rounds(self, console: Console, stages: list[Any]) -> Iterator[BarFactory]:
         def bar(label: str, total: int, already: int) -> Callable[[dict[str, Any]], None]:
             row = [label, total, already]
             self.bars.append(row)

@@ -7,11 +7,7 @@ from typing import Any
 
 from rich.table import Table
 
-from evol.stages.table import shown_funnel, tokens_total
-
-SHORT = {"eliminated": "elim", "LLM errors": "llm err", "decontaminated": "contam", "deduplicated": "dedup",
-         "evolve failed": "evo err", "answer failed": "ans err", "evolved": "evol", "answered": "ans",
-         "filtered": "filt", "tested": "tests", "verified": "verif", "unverified": "unver"}
+from evol.stages.table import short_labels, shown_funnel, tokens_total
 
 
 def funnel_table(all_stats: list[dict[str, Any]], title: str = "evol run: funnel per round",
@@ -19,8 +15,8 @@ def funnel_table(all_stats: list[dict[str, Any]], title: str = "evol run: funnel
                  **table_options: Any) -> Table:
     """The funnel per round (one row a round) with tokens and a last column (seconds, or cost)."""
     table = Table(title=title, **table_options)
-    columns = shown_funnel(all_stats)
-    for label in ("round", *(SHORT.get(label, label) for _, label in columns), "tokens", last[0]):
+    columns, short = shown_funnel(all_stats), short_labels(all_stats)
+    for label in ("round", *(short.get(label, label) for _, label in columns), "tokens", last[0]):
         table.add_column(label, justify="right", no_wrap=True)
     for st in all_stats:
         tokens = tokens_total(st)
