@@ -9,12 +9,12 @@ import importlib.metadata
 import json
 import platform
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from rich.console import Console, RenderableType
+from rich.console import Console
 
 from evol.calls import open_call_log
 from evol.config import PipelineConfig, resolve_base_urls, to_toml
@@ -36,6 +36,7 @@ from evol.round import (
     stream_items,
 )
 from evol.rundir import RunDir
+from evol.runview import QuietView, RunView
 from evol.seeds import load_seeds
 from evol.stages.adapt import adapted_weights, normalised
 from evol.stages.compose import prompt_set, run_stages
@@ -46,30 +47,6 @@ from evol.stages.response_filters import response_rules
 from evol.version import __version__
 
 SIM_MODEL = "evol-sim"
-
-
-BarFactory = Callable[[str, int, int], Callable[[dict[str, Any]], None]]  # (label, total, already) -> on_record
-
-
-class RunView(Protocol):
-    """What a run shows while it works; the command layer passes the Rich one (`evol.progress.RichView`)."""
-
-    def rounds(self, console: Console, stages: list[Any]) -> contextlib.AbstractContextManager[BarFactory]:
-        """Open while the rounds run: yields `bar(label, total, already)`, a callback for each finished record."""
-
-    def funnel(self, stats: list[dict[str, Any]]) -> RenderableType | None:
-        """What to print when the run ends (None: nothing)."""
-
-
-class QuietView:
-    """No bars and no closing table: the view of a run started without one."""
-
-    @contextlib.contextmanager
-    def rounds(self, console: Console, stages: list[Any]) -> Iterator[BarFactory]:
-        yield lambda label, total, already: lambda record: None
-
-    def funnel(self, stats: list[dict[str, Any]]) -> RenderableType | None:
-        return None
 
 
 @dataclass

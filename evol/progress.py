@@ -52,7 +52,7 @@ class RoundBar:
 
 
 class RichView:
-    """The run's Rich view (`evol.pipeline.RunView`): a bar per round, and the funnel table at the end."""
+    """The run's Rich view (`evol.runview.RunView`): a bar per round, and the funnel table at the end."""
 
     @contextlib.contextmanager
     def rounds(self, console: Console, stages: list[Any]) -> Iterator[Callable[[str, int, int], RoundBar]]:

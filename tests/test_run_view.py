@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 
 import evol.pipeline
 from evol.cli import app
-from evol.pipeline import BarFactory, run
+from evol.pipeline import run
 from evol.progress import RichView
+from evol.runview import BarFactory
 from tests.helpers import demo_config
 
 
