@@ -4,12 +4,14 @@ A measured figure is written with a marker right after it: ``2.82 s<!--fig:eval.
 The marker names a file under ``bench/results/`` and a key path in it: dotted keys and list indices
 (``peers.rows.0.wall_s``), or ``field=value`` to pick the list element whose field equals the value
 (``peers.rows.tool=evol,latency_s=0.5.wall_s``). ``fig%`` shows a fraction as a percentage. A number that is a
-setting or an input, not a measurement, says so with ``<!--set-->``.
+setting or an input, not a measurement, says so with ``<!--set-->``. In a long table a row may name its base once,
+``<!--row:llm.json:peers.rows.tool=evol,latency_s=0.5-->``, and its cells a key relative to it, ``<!--fig:.wall_s-->``.
 
 ``python -m bench.figures`` checks every figure (exit 1 and one line per problem); ``--update`` rewrites each
 marked number from its key, keeping the decimals shown; ``--graph``-free, stdlib only.
 A figure is a number with a unit or a ratio sign (``3.2 s``, ``×1.26``, ``17.0×``, ``45%``, ``1,170 items/s``)
-outside code, or any number in a table row that has a marker.
+outside code (HTTP statuses in the plural, ``429s``, are not figures), or any number in a table row that has a
+marker.
 """
 
 from __future__ import annotations
@@ -18,16 +20,18 @@ import json
 import re
 import sys
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
 NUMBER = r"[×x]?-?\d[\d,]*(?:\.\d+)?"
-MARKER = re.compile(rf"({NUMBER})((?:\s?(?:×|%|[A-Za-z/]+))?)\**<!--(fig%?):([\w.-]+\.json):([^>]+?)-->")
+MARKER = re.compile(rf"({NUMBER})((?:\s?(?:×|%|[A-Za-z/]+))?)\**<!--(fig%?):(?:([\w.-]+\.json):)?([^>]+?)-->")
+ROW = re.compile(r"<!--row:([\w.-]+\.json):([^>]+?)-->")
 SETTING = re.compile(rf"{NUMBER}[^<\n|]{{0,12}}<!--set-->")
 UNIT = r"(?:×|x\b|%|\s?(?:ms|s|MB|MiB|GB|GiB|KB|items/s|docs/s|tok/s|tokens/s|programs/s|req/s)\b)"
-CANDIDATE = re.compile(rf"(?<![\w.\-/=:#])(?:×\d[\d,]*(?:\.\d+)?|\d[\d,]*(?:\.\d+)?{UNIT})")
+CANDIDATE = re.compile(rf"(?<![\w.\-/=:#])(?![45]\d\ds\b)(?:[×x]\d[\d,]*(?:\.\d+)?\b|\d[\d,]*(?:\.\d+)?{UNIT})")
 CODE = re.compile(r"```.*?```|`[^`\n]*`|<!--.*?-->|\[[^\]]*\]\([^)]*\)|https?://\S+", re.S)
 
 
@@ -68,10 +72,10 @@ def lookup(data: Any, key: str) -> Any:
 
 
 def _split(key: str) -> list[str]:
-    """Dots separate parts, except inside a `field=value` part's value (``latency_s=0.5``)."""
+    """Dots separate parts, except inside a `field=value` part's value (``latency_s=0.5,tool=evol``)."""
     parts: list[str] = []
     for piece in key.split("."):
-        if parts and "=" in parts[-1] and re.fullmatch(r"\d+", piece) and re.search(r"=-?\d+$", parts[-1]):
+        if parts and re.search(r"=-?\d+$", parts[-1]) and re.fullmatch(r"\d+(?:,.*)?", piece):
             parts[-1] += "." + piece
         else:
             parts.append(piece)
@@ -100,6 +104,16 @@ def render(value: float, like: str) -> str:
     return ("×" if like.startswith("×") else "x" if like.startswith("x") else "") + text
 
 
+def _resolve(file: str | None, key: str, line: str) -> tuple[str, str]:
+    """A marker's file and full key: a key starting with ``.`` continues the line's row marker."""
+    if file:
+        return file, key
+    row = ROW.search(line)
+    if row is None or not key.startswith("."):
+        raise KeyError(f"{key}: a relative key needs a <!--row:FILE.json:KEY--> on its line")
+    return row.group(1), row.group(2) + key
+
+
 def _value(kind: str, file: str, key: str, cache: dict[str, Any]) -> float:
     if file not in cache:
         cache[file] = json.loads((RESULTS / file).read_text())
@@ -117,6 +131,7 @@ def check_text(path: Path, text: str, cache: dict[str, Any] | None = None) -> li
         for m in MARKER.finditer(line):
             number, _, kind, file, key = m.groups()
             try:
+                file, key = _resolve(file, key, line)
                 value = _value(kind, file, key, cache)
             except (KeyError, IndexError, ValueError, FileNotFoundError) as exc:
                 problems.append(Problem(path, no, f"{number}: no key {file}:{key} ({exc})"))
@@ -149,12 +164,12 @@ def update_text(text: str, cache: dict[str, Any] | None = None) -> str:
     """The document with every marked number rewritten from its key."""
     cache = {} if cache is None else cache
 
-    def fresh(m: re.Match[str]) -> str:
-        number, unit, kind, file, key = m.groups()
-        value = _value(kind, file, key, cache)
+    def fresh(m: re.Match[str], line: str) -> str:
+        number, _, kind, file, key = m.groups()
+        value = _value(kind, *_resolve(file, key, line), cache)
         return m.group(0).replace(number, render(value, number), 1)
 
-    return MARKER.sub(fresh, text)
+    return "".join(MARKER.sub(partial(fresh, line=line), line) for line in text.splitlines(keepends=True))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,7 +29,8 @@ def problems(text: str) -> list[str]:
 def test_a_figure_that_matches_its_key_passes(results: Path) -> None:
     text = ("Scored in 2.82 s<!--fig:x.json:canonical.wall_s--> (1,640<!--fig:x.json:canonical.problems--> "
             "programs), the peer **3.37×<!--fig:x.json:rows.tool=peer,latency_s=0.5.ratio-->**, "
-            "45.7%<!--fig%:x.json:share--> of it; a timeout of 2 s<!--set-->.\n")
+            "45.7%<!--fig%:x.json:share--> of it, 3.37×<!--fig:x.json:rows.latency_s=0.5,tool=peer.ratio-->; "
+            "no figure in 429s; a timeout of 2 s<!--set-->.\n")
     assert problems(text) == []
 
 
@@ -39,8 +40,8 @@ def test_a_changed_figure_fails(results: Path) -> None:
 
 
 def test_a_figure_with_no_key_fails(results: Path) -> None:
-    found = problems("evol is 6.33× faster and takes 4.8 s.\n")
-    assert [f.split(":")[0] for f in found] == ["6.33×", "4.8 s"]
+    found = problems("evol is 6.33× faster, x1.6 with 2 workers on x86_64, and takes 4.8 s.\n")
+    assert [f.split(":")[0] for f in found] == ["6.33×", "x1.6", "4.8 s"]
 
 
 def test_a_missing_key_fails(results: Path) -> None:
@@ -61,3 +62,15 @@ def test_update_rewrites_marked_numbers_with_the_shown_decimals(results: Path) -
     text = "in 4.8 s<!--fig:x.json:canonical.wall_s--> and ×1.0<!--fig:x.json:rows.tool=peer,latency_s=0.5.ratio-->"
     assert figures.update_text(text) == ("in 2.8 s<!--fig:x.json:canonical.wall_s--> and "
                                          "×3.4<!--fig:x.json:rows.tool=peer,latency_s=0.5.ratio-->")
+
+
+def test_a_row_marker_is_the_base_of_its_cells_relative_keys(results: Path) -> None:
+    row = "| peer<!--row:x.json:rows.tool=peer,latency_s=0.5--> | 3.37<!--fig:.ratio--> | {}<!--fig:.latency_s--> |\n"
+    assert problems(row.format("0.5")) == []
+    assert [p.split(" differs")[0] for p in problems(row.format("0.6"))] == ["0.6"]
+    assert figures.update_text(row.format("0.6")) == row.format("0.5")
+
+
+def test_a_relative_key_without_a_row_marker_fails(results: Path) -> None:
+    found = problems("| peer | 3.37<!--fig:.ratio--> |\n")
+    assert len(found) == 1 and "needs a <!--row" in found[0]
