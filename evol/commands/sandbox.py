@@ -1,4 +1,5 @@
-"""`evol sandbox doctor`: the isolation layers and language runners this machine gives the sandbox.
+"""`evol sandbox doctor`: the isolation layers, slot caps, exposed folders and language runners this machine
+gives the sandbox.
 
 Exit code 0, or 1 when no sandbox mode keeps root-only files unreadable (the line says how to fix it).
 """
@@ -19,9 +20,10 @@ app.add_typer(sandbox_app, name="sandbox")
 
 @sandbox_app.command("doctor")
 def doctor(as_json: bool = typer.Option(False, "--json", help="one JSON object instead of text")) -> None:
-    """Print the isolation in force (tool, namespaces, uid, capabilities) and each runner's tool."""
-    from evol.sandbox import Limits, Sandbox, SandboxUnavailable
-    from evol.sandbox.languages import RUNNERS
+    """Print the isolation in force (tool, namespaces, uid, capabilities), the per-slot caps (cgroup v2, v1 or
+    the rlimits fallback), the host folders bound into the sandbox and each runner's tool."""
+    from evol.sandbox import Limits, Sandbox, SandboxUnavailable, cgroup, probe
+    from evol.sandbox.languages import RUNNERS, tool_roots
 
     box = Sandbox(Limits(timeout_s=10.0), workers=1)
     try:
@@ -37,12 +39,22 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="one JSON object i
         }
         for name, runner in RUNNERS.items()
     }
+    caps = cgroup.detect()
+    slot_caps = {"mode": caps.mode, "detail": caps.describe()}
+    folders = sorted({*box.exposed, *(f for name in RUNNERS for f in tool_roots(name))})
+    exposed = {folder: probe.private_parent(folder) for folder in folders}
     if as_json:
-        typer.echo(json.dumps({"isolation": isolation, "runners": runners}, indent=2))
+        report = {"isolation": isolation, "slot_caps": slot_caps, "exposed": exposed, "runners": runners}
+        typer.echo(json.dumps(report, indent=2))
         return
     typer.echo("isolation:")
     for key, value in isolation.items():
         typer.echo(f"  {key:13} {', '.join(map(str, value)) if isinstance(value, list) else value}")
+    typer.echo(f"slot caps:\n  {caps.describe()}")
+    typer.echo("exposed (read-only):")
+    for folder, private in exposed.items():
+        note = f"  (only this folder of {private}, which others cannot search)" if private else ""
+        typer.echo(f"  {folder}{note}")
     typer.echo("runners:")
     for name, info in runners.items():
         typer.echo(f"  {name:11} {'ok ' + str(info['tool']) if info['available'] else 'missing: ' + info['missing']}")

@@ -148,16 +148,19 @@ def runner_for(language: str) -> Runner | None:
 
 @functools.cache
 def tool_roots(name: str) -> tuple[str, ...]:
-    """Folders outside /usr and /etc a runner's tools live in (e.g. a rustup toolchain under /root)."""
+    """Folders outside /usr and /etc a runner's tools live in (e.g. a rustup toolchain under /root).
+
+    Only the toolchain itself: rustc runs from its sysroot (`resolved_argv`), so the cargo home beside the
+    rustup proxy (credentials, registry) is never exposed."""
     roots: list[str] = []
     for tool in RUNNERS[name].tools:
         path = shutil.which(tool)
         if path is None:
             continue
-        real = os.path.realpath(path)
-        roots.append(os.path.dirname(os.path.dirname(real)))
         if tool == "rustc":
             roots.append(_rust_sysroot(path))
+            continue
+        roots.append(os.path.dirname(os.path.dirname(os.path.realpath(path))))
     return tuple(probe.exposures(r for r in roots if r))
 
 
@@ -245,10 +248,13 @@ def execute(sandbox: SandboxHost, runner: Runner, program: str, limits: Limits, 
         uid = probe.slot_uid(iso, slot)
         heap = max(64, limits.memory_mb // 2)
         argv = prlimit_words(limits, runner, uid) + resolved_argv(runner.run, runner, inside, main, heap)
+        floors = replace(  # the slot cgroup's aggregate caps (cgroup.py) allow the runtime's floors
+            limits, memory_mb=max(limits.memory_mb, runner.memory_floor_mb), nproc=max(limits.nproc, runner.nproc_floor)
+        )
         code, timed_out, duration, out, err = sandbox.spawn(
             argv,
             outer,
-            limits,
+            floors,
             slot,
             iso,
             exposed=exposed,

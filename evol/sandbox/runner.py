@@ -17,7 +17,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from evol.sandbox import host, languages, probe
+from evol.sandbox import cgroup, host, languages, probe
 from evol.sandbox import warm as warm_executor
 from evol.sandbox.outcome import classify, read_reports, read_tail
 from evol.sandbox.policy import Isolation, Limits, RunResult
@@ -57,7 +57,8 @@ class Sandbox:
         self.warm = warm
         self.warm_off: str | None = None if warm else "turned off (Sandbox(warm=False))"
         self._zygotes: dict[int, warm_executor.Zygote] = {}
-        weakref.finalize(self, _close_all, self._zygotes)
+        self._cgroups: dict[int, cgroup.SlotCgroup] = {}
+        weakref.finalize(self, _close_all, self._zygotes, self._cgroups)
         self.workers = max(1, workers or host.cpus())
         self.guard = guard
         self._isolation = isolation
@@ -71,6 +72,7 @@ class Sandbox:
         # what the child needs that the minimal root lacks: bound read-only at the same path
         self.exposed = probe.exposures([*roots, os.path.dirname(sys.executable)])
         self._lock = threading.Lock()
+        self._cgroup_lock = threading.Lock()
         self._build_root: str | None = None
 
     @property
@@ -96,6 +98,7 @@ class Sandbox:
             "isolation": self.isolation.describe(),
             "python_executor": "warm fork server per slot" if self.warm_off is None else f"spawn ({self.warm_off})",
             "guard": self.guard,
+            "slot_caps": cgroup.detect().describe(),
             "workers": self.workers,
             "limits": self.limits.__dict__,
         }
@@ -139,13 +142,23 @@ class Sandbox:
         slot = self._slots.get()
         try:
             if runner.name == "python":
-                zygote = self._zygote(slot, iso) if self.warm_off is None else None
-                if zygote is not None:
-                    return zygote.run(program, limits or self.limits, exit_ok, BASE_ENV)
-                return self._execute(program, limits or self.limits, exit_ok, slot, iso)
+                return self._run_python(program, limits or self.limits, exit_ok, slot, iso)
             return languages.execute(self, runner, program, limits or self.limits, slot, iso)
         finally:
             self._slots.put(slot)
+
+    def _run_python(self, program: str, limits: Limits, exit_ok: bool, slot: int, iso: Isolation) -> RunResult:
+        """On the slot's fork server; a server that could not start the program is replaced, once."""
+        self._cgroup(slot).cap(limits)
+        for _ in range(2):
+            zygote = self._zygote(slot, iso) if self.warm_off is None else None
+            if zygote is None:
+                break
+            try:
+                return zygote.run(program, limits, exit_ok, BASE_ENV)
+            except warm_executor.NotStarted:
+                continue
+        return self._execute(program, limits, exit_ok, slot, iso)
 
     def uids(self) -> frozenset[int] | None:
         """The uids this sandbox's programs and fork servers run as (None: they keep one shared uid)."""
@@ -165,8 +178,11 @@ class Sandbox:
             return zygote
         why = warm_executor.forking_works(iso)
         if why is None:
-            zygote = warm_executor.Zygote(self, slot, iso)
-            check = zygote.run("pass", Limits(timeout_s=30.0), True, BASE_ENV)
+            zygote = warm_executor.Zygote(self, slot, iso, self._cgroup(slot).enter_words())
+            try:
+                check = zygote.run("pass", Limits(timeout_s=30.0), True, BASE_ENV)
+            except warm_executor.NotStarted as exc:
+                check = RunResult("failed", "NotStarted", str(exc))
             if check.passed:
                 self._zygotes[slot] = zygote
                 return zygote
@@ -174,6 +190,13 @@ class Sandbox:
             why = f"the fork server failed its first run: {check.kind}: {check.error}"
         self.warm_off = why
         return None
+
+    def _cgroup(self, slot: int) -> cgroup.SlotCgroup:
+        """The slot's cgroup (made on first use; a no-op where cgroups are not available)."""
+        with self._cgroup_lock:
+            if slot not in self._cgroups:
+                self._cgroups[slot] = cgroup.SlotCgroup(cgroup.detect(), slot)
+            return self._cgroups[slot]
 
     def spawn(
         self,
@@ -200,7 +223,9 @@ class Sandbox:
             os.mkdir(work, 0o700)
             if uid is not None:
                 os.chown(work, uid, uid)
-        prefix = probe.command_prefix(
+        caps = self._cgroup(slot)
+        caps.cap(limits)
+        prefix = caps.enter_words() + probe.command_prefix(
             iso, slot, limits.disk_mb, self.exposed if exposed is None else exposed, binds or []
         )
         with (
@@ -271,7 +296,10 @@ class Sandbox:
         }
 
 
-def _close_all(zygotes: dict[int, warm_executor.Zygote]) -> None:
+def _close_all(zygotes: dict[int, warm_executor.Zygote], cgroups: dict[int, cgroup.SlotCgroup]) -> None:
     for zygote in list(zygotes.values()):
         zygote.close()
     zygotes.clear()
+    for group in cgroups.values():
+        group.remove()
+    cgroups.clear()

@@ -6,8 +6,12 @@ memory) and never runs untrusted code itself. Per request, read from stdin as a 
 dict, it forks one child: fresh work dir under /tmp, stdin /dev/null, stdout/stderr to files, the
 run's rlimits, guard and environment, then the program (boot's `_run`); the child exits after it.
 The server then kills every process the program left (kill(-1): everything of this uid in the PID
-namespace but itself), wipes /tmp, and answers on stdout: exit status, timed out, seconds, output tails
-and the raw status lines (the host checks their nonce).
+namespace but itself) and waits until they are gone, wipes /tmp (making each folder writable first, so a
+mode-000 folder goes too) and checks the slot is as it started: the same entries in /tmp, the same free
+blocks and inodes, no message queue, no other process. It answers on stdout: exit status, timed out,
+seconds, output tails, the raw status lines (the host checks their nonce) and `clean`; a slot that is not
+clean is given up by the host and a new server starts. A request the server could not start (the program
+never ran) is answered with `error`; the host then retries the program once on a new server.
 """
 
 import marshal
@@ -73,22 +77,93 @@ def _drain(fd, into):
 
 def _wipe(folder, device=None):
     """Remove everything under `folder` that is on its file system (what a program wrote in /tmp); the
-    interpreter's folders bound read-only under /tmp (another device) and their parents stay."""
+    interpreter's folders bound read-only under /tmp (another device) and their parents stay. Each folder is
+    made searchable and writable first (a program may have left it mode 000)."""
     try:
         device = os.stat(folder).st_dev if device is None else device
+        entries = list(os.scandir(folder))
     except OSError:
         return
-    for entry in os.scandir(folder):
+    for entry in entries:
         try:
             if entry.stat(follow_symlinks=False).st_dev != device:
                 continue
             if entry.is_dir(follow_symlinks=False):
+                _open_up(entry.path)
                 _wipe(entry.path, device)
                 os.rmdir(entry.path)
             else:
                 os.unlink(entry.path)
         except OSError:
-            continue
+            continue  # the cleanliness check that follows says whether anything stayed
+
+
+def _open_up(path):
+    try:
+        os.chmod(path, 0o700, follow_symlinks=False)
+    except (OSError, NotImplementedError):
+        pass
+
+
+def _fresh(path):
+    """Make the empty folder `path`, removing whatever a program may have put there first."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        if os.path.isdir(path) and not os.path.islink(path):
+            _open_up(path)
+            _wipe(path)
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+        os.mkdir(path, 0o700)
+    return path
+
+
+def _listing(folder, device=None):
+    """The paths under `folder` on its own file system (what a program could have left there)."""
+    found = set()
+    try:
+        device = os.stat(folder).st_dev if device is None else device
+        entries = list(os.scandir(folder))
+    except OSError:
+        return {folder + "/?"}  # unreadable: not the slot it was
+    for entry in entries:
+        try:
+            if entry.stat(follow_symlinks=False).st_dev != device:
+                continue
+            found.add(entry.path)
+            if entry.is_dir(follow_symlinks=False):
+                found |= _listing(entry.path, device)
+        except OSError:
+            found.add(entry.path + "/?")
+    return found
+
+
+def _state():
+    """What a clean slot looks like: the entries of /tmp, its free blocks and inodes, the message queues."""
+    vfs = os.statvfs(ROOT)
+    try:
+        queues = sorted(os.listdir(MQUEUE))
+    except OSError:
+        queues = []
+    return (_listing(ROOT), vfs.f_bfree, vfs.f_ffree, queues)
+
+
+def _others():
+    """The processes of this PID namespace besides its init (bwrap) and this server."""
+    me = os.getpid()
+    return [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me)]
+
+
+def _settled(deadline_s=2.0):
+    """Wait (briefly) until every process the program left has exited; False if some did not."""
+    end = time.monotonic() + deadline_s
+    while _others():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def _clear_ipc():
@@ -163,15 +238,17 @@ def _kill_leftovers(base, pid):
 
 
 def _serve_one(base, req, n):
-    work, out = f"{ROOT}/run-{n}", f"{ROOT}/.out-{n}"
-    os.mkdir(work, 0o700)
-    os.mkdir(out, 0o700)
-    fds = [os.open(f"{out}/{name}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600) for name in ("stdout", "stderr")]
-    status_r, status_w = os.pipe()  # a pipe, not a file: a program that fills /tmp can still be reported
-    os.set_blocking(status_r, False)
-    fds.append(status_w)
-    start = time.monotonic()
-    pid = os.fork()
+    try:
+        work, out = _fresh(f"{ROOT}/run-{n}"), _fresh(f"{ROOT}/.out-{n}")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        fds = [os.open(f"{out}/{name}", flags, 0o600) for name in ("stdout", "stderr")]
+        status_r, status_w = os.pipe()  # a pipe, not a file: a program that fills /tmp can still be reported
+        os.set_blocking(status_r, False)
+        fds.append(status_w)
+        start = time.monotonic()
+        pid = os.fork()
+    except OSError as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}  # the program never started
     if pid == 0:
         try:
             _child(base, req, work, fds)
@@ -207,8 +284,10 @@ def _serve_one(base, req, n):
         "stderr": _tail(f"{out}/stderr"),
         "status": bytes(reports[-(1 << 16) :]),
     }
+    settled = _settled()
     _wipe(ROOT)
     _wipe(MQUEUE)
+    answer["clean"] = settled and _state() == base["state"]
     return answer
 
 
@@ -222,12 +301,16 @@ def serve():
         __import__(name)
     _dumpable(0)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    base["state"] = _state()
     n = 0
     while True:
         req = _recv()
         if req is None:
             return
-        _send(_serve_one(base, req, n))
+        answer = _serve_one(base, req, n)
+        _send(answer)
+        if "error" in answer or not answer["clean"]:
+            return  # the host starts a new server for this slot
         n += 1
 
 
