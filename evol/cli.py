@@ -78,7 +78,7 @@ def _register_all() -> None:
     """Import the modules that declare commands, in help order (each keeps heavy imports inside functions)."""
     import importlib
 
-    for name in ("run", "llm", "dedup", "report", "calls", "evaluate", "data", "sandbox"):
+    for name in ("run", "llm", "dedup", "report", "calls", "evaluate", "data", "sandbox", "reward"):
         importlib.import_module(f"evol.commands.{name}")
 
 
