@@ -1,9 +1,11 @@
 """Per-slot aggregate caps: one cgroup per worker slot holds everything the slot runs (its fork server and
-each program with all its children, or a spawned run), so their memory and tasks are capped together.
+each program with all its children, or a spawned run), so their memory is capped together.
 
-cgroup v2 where this machine gives one with the memory and pids controllers; else cgroup v1's memory and
-pids hierarchies; else the fallback, named as such: RLIMIT_NPROC per slot uid and RLIMIT_AS per process
-(no aggregate memory cap). `detect()` says which and why; `evol sandbox doctor` prints it.
+cgroup v2 where this machine gives one with the memory controller; else cgroup v1's memory hierarchy; else
+the fallback, named as such: RLIMIT_AS per process (no aggregate memory cap). Tasks are capped per slot by
+RLIMIT_NPROC on the slot's own uid (every process of the slot counts), not by the pids controller: an
+orphaned bwrap init that the host's init is slow to reap (seen in VMs whose init never reaps) would count
+there until it is, and stop the slot. `detect()` says which and why; `evol sandbox doctor` prints it.
 EVOL_SANDBOX_CGROUP=off forces the fallback. A process joins its slot's cgroup by a `sh` word before bwrap
 (`enter_words`), so bwrap and everything under it start inside.
 """
@@ -18,8 +20,8 @@ from dataclasses import dataclass
 from evol.sandbox.policy import Limits
 
 HEADROOM_MB = 64  # the fork server (or bwrap and a runner's wrappers) beside the program's own memory_mb
-HEADROOM_TASKS = 8
-FALLBACK = "RLIMIT_NPROC per slot uid + RLIMIT_AS per process (no aggregate memory cap)"
+TASKS = "tasks: RLIMIT_NPROC per slot uid"
+FALLBACK = "RLIMIT_AS per process (no aggregate memory cap)"
 PREFIX = "evol-"
 
 
@@ -28,13 +30,13 @@ class Caps:
     """How slot caps are enforced here: `mode` "cgroup v2", "cgroup v1" or "rlimits" (the fallback)."""
 
     mode: str
-    parents: tuple[str, ...] = ()  # the folders slot cgroups are made in (v1: one per controller)
+    parents: tuple[str, ...] = ()  # the folders slot cgroups are made in
     reason: str = ""  # why not cgroup v2 (or why no cgroup at all)
 
     def describe(self) -> str:
         if self.mode == "rlimits":
-            return f"{FALLBACK}; no cgroup: {self.reason}"
-        done = f"{self.mode} per slot (memory, pids) under {', '.join(self.parents)}"
+            return f"{FALLBACK}; {TASKS}; no cgroup: {self.reason}"
+        done = f"memory: {self.mode} per slot under {', '.join(self.parents)}; {TASKS}"
         return f"{done}; not cgroup v2: {self.reason}" if self.reason else done
 
 
@@ -76,28 +78,25 @@ def _v2(mounts: list[tuple[str, str, set[str]]], own: dict[str, str]) -> tuple[s
             have = set(open(os.path.join(parent, "cgroup.controllers")).read().split())
         except OSError as exc:
             return None, f"cgroup v2 at {point}: {exc}"
-        if not {"memory", "pids"} <= have:
-            return None, f"cgroup v2 at {point} lacks {', '.join(sorted({'memory', 'pids'} - have))}"
+        if "memory" not in have:
+            return None, f"cgroup v2 at {point} lacks the memory controller"
         try:
             with open(os.path.join(parent, "cgroup.subtree_control"), "w") as fh:
-                fh.write("+memory +pids")
+                fh.write("+memory")
         except OSError as exc:
-            return None, f"cgroup v2 at {parent}: cannot delegate memory, pids ({exc.strerror})"
+            return None, f"cgroup v2 at {parent}: cannot delegate memory ({exc.strerror})"
         return parent, ""
     return None, "no cgroup v2 mount"
 
 
 def _v1(mounts: list[tuple[str, str, set[str]]], own: dict[str, str]) -> tuple[tuple[str, ...], str]:
-    parents = []
-    for controller in ("memory", "pids"):
-        point = next((p for p, fstype, opts in mounts if fstype == "cgroup" and controller in opts), None)
-        if point is None:
-            return (), f"no cgroup v1 {controller} hierarchy"
-        parent = os.path.normpath(point + own.get(controller, "/"))
-        if not os.access(parent, os.W_OK):
-            return (), f"cgroup v1 {controller} at {parent} is not writable"
-        parents.append(parent)
-    return tuple(parents), ""
+    point = next((p for p, fstype, opts in mounts if fstype == "cgroup" and "memory" in opts), None)
+    if point is None:
+        return (), "no cgroup v1 memory hierarchy"
+    parent = os.path.normpath(point + own.get("memory", "/"))
+    if not os.access(parent, os.W_OK):
+        return (), f"cgroup v1 memory at {parent} is not writable"
+    return (parent,), ""
 
 
 @functools.cache
@@ -135,12 +134,12 @@ def _remove_stale(caps: Caps) -> None:
 
 
 class SlotCgroup:
-    """One slot's cgroup (one folder per hierarchy); a no-op under the rlimits fallback."""
+    """One slot's memory cgroup; a no-op under the rlimits fallback."""
 
     def __init__(self, caps: Caps, slot: int) -> None:
         self.caps = caps
         self.folders: list[str] = []
-        self._set: tuple[int, int] | None = None
+        self._set: int | None = None
         for parent in caps.parents:
             folder = os.path.join(parent, f"{PREFIX}{os.getpid()}-{slot}")
             os.makedirs(folder, exist_ok=True)
@@ -154,15 +153,14 @@ class SlotCgroup:
         return ["sh", "-c", f'{joins} && exec "$@"', "sh"]
 
     def cap(self, limits: Limits) -> None:
-        """Cap the slot at the run's memory (plus the server's headroom) and task count, together."""
-        want = ((limits.memory_mb + HEADROOM_MB) << 20, limits.nproc + HEADROOM_TASKS)
+        """Cap the slot at the run's memory plus the server's headroom, everything of the slot together."""
+        want = (limits.memory_mb + HEADROOM_MB) << 20
         if not self.folders or want == self._set:
             return
-        memory, tasks = want
         files = (
-            {"memory.max": memory, "memory.swap.max": 0, "pids.max": tasks}
+            {"memory.max": want, "memory.swap.max": 0}
             if self.caps.mode == "cgroup v2"
-            else {"memory.limit_in_bytes": memory, "pids.max": tasks}
+            else {"memory.limit_in_bytes": want}
         )
         try:
             for folder in self.folders:

@@ -258,9 +258,7 @@ def execute(
         uid = probe.slot_uid(iso, slot)
         heap = max(64, limits.memory_mb // 2)
         argv = prlimit_words(limits, runner, uid) + resolved_argv(runner.run, runner, inside, main, heap)
-        floors = replace(  # the slot cgroup's aggregate caps (cgroup.py) allow the runtime's floors
-            limits, memory_mb=max(limits.memory_mb, runner.memory_floor_mb), nproc=max(limits.nproc, runner.nproc_floor)
-        )
+        floors = replace(limits, memory_mb=max(limits.memory_mb, runner.memory_floor_mb))  # the slot cgroup's cap
         code, timed_out, duration, out, err = sandbox.spawn(
             argv,
             outer,

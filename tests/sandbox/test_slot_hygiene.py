@@ -199,3 +199,11 @@ def test_only_the_exposed_folder_of_a_private_parent_is_there(tmp_path: Path) ->
     )
     assert done.passed, done
     assert done.stdout.split() == ["needed", "False", "unlisted"]
+
+
+def test_many_spawned_runs_in_one_slot_keep_passing() -> None:
+    """Each spawned run may leave an orphaned bwrap init for the host's init to reap (some VMs' inits never do):
+    nothing that counts them (a pids cgroup) may cap the slot."""
+    require_bwrap()
+    box = Sandbox(FAST, workers=1, warm=False)
+    assert all(box.run("print(1)").passed for _ in range(40))
