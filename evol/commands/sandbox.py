@@ -40,7 +40,7 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="one JSON object i
         for name, runner in RUNNERS.items()
     }
     caps = cgroup.detect()
-    slot_caps = {"mode": caps.mode, "detail": caps.describe()}
+    slot_caps = {"mode": caps.mode, "detail": caps.describe(), "tasks": cgroup.tasks_cap(box.isolation)}
     folders = sorted({*box.exposed, *(f for name in RUNNERS for f in tool_roots(name))})
     exposed = {folder: probe.private_parent(folder) for folder in folders}
     if as_json:
@@ -50,7 +50,7 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="one JSON object i
     typer.echo("isolation:")
     for key, value in isolation.items():
         typer.echo(f"  {key:13} {', '.join(map(str, value)) if isinstance(value, list) else value}")
-    typer.echo(f"slot caps:\n  {caps.describe()}")
+    typer.echo(f"slot caps:\n  {caps.describe()}\n  {slot_caps['tasks']}")
     typer.echo("exposed (read-only):")
     for folder, private in exposed.items():
         note = f"  (only this folder of {private}, which others cannot search)" if private else ""

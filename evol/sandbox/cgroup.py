@@ -17,10 +17,9 @@ import os
 import shlex
 from dataclasses import dataclass
 
-from evol.sandbox.policy import Limits
+from evol.sandbox.policy import Isolation, Limits
 
 HEADROOM_MB = 64  # the fork server (or bwrap and a runner's wrappers) beside the program's own memory_mb
-TASKS = "tasks: RLIMIT_NPROC per slot uid"
 FALLBACK = "RLIMIT_AS per process (no aggregate memory cap)"
 PREFIX = "evol-"
 
@@ -35,9 +34,18 @@ class Caps:
 
     def describe(self) -> str:
         if self.mode == "rlimits":
-            return f"{FALLBACK}; {TASKS}; no cgroup: {self.reason}"
-        done = f"memory: {self.mode} per slot under {', '.join(self.parents)}; {TASKS}"
+            return f"memory: {FALLBACK}; no cgroup: {self.reason}"
+        done = f"memory: {self.mode} per slot under {', '.join(self.parents)}"
         return f"{done}; not cgroup v2: {self.reason}" if self.reason else done
+
+
+def tasks_cap(iso: Isolation) -> str:
+    """What caps the number of tasks a slot runs, for this isolation."""
+    if iso.uid is None:
+        return "tasks: no per-slot cap (no uid of its own: RLIMIT_NPROC would count the caller's processes)"
+    if not iso.per_slot_uid:
+        return f"tasks: RLIMIT_NPROC on uid {iso.uid}, shared by every slot"
+    return "tasks: RLIMIT_NPROC per slot uid (every process of the slot counts)"
 
 
 def _mounts() -> list[tuple[str, str, set[str]]]:

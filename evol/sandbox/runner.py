@@ -100,7 +100,7 @@ class Sandbox:
             "isolation": self.isolation.describe(),
             "python_executor": "warm fork server per slot" if self.warm_off is None else f"spawn ({self.warm_off})",
             "guard": self.guard,
-            "slot_caps": cgroup.detect().describe(),
+            "slot_caps": f"{cgroup.detect().describe()}; {cgroup.tasks_cap(self.isolation)}",
             "workers": self.workers,
             "limits": self.limits.__dict__,
         }

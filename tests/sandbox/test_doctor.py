@@ -41,5 +41,6 @@ def test_doctor_names_the_slot_caps_and_every_exposed_folder() -> None:
     report = json.loads(CliRunner().invoke(app, ["sandbox", "doctor", "--json"]).output)
     assert report["slot_caps"]["mode"] in ("cgroup v2", "cgroup v1", "rlimits")
     if report["slot_caps"]["mode"] == "rlimits":
-        assert "RLIMIT_NPROC per slot uid" in report["slot_caps"]["detail"]
+        assert "RLIMIT_AS per process" in report["slot_caps"]["detail"]
+    assert report["slot_caps"]["tasks"].startswith("tasks: ")
     assert not any(folder.rstrip("/").endswith("/.cargo") for folder in report["exposed"])  # no cargo home

@@ -10,6 +10,8 @@ import pytest
 
 from evol.sandbox import Limits, Sandbox, cgroup
 from evol.sandbox import warm as warm_executor
+from evol.verification.cases import from_asserts
+from evol.verification.judge import check
 from tests.sandbox.conftest import FAST, require_bwrap
 
 CORRECT = "import os\nassert sum([1, 2]) == 3\nprint(sorted(os.listdir('/tmp')))"
@@ -207,3 +209,23 @@ def test_many_spawned_runs_in_one_slot_keep_passing() -> None:
     require_bwrap()
     box = Sandbox(FAST, workers=1, warm=False)
     assert all(box.run("print(1)").passed for _ in range(40))
+
+
+ATTACKS = {
+    "mode-000 folder": "import os\nos.makedirs('/tmp/x/y')\nopen('/tmp/x/y/f', 'w').write('1')\nos.chmod('/tmp/x/y', 0)"
+    "\nos.chmod('/tmp/x', 0)",
+    "full tmpfs under a mode-000 folder": "import os\nos.mkdir('/tmp/d')\nf = open('/tmp/d/big', 'wb')\ntry:\n"
+    "    [f.write(b'x' * (1 << 20)) for _ in range(1 << 10)]\nexcept OSError:\n    pass\nf.close()\nos.chmod('/tmp/d', 0)",
+    "next run folders, mode 000": "import os\nn = int(os.getcwd().rsplit('-', 1)[1])\nfor k in range(n + 1, n + 5):\n"
+    "    os.makedirs(f'/tmp/run-{k}/s')\n    os.chmod(f'/tmp/run-{k}', 0)",
+    "killed server": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
+}
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_after_an_attack_the_next_correct_answer_is_verified(box: Sandbox, attack: str) -> None:
+    """Through the trusted judge, as the verify stage and `evol reward` run it."""
+    cases, _ = from_asserts("assert add(1, 2) == 3\nassert add(-1, 1) == 0")
+    box.run(ATTACKS[attack], limits=Limits(timeout_s=30.0, file_size_mb=256))
+    verdict = check(box, "def add(a, b):\n    return a + b\n", "python", cases)
+    assert verdict.status == "verified", verdict
