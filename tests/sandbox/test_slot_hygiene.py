@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from evol.sandbox import Limits, Sandbox, cgroup
+from evol.sandbox import Limits, Sandbox, cgroup, probe
 from evol.sandbox import warm as warm_executor
 from evol.verification.cases import from_asserts
 from evol.verification.judge import check
@@ -149,18 +152,34 @@ def server_functions(root: Path) -> dict[str, object]:
     return names
 
 
-def test_the_wipe_opens_up_mode_000_folders(tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root reads mode-000 folders anyway; the warm-slot test covers this as the slot's uid")
-    fns = server_functions(tmp_path)
-    clean = fns["_state"]()
-    (tmp_path / "x" / "y").mkdir(parents=True)
-    (tmp_path / "x" / "y" / "planted").write_text("secret")
-    os.chmod(tmp_path / "x" / "y", 0)
-    os.chmod(tmp_path / "x", 0)
-    assert fns["_state"]() != clean
-    fns["_wipe"](str(tmp_path))
-    assert fns["_state"]() == clean and not (tmp_path / "x").exists()
+def test_the_wipe_opens_up_mode_000_folders() -> None:
+    """As an unprivileged uid (root would read a mode-000 folder anyway): the folder and its file go."""
+    root = Path(tempfile.mkdtemp(prefix="evol-wipe-"))
+    try:
+        if os.geteuid() == 0:
+            os.chown(root, probe.NOBODY, probe.NOBODY)
+        pid = os.fork()
+        if pid == 0:  # the child drops to nobody, plants, wipes and says by its exit status whether it is clean
+            code = 1
+            try:
+                if os.geteuid() == 0:
+                    os.setgid(probe.NOBODY)
+                    os.setuid(probe.NOBODY)
+                fns = server_functions(root)
+                clean = fns["_state"]()
+                (root / "x" / "y").mkdir(parents=True)
+                (root / "x" / "y" / "planted").write_text("secret")
+                os.chmod(root / "x" / "y", 0)
+                os.chmod(root / "x", 0)
+                dirty = fns["_state"]() != clean
+                fns["_wipe"](str(root))
+                code = 0 if dirty and fns["_state"]() == clean and not (root / "x").exists() else 1
+            finally:
+                os._exit(code)
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    finally:
+        subprocess.run(["chmod", "-R", "u+rwx", str(root)], check=False)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_fresh_replaces_whatever_holds_the_name(tmp_path: Path) -> None:
@@ -215,7 +234,8 @@ ATTACKS = {
     "mode-000 folder": "import os\nos.makedirs('/tmp/x/y')\nopen('/tmp/x/y/f', 'w').write('1')\nos.chmod('/tmp/x/y', 0)"
     "\nos.chmod('/tmp/x', 0)",
     "full tmpfs under a mode-000 folder": "import os\nos.mkdir('/tmp/d')\nf = open('/tmp/d/big', 'wb')\ntry:\n"
-    "    [f.write(b'x' * (1 << 20)) for _ in range(1 << 10)]\nexcept OSError:\n    pass\nf.close()\nos.chmod('/tmp/d', 0)",
+    "    [f.write(b'x' * (1 << 20)) for _ in range(1 << 10)]\nexcept OSError:\n    pass\n"
+    "f.close()\nos.chmod('/tmp/d', 0)",
     "next run folders, mode 000": "import os\nn = int(os.getcwd().rsplit('-', 1)[1])\nfor k in range(n + 1, n + 5):\n"
     "    os.makedirs(f'/tmp/run-{k}/s')\n    os.chmod(f'/tmp/run-{k}', 0)",
     "killed server": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
