@@ -1,7 +1,8 @@
 """Test cases the trusted judge runs: a call on literal inputs and its expected literal output.
 
 `from_asserts` converts assert-style Python tests by AST (`assert f(<literals>) == <literal>`, the float
-tolerance forms of HumanEval's `check`, `is None/True/False`, bare `assert f(x)` / `assert not f(x)`); what does
+tolerance forms of HumanEval's `check`, `is None/True/False`, bare `assert f(x)` / `assert not f(x)`, and an
+expected exception: `with pytest.raises(E): f(x)` or `try: f(x) except E: pass else: assert False`); what does
 not convert stays as extra checks (never needed to verify). `script` turns cases back into a plain runnable test
 script, `valid_call`/`expected_value` check a case on the trusted side.
 """
@@ -24,19 +25,22 @@ ISCLOSE_TOL = 1e-9  # math.isclose's default rel_tol
 
 @dataclass(frozen=True)
 class Case:
-    """One input and its expected output (exactly one of `call` / `stdin` is set)."""
+    """One input and its expected output (exactly one of `call` / `stdin` is set). `raises`: the call must raise
+    this exception (its class name; `expected` is then unused)."""
 
     call: str | None
     stdin: str | None
     expected: str
     tolerance: float | None = None
+    raises: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_record(cls, rec: dict[str, Any]) -> Case:
-        return cls(rec.get("call"), rec.get("stdin"), rec["expected"], rec.get("tolerance"))
+        return cls(rec.get("call"), rec.get("stdin"), rec.get("expected") or "", rec.get("tolerance"),
+                   rec.get("raises"))
 
 
 def literal(node: ast.AST) -> Any:
@@ -190,6 +194,37 @@ def case_of(test: ast.expr) -> Case | None:
     return None
 
 
+def _exception_name(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return node.attr
+    return None
+
+
+def _fails(stmt: ast.stmt) -> bool:
+    """`assert False[, msg]` or `raise AssertionError(...)`."""
+    if isinstance(stmt, ast.Assert):
+        return isinstance(stmt.test, ast.Constant) and not stmt.test.value
+    return isinstance(stmt, ast.Raise) and _exception_name(getattr(stmt.exc, "func", stmt.exc)) == "AssertionError"
+
+
+def raises_case(stmt: ast.stmt) -> Case | None:
+    """The case of an expected-exception test: `with pytest.raises(E): f(x)`, or `try: f(x) except E: pass
+    else: assert False` (the failing statement may also follow the call inside the try)."""
+    if isinstance(stmt, ast.With) and len(stmt.items) == 1 and len(stmt.body) == 1             and isinstance(stmt.body[0], ast.Expr):
+        ctx = stmt.items[0].context_expr
+        if isinstance(ctx, ast.Call) and _exception_name(ctx.func) == "raises" and len(ctx.args) == 1                 and (name := _exception_name(ctx.args[0])) is not None and _is_call(stmt.body[0].value):
+            return Case(ast.unparse(stmt.body[0].value), None, "", None, name)
+    if isinstance(stmt, ast.Try) and len(stmt.handlers) == 1 and not stmt.finalbody and stmt.body             and isinstance(stmt.body[0], ast.Expr) and _is_call(stmt.body[0].value):
+        handler, rest = stmt.handlers[0], stmt.body[1:]
+        name = _exception_name(handler.type)
+        fails = (len(rest) == 1 and _fails(rest[0]) and not stmt.orelse) or             (not rest and len(stmt.orelse) == 1 and _fails(stmt.orelse[0]))
+        if name is not None and fails and all(isinstance(s, ast.Pass) or _is_noise(s) for s in handler.body):
+            return Case(ast.unparse(stmt.body[0].value), None, "", None, name)
+    return None
+
+
 def from_asserts(tests: str, rename: dict[str, str] | None = None) -> tuple[list[Case], list[str]]:
     """(cases, extra checks) of Python assert-style tests: each top-level `assert` (also inside a `def check`
     or `def test_*` body that takes no setup) of a convertible form becomes a case; every other statement is
@@ -205,7 +240,7 @@ def from_asserts(tests: str, rename: dict[str, str] | None = None) -> tuple[list
     for node in tree.body:
         body = node.body if isinstance(node, ast.FunctionDef) and _is_test_function(node) else [node]
         for stmt in body:
-            case = case_of(stmt.test) if isinstance(stmt, ast.Assert) else None
+            case = case_of(stmt.test) if isinstance(stmt, ast.Assert) else raises_case(stmt)
             if case is not None:
                 cases.append(case)
             elif not _is_noise(stmt):
@@ -216,7 +251,7 @@ def from_asserts(tests: str, rename: dict[str, str] | None = None) -> tuple[list
 def _is_test_function(node: ast.FunctionDef) -> bool:
     """A `check(candidate)` / `test_*()` function whose body is only asserts (and a docstring or `pass`)."""
     named = node.name == "check" or node.name.startswith("test")
-    return named and all(isinstance(s, ast.Assert) or _is_noise(s) for s in node.body)
+    return named and all(isinstance(s, ast.Assert) or _is_noise(s) or raises_case(s) for s in node.body)
 
 
 def _is_noise(stmt: ast.stmt) -> bool:
@@ -249,7 +284,10 @@ def script(cases: list[Case], checks: list[str] | None = None) -> str:
     for case in cases:
         if case.call is None:
             continue
-        if case.tolerance is not None:
+        if case.raises is not None:
+            lines += ["try:", f"    {case.call}", f"except {case.raises}:", "    pass", "else:",
+                      f"    raise AssertionError({f'{case.call} did not raise {case.raises}'!r})"]
+        elif case.tolerance is not None:
             lines.append(f"assert math.isclose({case.call}, {case.expected}, rel_tol={case.tolerance!r}, "
                          f"abs_tol={case.tolerance!r})")
         else:
