@@ -1,8 +1,8 @@
 """Gain stage: execution judges whether an evolution added anything.
 
-The parent's verified code runs on the child's test cases (the trusted judge). If it already passes them all, the evolution added
-nothing a test can see: `no_tested_gain`. Applies to the methods in `verify.require_gain` (those that change
-behaviour), when both child and parent were verified in the same language.
+The parent's verified code runs on the child's test cases (the trusted judge). If it already passes them all, the
+evolution added nothing a test can see: `no_tested_gain`. Applies to the methods in `verify.require_gain` (those
+that change behaviour), when both child and parent were verified in the same language.
 """
 
 from __future__ import annotations
