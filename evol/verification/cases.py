@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import operator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -21,6 +22,11 @@ import evol.pyparse as pyparse
 INPUT_BUILDERS = frozenset({"range", "list", "iter", "tuple", "set", "frozenset", "dict", "float", "str", "bytes",
                             "int", "bool", "sorted", "reversed"})
 ISCLOSE_TOL = 1e-9  # math.isclose's default rel_tol
+# One-argument builtins a case may wrap around its call (`tuple(f(x)) == (1, 2)`, `assert f(x)` as `bool(f(x))`).
+WRAPPERS = frozenset({"bool", "tuple", "list", "sorted", "set", "len", "abs"})
+ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+              ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+SIZE_CAP = 1000  # exponents up to this; repeats and powers up to its square in size (evaluated on the host)
 
 
 @dataclass(frozen=True)
@@ -57,11 +63,29 @@ def literal(node: ast.AST) -> Any:
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         items = [literal(e) for e in node.elts]
         return {ast.List: list, ast.Tuple: tuple, ast.Set: set}[type(node)](items)
+    if isinstance(node, ast.BinOp) and type(node.op) in ARITHMETIC:  # constant arithmetic: `2.0 / 3.0`, `3 * 19`
+        left, right = literal(node.left), literal(node.right)
+        _check_size(node.op, left, right)
+        try:
+            return ARITHMETIC[type(node.op)](left, right)
+        except (TypeError, ArithmeticError) as exc:
+            raise ValueError(str(exc)) from None
     if isinstance(node, ast.Dict):
         if any(k is None for k in node.keys):
             raise ValueError("dict unpacking is not a literal")
         return {literal(k): literal(v) for k, v in zip(node.keys, node.values, strict=True)}  # type: ignore[arg-type]
     return ast.literal_eval(node)
+
+
+def _check_size(op: ast.operator, left: Any, right: Any) -> None:
+    """ValueError when `left op right` would be too big to compute here (`'a' * 10**9`, `9 ** 10**8`)."""
+    if isinstance(op, ast.Mult):
+        for seq, n in ((left, right), (right, left)):
+            if type(n) is int and isinstance(seq, (str, bytes, list, tuple)) and len(seq) * abs(n) > SIZE_CAP ** 2:
+                raise ValueError("a repeat too large to evaluate")
+    if isinstance(op, ast.Pow) and type(right) is int and (
+            abs(right) > SIZE_CAP or (type(left) is int and left.bit_length() * abs(right) > SIZE_CAP ** 2)):
+        raise ValueError("a power too large to evaluate")
 
 
 def expected_value(case: Case, language: str = "python") -> Any:
@@ -99,9 +123,7 @@ def _is_call(node: ast.AST) -> bool:
     while True:
         if isinstance(node, ast.Call):
             if not all(_is_input(a) for a in node.args) or not all(k.arg and _is_input(k.value) for k in node.keywords):
-                if not (isinstance(node.func, ast.Name) and node.func.id == "bool" and len(node.args) == 1
-                        and not node.keywords and _is_call(node.args[0])):
-                    return False
+                return _is_wrapper(node)
             calls += 1
             node = node.func
         elif isinstance(node, ast.Attribute):
@@ -116,6 +138,12 @@ def _is_call(node: ast.AST) -> bool:
             return False
 
 
+def _is_wrapper(node: ast.Call) -> bool:
+    """`tuple(<call>)` and the other WRAPPERS around a call."""
+    return (isinstance(node.func, ast.Name) and node.func.id in WRAPPERS and len(node.args) == 1
+            and not node.keywords and _is_call(node.args[0]))
+
+
 def valid_call(call: str) -> bool:
     """Whether a Python case's call has the allowed shape (see `_is_call`)."""
     try:
@@ -126,12 +154,12 @@ def valid_call(call: str) -> bool:
 
 
 def callee(call: str) -> str | None:
-    """The root name a Python call case calls (`f` in `f(1)[0]`; the inner one of `bool(f(1))`)."""
+    """The root name a Python call case calls (`f` in `f(1)[0]`; the inner one of `bool(f(1))`, `tuple(f(1))`)."""
     try:
         node: ast.AST = pyparse.parse(call.strip()).body[0].value  # type: ignore[attr-defined]
     except (SyntaxError, ValueError, IndexError, AttributeError):
         return None
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "bool" and node.args:
+    while isinstance(node, ast.Call) and _is_wrapper(node):
         node = node.args[0]
     while not isinstance(node, ast.Name):
         node = getattr(node, "func", None) or getattr(node, "value", None)
@@ -175,7 +203,8 @@ def case_of(test: ast.expr) -> Case | None:
             return _case(left, right)
         if isinstance(op, (ast.Lt, ast.LtE)) and (tol := _number(right)) is not None:  # abs(f(x) - y) < tol
             inner = left
-            if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == "abs" \
+            fn = inner.func if isinstance(inner, ast.Call) else None
+            if fn is not None and (getattr(fn, "id", None) == "abs" or getattr(fn, "attr", None) == "fabs") \
                     and len(inner.args) == 1 and isinstance(inner.args[0], ast.BinOp) \
                     and isinstance(inner.args[0].op, ast.Sub):
                 diff = inner.args[0]
@@ -259,10 +288,13 @@ def _is_test_function(node: ast.FunctionDef) -> bool:
 
 
 def _is_noise(stmt: ast.stmt) -> bool:
-    """Statements that check nothing: a docstring/constant, `pass`, a call of a test function."""
+    """Statements that check nothing: a docstring/constant/bare name, `pass`, `assert True`, a call of a test
+    function."""
     if isinstance(stmt, ast.Pass):
         return True
-    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, (ast.Constant, ast.Name)):
+        return True
+    if isinstance(stmt, ast.Assert) and isinstance(stmt.test, ast.Constant) and stmt.test.value:
         return True
     return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Name) \
         and (stmt.value.func.id == "check" or stmt.value.func.id.startswith("test")) and not stmt.value.args
