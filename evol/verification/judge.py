@@ -262,7 +262,7 @@ def judge(cases: list[Case], run: CaseRun, language: str = "python", instruction
         case, out = failing[0]
         where, want = (case.call or "stdin")[:200], case.raises or case.expected[:100]
         detail = (f"{out.error} in {where!r}" + (f", expected {want}" if case.raises else "") if not out.ok
-                  else f"{where!r} gave {str(out.value)[:100]}, expected {'to raise ' if case.raises else ''}{want}")
+                  else f"{where!r} gave {repr(out.value)[:100]}, expected {'to raise ' if case.raises else ''}{want}")
     else:
         detail = run.detail
     return Verdict("failed_tests", passed, total, detail[:500], seconds, flags)
