@@ -40,7 +40,7 @@ class Output:
     value: Any = None
     error: str | None = None
     where: str | None = None
-    name: str | None = None  # the missing name of a NameError
+    name: str | None = None  # the missing name of a NameError or AttributeError
 
 
 @dataclass(frozen=True)
@@ -269,8 +269,11 @@ def judge(cases: list[Case], run: CaseRun, language: str = "python", instruction
 
 
 def _tests_fault(case: Case, out: Output, language: str, instruction: str | None) -> bool:
-    """A call of a name the answer does not define and the instruction never gave: the tests invented it."""
-    if out.error != "NameError" or out.where != "call" or case.call is None:
+    """A call of a name (function, or method of what the call built) the answer does not define and the
+    instruction never gave, failing before the answer's code ran: the tests invented it."""
+    if out.error not in ("NameError", "AttributeError") or out.where != "call" or case.call is None:
+        return False
+    if out.error == "AttributeError" and not out.name:
         return False
     name = out.name or (callee(case.call) if language == "python" else None)
     if name is None:

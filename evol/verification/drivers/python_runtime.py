@@ -21,7 +21,7 @@ def _evol_drive(code, calls):
 
     write, environ, compile_, eval_, exec_ = os.write, os.environ, compile, eval, exec
     type_, len_, str_, getattr_, id_, range_ = type, len, str, getattr, id, range
-    name_error, system_exit = NameError, SystemExit
+    name_error, attribute_error, system_exit = NameError, AttributeError, SystemExit
     int_repr, float_repr, dict_items, join = int.__repr__, float.__repr__, dict.items, ",".join
     quote, b64, string_io = _json.encode_basestring_ascii, binascii.b2a_base64, io.StringIO
     base_exception, inf = BaseException, float("inf")
@@ -87,7 +87,7 @@ def _evol_drive(code, calls):
                     where = "answer"
                     break
                 tb = tb.tb_next
-        name = getattr_(exc, "name", None) if type_(exc) is name_error else None
+        name = getattr_(exc, "name", None) if type_(exc) in (name_error, attribute_error) else None
         text = quote(str_(kind(exc)))
         extra = ',"name":' + quote(name) if type_(name) is str else ""
         return '{"i":' + int_repr(i) + ',"ok":false,"error":' + text + ',"where":"' + where + '"' + extra + "}"
