@@ -251,3 +251,25 @@ def test_after_an_attack_the_next_correct_answer_is_verified(box: Sandbox, attac
     box.run(ATTACKS[attack], limits=Limits(timeout_s=30.0, file_size_mb=256))
     verdict = check(box, "def add(a, b):\n    return a + b\n", "python", cases)
     assert verdict.status == "verified", verdict
+
+
+def test_cgroup_v2_is_used_where_it_delegates_memory(tmp_path: Path) -> None:
+    """On a fake cgroup2 tree: detection, the slot's memory.max (+ headroom) and swap, and how a run joins it."""
+    (tmp_path / "cgroup.controllers").write_text("cpu io memory pids\n")
+    (tmp_path / "cgroup.subtree_control").write_text("")
+    mounts = [(str(tmp_path), "cgroup2", {"rw"})]
+    parent, why = cgroup._v2(mounts, {"": "/"})
+    assert parent == str(tmp_path) and why == ""
+    assert (tmp_path / "cgroup.subtree_control").read_text() == "+memory"
+    slot = tmp_path / f"{cgroup.PREFIX}{os.getpid()}-7"
+    slot.mkdir()
+    for name in ("memory.max", "memory.swap.max", "cgroup.procs"):
+        (slot / name).write_text("")
+    group = cgroup.SlotCgroup(cgroup.Caps("cgroup v2", (str(tmp_path),)), 7)
+    group.cap(Limits(memory_mb=300))
+    assert (slot / "memory.max").read_text() == str((300 + cgroup.HEADROOM_MB) << 20)
+    assert (slot / "memory.swap.max").read_text() == "0"
+    words = group.enter_words()
+    assert words[:2] == ["sh", "-c"] and str(slot / "cgroup.procs") in words[2] and words[2].endswith('exec "$@"')
+    (tmp_path / "cgroup.controllers").write_text("cpu io pids\n")
+    assert cgroup._v2(mounts, {"": "/"}) == (None, f"cgroup v2 at {tmp_path} lacks the memory controller")
