@@ -7,7 +7,8 @@
 An item is a row of `evol export --format rl` (`prompt`, `language`, `cases`, ...): the cases are judged on
 the trusted side (evol.verification.judge), the program runs in the sandbox's warm executor, many at once
 (one per worker slot). Items without `cases` but with Python assert `tests` get them by the judge's AST
-conversion. The same completion against the same item always scores the same (no randomness, no state).
+conversion. The same completion against the same item scores the same (no randomness, no state carried
+between programs; only one that runs close to the time limit can land on either side of it under load).
 Fail closed: a run that did not complete (a crash, an early exit, a timeout, forged or missing records)
 rewards 0.0 whatever it wrote.
 """
