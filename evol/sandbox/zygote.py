@@ -80,24 +80,37 @@ def _drain(fd, into, cap=None):
 def _wipe(folder, device=None):
     """Remove everything under `folder` that is on its file system (what a program wrote in /tmp); the
     interpreter's folders bound read-only under /tmp (another device) and their parents stay. Each folder is
-    made searchable and writable first (a program may have left it mode 000)."""
+    made searchable and writable first (a program may have left it mode 000). Iterative: any depth."""
     try:
         device = os.stat(folder).st_dev if device is None else device
-        entries = list(os.scandir(folder))
     except OSError:
         return
-    for entry in entries:
+    stack = [(folder, False)]
+    while stack:
+        path, emptied = stack.pop()
+        if emptied:
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass  # the cleanliness check that follows says whether anything stayed
+            continue
         try:
-            if entry.stat(follow_symlinks=False).st_dev != device:
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                _open_up(entry.path)
-                _wipe(entry.path, device)
-                os.rmdir(entry.path)
-            else:
-                os.unlink(entry.path)
+            entries = list(os.scandir(path))
         except OSError:
-            continue  # the cleanliness check that follows says whether anything stayed
+            continue
+        if path != folder:
+            stack.append((path, True))
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_dev != device:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    _open_up(entry.path)
+                    stack.append((entry.path, False))
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                continue
 
 
 def _open_up(path):
@@ -122,23 +135,30 @@ def _fresh(path):
     return path
 
 
-def _listing(folder, device=None):
-    """The paths under `folder` on its own file system (what a program could have left there)."""
+def _listing(folder):
+    """The paths under `folder` on its own file system (what a program could have left there); iterative."""
     found = set()
     try:
-        device = os.stat(folder).st_dev if device is None else device
-        entries = list(os.scandir(folder))
+        device = os.stat(folder).st_dev
     except OSError:
-        return {folder + "/?"}  # unreadable: not the slot it was
-    for entry in entries:
+        return {folder + "/?"}
+    stack = [folder]
+    while stack:
+        path = stack.pop()
         try:
-            if entry.stat(follow_symlinks=False).st_dev != device:
-                continue
-            found.add(entry.path)
-            if entry.is_dir(follow_symlinks=False):
-                found |= _listing(entry.path, device)
+            entries = list(os.scandir(path))
         except OSError:
-            found.add(entry.path + "/?")
+            found.add(path + "/?")  # unreadable: not the slot it was
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_dev != device:
+                    continue
+                found.add(entry.path)
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+            except OSError:
+                found.add(entry.path + "/?")
     return found
 
 
@@ -306,10 +326,13 @@ def _serve_one(base, req, n):
         "status": bytes(reports[-(1 << 16) :]),
         "results": bytes(results[: cap + 1]) if cap is not None else None,
     }
-    settled = _settled()
-    _wipe(ROOT)
-    _wipe(MQUEUE)
-    answer["clean"] = settled and _state() == base["state"]
+    try:
+        settled = _settled()
+        _wipe(ROOT)
+        _wipe(MQUEUE)
+        answer["clean"] = settled and _state() == base["state"]
+    except Exception:  # noqa: BLE001 - whatever the program left, the run's answer still goes back
+        answer["clean"] = False
     return answer
 
 

@@ -75,6 +75,17 @@ def test_a_pre_created_next_run_folder_is_tolerated(box: Sandbox) -> None:
         assert served(box)[1] == []
 
 
+def test_deeply_nested_folders_are_wiped_and_the_run_reported_as_it_ended(box: Sandbox) -> None:
+    """Deeper than Python's recursion limit and than PATH_MAX: the server answers for that run all the same."""
+    nest = box.run(
+        "import os\nos.chdir('/tmp')\nfor _ in range(3000):\n    os.mkdir('d')\n    os.chdir('d')\n"
+        "open('planted', 'w').write('x')",
+        limits=Limits(timeout_s=60.0),
+    )
+    assert nest.passed, nest
+    assert served(box)[1] == []
+
+
 def test_a_killed_server_is_replaced_before_the_next_program(box: Sandbox) -> None:
     before, _ = served(box)
     killer = box.run("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)")
