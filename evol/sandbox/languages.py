@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from evol.sandbox import probe
+from evol.sandbox.channel import Channel
 from evol.sandbox.outcome import classify
 from evol.sandbox.policy import Isolation, Limits, RunResult, SandboxHost
 from evol.sandbox.runners import RUNNERS, Runner
@@ -30,16 +31,19 @@ BUILD = "/build"  # where the source (and a build) appears inside the sandbox
 
 @functools.cache
 def tool_roots(name: str) -> tuple[str, ...]:
-    """Folders outside /usr and /etc a runner's tools live in (e.g. a rustup toolchain under /root)."""
+    """Folders outside /usr and /etc a runner's tools live in (e.g. a rustup toolchain under /root).
+
+    Only the toolchain itself: rustc runs from its sysroot (`resolved_argv`), so the cargo home beside the
+    rustup proxy (credentials, registry) is never exposed."""
     roots: list[str] = []
     for tool in RUNNERS[name].tools:
         path = shutil.which(tool)
         if path is None:
             continue
-        real = os.path.realpath(path)
-        roots.append(os.path.dirname(os.path.dirname(real)))
         if tool == "rustc":
             roots.append(_rust_sysroot(path))
+            continue
+        roots.append(os.path.dirname(os.path.dirname(os.path.realpath(path))))
     return tuple(probe.exposures(r for r in roots if r))
 
 
@@ -104,8 +108,17 @@ def prlimit_words(limits: Limits, runner: Runner, uid: int | None) -> list[str]:
     return [*words, "--"]
 
 
-def execute(sandbox: SandboxHost, runner: Runner, program: str, limits: Limits, slot: int, iso: Isolation) -> RunResult:
-    """Build (once per source) and run one program of `runner`'s language."""
+def execute(
+    sandbox: SandboxHost,
+    runner: Runner,
+    program: str,
+    limits: Limits,
+    slot: int,
+    iso: Isolation,
+    *,
+    channel: Channel | None = None,
+) -> RunResult:
+    """Build (once per source) and run one program of `runner`'s language (`channel`: its results pipe)."""
     missing = runner.missing()
     if missing:
         return RunResult("failed", "RunnerMissing", f"{runner.name}: {missing}")
@@ -127,18 +140,21 @@ def execute(sandbox: SandboxHost, runner: Runner, program: str, limits: Limits, 
         uid = probe.slot_uid(iso, slot)
         heap = max(64, limits.memory_mb // 2)
         argv = prlimit_words(limits, runner, uid) + resolved_argv(runner.run, runner, inside, main, heap)
+        floors = replace(limits, memory_mb=max(limits.memory_mb, runner.memory_floor_mb))  # the slot cgroup's cap
         code, timed_out, duration, out, err = sandbox.spawn(
             argv,
             outer,
-            limits,
+            floors,
             slot,
             iso,
             exposed=exposed,
             binds=[(str(build), BUILD, False)],
             env=runner.env,
             stdin=build / runner.filename if runner.stdin_source else None,
+            channel=channel,
         )
-        return classify([], code, timed_out, duration, limits, True, out, err, exit_kind=True)
+        res = classify([], code, timed_out, duration, limits, True, out, err, exit_kind=True)
+        return res if channel is None else replace(res, results=channel.collect())
     finally:
         shutil.rmtree(outer, ignore_errors=True)
         if not runner.compile:
