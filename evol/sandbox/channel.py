@@ -18,7 +18,7 @@ class Channel:
         self.cap = cap
         self._read, self._write = os.pipe()
         self._data = bytearray()
-        self._thread = threading.Thread(target=self._drain, name="results-channel", daemon=True)
+        self._thread = threading.Thread(target=self._drain, name="evol-channel-drain", daemon=True)
         self._started = False
 
     @property
