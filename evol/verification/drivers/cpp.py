@@ -129,9 +129,9 @@ template <class F> void one(int i, F f) {
   } catch (const std::exception& e) {
     std::string kind;
     text(kind, name(typeid(e)));
-    line += ",\"ok\":false,\"error\":" + kind + "}\n";
+    line += ",\"ok\":false,\"error\":" + kind + ",\"where\":\"answer\"}\n";
   } catch (...) {
-    line += ",\"ok\":false,\"error\":\"unknown\"}\n";
+    line += ",\"ok\":false,\"error\":\"unknown\",\"where\":\"answer\"}\n";
   }
   send(line);
 }

@@ -30,6 +30,8 @@ var __evol_out = func() *__evol_os.File {
 	return __evol_os.NewFile(uintptr(fd), "results")
 }()
 
+type __evol_unsupported struct{}
+
 func __evol_values(vs ...interface{}) []interface{} { return vs }
 
 func __evol_text(b []byte, s string) []byte {
@@ -134,7 +136,7 @@ func __evol_tag(b []byte, v __evol_reflect.Value, depth int) []byte {
 		}
 		return append(b, "]}"...)
 	}
-	panic("no JSON form for a " + v.Kind().String())
+	panic(__evol_unsupported{})
 }
 
 func __evol_send(line []byte) {
@@ -155,10 +157,12 @@ func __evol_case(i int, f func() []interface{}) {
 	defer func() {
 		if r := recover(); r != nil {
 			kind := "panic"
-			if e, ok := r.(error); ok {
+			if _, ok := r.(__evol_unsupported); ok {
+				kind = "UnsupportedType"
+			} else if e, ok := r.(error); ok {
 				kind = __evol_reflect.TypeOf(e).String()
 			}
-			__evol_send(append(__evol_text(append(line, `,"ok":false,"error":`...), kind), "}\n"...))
+			__evol_send(append(__evol_text(append(line, `,"ok":false,"error":`...), kind), `,"where":"answer"}`+"\n"...))
 		}
 	}()
 	vs := f()

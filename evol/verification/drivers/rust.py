@@ -189,7 +189,7 @@ mod __evol {
             Ok(v) => format!("{{\"i\":{},\"ok\":true,\"v\":{}}}\n", i, v),
             Err(payload) => {
                 let kind = payload.downcast_ref::<Failure>().map(|f| f.0).unwrap_or("panic");
-                format!("{{\"i\":{},\"ok\":false,\"error\":\"{}\"}}\n", i, kind)
+                format!("{{\"i\":{},\"ok\":false,\"error\":\"{}\",\"where\":\"answer\"}}\n", i, kind)
             }
         };
         if out.write_all(line.as_bytes()).is_err() {
