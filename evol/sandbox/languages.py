@@ -4,7 +4,8 @@ Each program's source lands in a host folder that the sandbox sees read-only at 
 languages: the folder the compiler wrote into). A compiled language builds once per source hash, in the
 sandbox, under `build_limits` (the compiler is the one run with the program's uid, no network, the same
 minimal root); the build folder is cached for the Sandbox object's life. The run step gets the program's
-limits through prlimit(1) and an empty work dir as cwd. Outcomes: passed (exit 0), failed with kind
+limits through prlimit(1) and an empty work dir as cwd. With a results channel, a runner that cannot open its fd
+(sqlite3 -safe) hands its stdout over as the results, for the driver's `records` to read. Outcomes: passed (exit 0), failed with kind
 "exit:N" (or "CompileError", a signal), timed_out.
 """
 
@@ -43,6 +44,7 @@ class Runner:
     nproc_floor: int = 0  # threads a runtime starts on its own
     memory_floor_mb: int = 0  # address space a runtime reserves up front (V8, Go, JVM); heaps stay memory_mb / 2
     stdin_source: bool = False  # the source goes to the tool's stdin (sqlite3: -init would skip -safe)
+    results_on_stdout: bool = False  # cannot open the results fd (sqlite3 -safe): its stdout is the channel
 
     def available(self) -> bool:
         return all(shutil.which(tool) for tool in self.tools)
@@ -78,6 +80,7 @@ RUNNERS: dict[str, Runner] = {
             ("sqlite3", "-safe", "-bail", ":memory:"),  # safe: no .shell, readfile, ATTACH of files
             install="apt-get install -y sqlite3",
             stdin_source=True,
+            results_on_stdout=True,
         ),
         Runner(
             "cpp",
@@ -268,11 +271,25 @@ def execute(
             channel=channel,
         )
         res = classify([], code, timed_out, duration, limits, True, out, err, exit_kind=True)
-        return res if channel is None else replace(res, results=channel.collect())
+        if channel is None:
+            return res
+        if runner.results_on_stdout:
+            channel.collect(0)
+            return replace(res, results=_head(outer / "stdout", channel.cap + 1))
+        return replace(res, results=channel.collect())
     finally:
         shutil.rmtree(outer, ignore_errors=True)
         if not runner.compile:
             shutil.rmtree(build, ignore_errors=True)
+
+
+def _head(path: Path, size: int) -> bytes:
+    """The first `size` bytes of a file (b"" when there is none)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(size)
+    except OSError:
+        return b""
 
 
 def _write_source(folder: Path, filename: str, program: str) -> None:

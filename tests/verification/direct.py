@@ -75,6 +75,6 @@ def run(language: str, source: str, folder: Path, timeout: float = 120.0) -> Ran
     if language == "sql":
         from evol.verification.drivers import sql
 
-        raw = sql.records(stdout)
+        raw = sql.records(done.stdout)
     records = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
     return Ran(records, done.returncode, stdout, done.stderr.decode("utf-8", "replace"), raw)

@@ -35,12 +35,12 @@ def program(code: str, cases: Sequence[CallCase]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def records(stdout: str) -> bytes:
+def records(stdout: bytes) -> bytes:
     """The record lines (JUDGE_SPEC.md) for the marked blocks of a run's stdout, in the order they appear."""
     out: list[str] = []
     block: list[str] | None = None
     index = -1
-    for line in stdout.splitlines():
+    for line in stdout.decode("utf-8", errors="replace").splitlines():
         mark = MARK.match(line.strip())
         if mark and mark.group(1) == "case":
             block, index = [], int(mark.group(2))
@@ -56,8 +56,8 @@ def _record(index: int, text: str) -> str:
     try:
         rows = json.loads(text, object_pairs_hook=lambda pairs: [v for _, v in pairs]) if text.strip() else []
     except ValueError:
-        return json.dumps({"i": index, "ok": False, "error": "undecodable"})
-    return json.dumps({"i": index, "ok": True, "v": _tagged(rows)})
+        return json.dumps({"i": index, "ok": False, "error": "undecodable", "where": "answer"})
+    return json.dumps({"i": index, "ok": True, "v": _tagged(rows)}, allow_nan=False)
 
 
 def _tagged(value: Any) -> Any:
