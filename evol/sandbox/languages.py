@@ -4,9 +4,9 @@ Each program's source lands in a host folder that the sandbox sees read-only at 
 languages: the folder the compiler wrote into). A compiled language builds once per source hash, in the
 sandbox, under `build_limits` (the compiler is the one run with the program's uid, no network, the same
 minimal root); the build folder is cached for the Sandbox object's life. The run step gets the program's
-limits through prlimit(1) and an empty work dir as cwd. With a results channel, a runner that cannot open its fd
-(sqlite3 -safe) hands its stdout over as the results, for the driver's `records` to read. Outcomes: passed (exit 0), failed with kind
-"exit:N" (or "CompileError", a signal), timed_out.
+limits through prlimit(1) and an empty work dir as cwd. Outcomes: passed (exit 0), failed with kind
+"exit:N" (or "CompileError", a signal), timed_out. With a results channel, a runner that cannot open its fd
+(sqlite3 -safe) hands its stdout over as the results, for the driver's `records` to read.
 """
 
 from __future__ import annotations

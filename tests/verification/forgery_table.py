@@ -149,7 +149,8 @@ ATTACKS: dict[str, list[tuple[str, str]]] = {
          "public class Solution {\n    static { System.exit(0); }\n"
          "    public static int add(int a, int b) { return a - b; }\n}\n"),
         ("assert without -ea as the only check",
-         "public class Solution {\n    public static int add(int a, int b) { assert a - b == a + b; return a - b; }\n}\n"),
+         "public class Solution {\n    public static int add(int a, int b) {\n"
+         "        assert a - b == a + b;\n        return a - b;\n    }\n}\n"),
         ("the right records forged from a static initializer (duplicates)",
          "public class Solution {\n    static {\n        try (var out = new java.io.FileOutputStream(\"/proc/self/fd/\""
          ' + System.getenv("EVOL_RESULTS_FD"))) {\n'
@@ -161,7 +162,8 @@ ATTACKS: dict[str, list[tuple[str, str]]] = {
          "    public static int add(int a, int b) { if (++n == 2) System.exit(0); return a + b; }\n}\n"),
         ("the last record written by the answer, then halt(3)",
          "public class Solution {\n    public static int add(int a, int b) {\n        if (a == 20) {\n"
-         '            try (var out = new java.io.FileOutputStream("/proc/self/fd/" + System.getenv("EVOL_RESULTS_FD"))) {\n'
+         '            String fd = System.getenv("EVOL_RESULTS_FD");\n'
+         '            try (var out = new java.io.FileOutputStream("/proc/self/fd/" + fd)) {\n'
          f'                out.write("{LAST.replace(chr(34), chr(92) + chr(34))}".getBytes());\n'
          "            } catch (java.io.IOException e) { }\n            Runtime.getRuntime().halt(3);\n        }\n"
          "        return a + b;\n    }\n}\n"),

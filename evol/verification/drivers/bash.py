@@ -1,5 +1,6 @@
 """Bash: a case's call is a command line; its value is its stdout (trailing newlines dropped, as `$(...)` does)
-when it exits 0, else an error record "exit:N" (a command that is not defined: "NameError", "where": "call"). Each call runs in its own subshell with stdin from /dev/null.
+when it exits 0, else an error record "exit:N" (a command that is not defined: "NameError", "where": "call").
+Each call runs in its own subshell with stdin from /dev/null.
 
 Before the cases the driver takes the shell back from the answer: POSIX mode (set by assignment, no command
 looked up) makes `unset`, `trap` and `set` special builtins found before any function of the answer's, so its
@@ -42,7 +43,8 @@ __evol_case() {
 }
 __evol_known() { [[ -n "$(type -t -- "$1")" ]]; }
 __evol_missing() {
-  builtin printf '{"i":%d,"ok":false,"error":"NameError","where":"call","name":%s}\n' "$1" "$(__evol_json "$2")" >&"$__evol_fd"
+  builtin printf '{"i":%d,"ok":false,"error":"NameError","where":"call","name":%s}\n' \
+    "$1" "$(__evol_json "$2")" >&"$__evol_fd"
 }
 @CASES@
 exit 0

@@ -1,7 +1,8 @@
 """Go: the driver's imports are aliased (`__evol_os "os"`) so they never clash with the answer's, its writer is a
 package variable (initialised before any `init` of the answer's), and the answer's `main` is renamed. Each call
 goes through a variadic helper, so a function returning several values gives a tuple; a panic is recovered into
-an error record, and so does a non-nil trailing `error` result (a nil one is dropped). Values are walked with reflect: slices/arrays -> list, maps -> dict, structs -> dict of fields,
+an error record, and so does a non-nil trailing `error` result (a nil one is dropped). Values are walked with
+reflect: slices/arrays -> list, maps -> dict, structs -> dict of fields,
 pointers and interfaces -> what they hold (nil -> null)."""
 
 from __future__ import annotations
@@ -162,7 +163,8 @@ func __evol_case(i int, f func() []interface{}) {
 			} else if e, ok := r.(error); ok {
 				kind = __evol_reflect.TypeOf(e).String()
 			}
-			__evol_send(append(__evol_text(append(line, `,"ok":false,"error":`...), kind), `,"where":"answer"}`+"\n"...))
+			line = __evol_text(append(line, `,"ok":false,"error":`...), kind)
+			__evol_send(append(line, `,"where":"answer"}`+"\n"...))
 		}
 	}()
 	vs := f()

@@ -59,9 +59,10 @@ public class EvolDriver {
     }
 
     private static void real(StringBuilder o, double x, String shown) {
-        if (Double.isNaN(x)) o.append("{\"$t\":\"float\",\"v\":\"nan\"}");
-        else if (Double.isInfinite(x)) o.append(x > 0 ? "{\"$t\":\"float\",\"v\":\"inf\"}" : "{\"$t\":\"float\",\"v\":\"-inf\"}");
-        else o.append(shown);
+        if (Double.isNaN(x) || Double.isInfinite(x)) {
+            String name = Double.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";
+            o.append("{\"$t\":\"float\",\"v\":\"").append(name).append("\"}");
+        } else o.append(shown);
     }
 
     private static void items(StringBuilder o, Iterable<?> xs, int d) {
@@ -158,7 +159,8 @@ public class EvolDriver {
 """
 
 TYPE = re.compile(r"\b(?:class|interface|enum|record)\s+(\w+)[^{;]*\{")
-MODIFIERS = r"(?:@\w+(?:\([^()]*\))?\s+)*((?:\b(?:public|protected|private|static|final|synchronized|abstract|native|strictfp)\s+)*)"
+MODIFIERS = (r"(?:@\w+(?:\([^()]*\))?\s+)*"
+             r"((?:\b(?:public|protected|private|static|final|synchronized|abstract|native|strictfp)\s+)*)")
 METHOD = re.compile(MODIFIERS + r"(?:<[^<>(){};]*>\s*)?([\w.$]+(?:\s*<[^(){};=]*>)?(?:\s*\[\s*\])*)\s+(\w+)\s*\(")
 HEAD = re.compile(r"\s*(?:(\w+)\s*\.\s*)?(\w+)\s*\(")
 NOT_TYPES = frozenset({"new", "return", "throw", "else", "case"})

@@ -222,6 +222,6 @@ def program(code: str, cases: Sequence[CallCase]) -> str:
     """The answer's inner attributes, the driver, then the answer (its main renamed)."""
     attributes = "".join(m.group(0).rstrip() + "\n" for m in INNER_ATTRIBUTE.finditer(code))
     body = ANSWER_MAIN.sub("fn __evol_answer_main(", INNER_ATTRIBUTE.sub("", code))
-    lines = [f"    __evol::case(&mut __evol_out, {i}, || {{ let __evol_v = {{\n{call}\n}}; __evol::render(&__evol_v) }});"
+    lines = [f"    __evol::case(&mut __evol_out, {i}, || {{ let v = {{\n{call}\n}}; __evol::render(&v) }});"
              for i, call in enumerate(calls(cases))]
     return attributes + fill(DRIVER, cases="\n".join(lines)) + body.rstrip() + "\n"
