@@ -1,7 +1,8 @@
 """Test cases the trusted judge runs: a call on literal inputs and its expected literal output.
 
 `from_asserts` converts assert-style Python tests by AST (`assert f(<literals>) == <literal>`, the float
-tolerance forms of HumanEval's `check`, `is None/True/False`, bare `assert f(x)` / `assert not f(x)`); what does
+tolerance forms of HumanEval's `check`, `is None/True/False`, bare `assert f(x)` / `assert not f(x)`, and an
+expected exception: `with pytest.raises(E): f(x)` or `try: f(x) except E: pass else: assert False`); what does
 not convert stays as extra checks (never needed to verify). `script` turns cases back into a plain runnable test
 script, `valid_call`/`expected_value` check a case on the trusted side.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import operator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -20,23 +22,31 @@ import evol.pyparse as pyparse
 INPUT_BUILDERS = frozenset({"range", "list", "iter", "tuple", "set", "frozenset", "dict", "float", "str", "bytes",
                             "int", "bool", "sorted", "reversed"})
 ISCLOSE_TOL = 1e-9  # math.isclose's default rel_tol
+# One-argument builtins a case may wrap around its call (`tuple(f(x)) == (1, 2)`, `assert f(x)` as `bool(f(x))`).
+WRAPPERS = frozenset({"bool", "tuple", "list", "sorted", "set", "len", "abs"})
+ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+              ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+SIZE_CAP = 1000  # exponents up to this; repeats and powers up to its square in size (evaluated on the host)
 
 
 @dataclass(frozen=True)
 class Case:
-    """One input and its expected output (exactly one of `call` / `stdin` is set)."""
+    """One input and its expected output (exactly one of `call` / `stdin` is set). `raises`: the call must raise
+    this exception (its class name; `expected` is then unused)."""
 
     call: str | None
     stdin: str | None
     expected: str
     tolerance: float | None = None
+    raises: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_record(cls, rec: dict[str, Any]) -> Case:
-        return cls(rec.get("call"), rec.get("stdin"), rec["expected"], rec.get("tolerance"))
+        return cls(rec.get("call"), rec.get("stdin"), rec.get("expected") or "", rec.get("tolerance"),
+                   rec.get("raises"))
 
 
 def literal(node: ast.AST) -> Any:
@@ -53,11 +63,29 @@ def literal(node: ast.AST) -> Any:
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         items = [literal(e) for e in node.elts]
         return {ast.List: list, ast.Tuple: tuple, ast.Set: set}[type(node)](items)
+    if isinstance(node, ast.BinOp) and type(node.op) in ARITHMETIC:  # constant arithmetic: `2.0 / 3.0`, `3 * 19`
+        left, right = literal(node.left), literal(node.right)
+        _check_size(node.op, left, right)
+        try:
+            return ARITHMETIC[type(node.op)](left, right)
+        except (TypeError, ArithmeticError) as exc:
+            raise ValueError(str(exc)) from None
     if isinstance(node, ast.Dict):
         if any(k is None for k in node.keys):
             raise ValueError("dict unpacking is not a literal")
         return {literal(k): literal(v) for k, v in zip(node.keys, node.values, strict=True)}  # type: ignore[arg-type]
     return ast.literal_eval(node)
+
+
+def _check_size(op: ast.operator, left: Any, right: Any) -> None:
+    """ValueError when `left op right` would be too big to compute here (`'a' * 10**9`, `9 ** 10**8`)."""
+    if isinstance(op, ast.Mult):
+        for seq, n in ((left, right), (right, left)):
+            if type(n) is int and isinstance(seq, (str, bytes, list, tuple)) and len(seq) * abs(n) > SIZE_CAP ** 2:
+                raise ValueError("a repeat too large to evaluate")
+    if isinstance(op, ast.Pow) and type(right) is int and (
+            abs(right) > SIZE_CAP or (type(left) is int and left.bit_length() * abs(right) > SIZE_CAP ** 2)):
+        raise ValueError("a power too large to evaluate")
 
 
 def expected_value(case: Case, language: str = "python") -> Any:
@@ -95,9 +123,7 @@ def _is_call(node: ast.AST) -> bool:
     while True:
         if isinstance(node, ast.Call):
             if not all(_is_input(a) for a in node.args) or not all(k.arg and _is_input(k.value) for k in node.keywords):
-                if not (isinstance(node.func, ast.Name) and node.func.id == "bool" and len(node.args) == 1
-                        and not node.keywords and _is_call(node.args[0])):
-                    return False
+                return _is_wrapper(node)
             calls += 1
             node = node.func
         elif isinstance(node, ast.Attribute):
@@ -112,6 +138,12 @@ def _is_call(node: ast.AST) -> bool:
             return False
 
 
+def _is_wrapper(node: ast.Call) -> bool:
+    """`tuple(<call>)` and the other WRAPPERS around a call."""
+    return (isinstance(node.func, ast.Name) and node.func.id in WRAPPERS and len(node.args) == 1
+            and not node.keywords and _is_call(node.args[0]))
+
+
 def valid_call(call: str) -> bool:
     """Whether a Python case's call has the allowed shape (see `_is_call`)."""
     try:
@@ -122,12 +154,12 @@ def valid_call(call: str) -> bool:
 
 
 def callee(call: str) -> str | None:
-    """The root name a Python call case calls (`f` in `f(1)[0]`; the inner one of `bool(f(1))`)."""
+    """The root name a Python call case calls (`f` in `f(1)[0]`; the inner one of `bool(f(1))`, `tuple(f(1))`)."""
     try:
         node: ast.AST = pyparse.parse(call.strip()).body[0].value  # type: ignore[attr-defined]
     except (SyntaxError, ValueError, IndexError, AttributeError):
         return None
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "bool" and node.args:
+    while isinstance(node, ast.Call) and _is_wrapper(node):
         node = node.args[0]
     while not isinstance(node, ast.Name):
         node = getattr(node, "func", None) or getattr(node, "value", None)
@@ -171,7 +203,8 @@ def case_of(test: ast.expr) -> Case | None:
             return _case(left, right)
         if isinstance(op, (ast.Lt, ast.LtE)) and (tol := _number(right)) is not None:  # abs(f(x) - y) < tol
             inner = left
-            if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == "abs" \
+            fn = inner.func if isinstance(inner, ast.Call) else None
+            if fn is not None and (getattr(fn, "id", None) == "abs" or getattr(fn, "attr", None) == "fabs") \
                     and len(inner.args) == 1 and isinstance(inner.args[0], ast.BinOp) \
                     and isinstance(inner.args[0].op, ast.Sub):
                 diff = inner.args[0]
@@ -190,6 +223,41 @@ def case_of(test: ast.expr) -> Case | None:
     return None
 
 
+def _exception_name(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return node.attr
+    return None
+
+
+def _fails(stmt: ast.stmt) -> bool:
+    """`assert False[, msg]` or `raise AssertionError(...)`."""
+    if isinstance(stmt, ast.Assert):
+        return isinstance(stmt.test, ast.Constant) and not stmt.test.value
+    return isinstance(stmt, ast.Raise) and _exception_name(getattr(stmt.exc, "func", stmt.exc)) == "AssertionError"
+
+
+def raises_case(stmt: ast.stmt) -> Case | None:
+    """The case of an expected-exception test: `with pytest.raises(E): f(x)`, or `try: f(x) except E: pass
+    else: assert False` (the failing statement may also follow the call inside the try)."""
+    if (isinstance(stmt, ast.With) and len(stmt.items) == 1 and len(stmt.body) == 1
+            and isinstance(stmt.body[0], ast.Expr)):
+        ctx = stmt.items[0].context_expr
+        if (isinstance(ctx, ast.Call) and _exception_name(ctx.func) == "raises" and len(ctx.args) == 1
+                and (name := _exception_name(ctx.args[0])) is not None and _is_call(stmt.body[0].value)):
+            return Case(ast.unparse(stmt.body[0].value), None, "", None, name)
+    if (isinstance(stmt, ast.Try) and len(stmt.handlers) == 1 and not stmt.finalbody and stmt.body
+            and isinstance(stmt.body[0], ast.Expr) and _is_call(stmt.body[0].value)):
+        handler, rest = stmt.handlers[0], stmt.body[1:]
+        name = _exception_name(handler.type)
+        fails = ((len(rest) == 1 and _fails(rest[0]) and not stmt.orelse)
+                 or (not rest and len(stmt.orelse) == 1 and _fails(stmt.orelse[0])))
+        if name is not None and fails and all(isinstance(s, ast.Pass) or _is_noise(s) for s in handler.body):
+            return Case(ast.unparse(stmt.body[0].value), None, "", None, name)
+    return None
+
+
 def from_asserts(tests: str, rename: dict[str, str] | None = None) -> tuple[list[Case], list[str]]:
     """(cases, extra checks) of Python assert-style tests: each top-level `assert` (also inside a `def check`
     or `def test_*` body that takes no setup) of a convertible form becomes a case; every other statement is
@@ -205,7 +273,7 @@ def from_asserts(tests: str, rename: dict[str, str] | None = None) -> tuple[list
     for node in tree.body:
         body = node.body if isinstance(node, ast.FunctionDef) and _is_test_function(node) else [node]
         for stmt in body:
-            case = case_of(stmt.test) if isinstance(stmt, ast.Assert) else None
+            case = case_of(stmt.test) if isinstance(stmt, ast.Assert) else raises_case(stmt)
             if case is not None:
                 cases.append(case)
             elif not _is_noise(stmt):
@@ -216,14 +284,17 @@ def from_asserts(tests: str, rename: dict[str, str] | None = None) -> tuple[list
 def _is_test_function(node: ast.FunctionDef) -> bool:
     """A `check(candidate)` / `test_*()` function whose body is only asserts (and a docstring or `pass`)."""
     named = node.name == "check" or node.name.startswith("test")
-    return named and all(isinstance(s, ast.Assert) or _is_noise(s) for s in node.body)
+    return named and all(isinstance(s, ast.Assert) or _is_noise(s) or raises_case(s) for s in node.body)
 
 
 def _is_noise(stmt: ast.stmt) -> bool:
-    """Statements that check nothing: a docstring/constant, `pass`, a call of a test function."""
+    """Statements that check nothing: a docstring/constant/bare name, `pass`, `assert True`, a call of a test
+    function."""
     if isinstance(stmt, ast.Pass):
         return True
-    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, (ast.Constant, ast.Name)):
+        return True
+    if isinstance(stmt, ast.Assert) and isinstance(stmt.test, ast.Constant) and stmt.test.value:
         return True
     return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Name) \
         and (stmt.value.func.id == "check" or stmt.value.func.id.startswith("test")) and not stmt.value.args
@@ -249,7 +320,10 @@ def script(cases: list[Case], checks: list[str] | None = None) -> str:
     for case in cases:
         if case.call is None:
             continue
-        if case.tolerance is not None:
+        if case.raises is not None:
+            lines += ["try:", f"    {case.call}", f"except {case.raises}:", "    pass", "else:",
+                      f"    raise AssertionError({f'{case.call} did not raise {case.raises}'!r})"]
+        elif case.tolerance is not None:
             lines.append(f"assert math.isclose({case.call}, {case.expected}, rel_tol={case.tolerance!r}, "
                          f"abs_tol={case.tolerance!r})")
         else:

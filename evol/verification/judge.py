@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 import json
 import math
 import re
@@ -197,6 +198,8 @@ def case_problem(case: Case, language: str) -> str | None:
         return "a case needs exactly one of call and stdin"
     if case.call is not None and language == "python" and not valid_call(case.call):
         return f"not a call on literal inputs: {case.call[:100]!r}"
+    if case.raises is not None:
+        return None if case.call is not None and case.raises.isidentifier() else f"bad raises {case.raises!r}"
     if case.call is not None:
         try:
             expected_value(case, language)
@@ -211,6 +214,8 @@ def _normal_stdout(text: str) -> str:
 
 def passes(case: Case, out: Output | None, language: str) -> bool:
     """Whether an output matches the case's expected value (decoded on this side; never the program's)."""
+    if case.raises is not None:
+        return out is not None and not out.ok and out.error is not None and raised(out.error, case.raises)
     if out is None or not out.ok:
         return False
     if case.call is None:
@@ -222,6 +227,15 @@ def passes(case: Case, out: Output | None, language: str) -> bool:
     if language != "python":  # expected is JSON: no tuples, sets or non-string keys
         return agree(out.value, expected, case.tolerance)
     return tolerant_equal(out.value, expected, case.tolerance)
+
+
+def raised(kind: str, wanted: str) -> bool:
+    """Whether an error of class name `kind` is a `wanted` (subclasses of builtin exceptions included)."""
+    if kind == wanted:
+        return True
+    got, want = getattr(builtins, kind, None), getattr(builtins, wanted, None)
+    return isinstance(got, type) and isinstance(want, type) and issubclass(got, want) \
+        and issubclass(want, BaseException)
 
 
 def judge(cases: list[Case], run: CaseRun, language: str = "python", instruction: str | None = None) -> Verdict:
@@ -243,7 +257,7 @@ def judge(cases: list[Case], run: CaseRun, language: str = "python", instruction
     passed = sum(flags)
     failing = [(c, o) for c, o, ok in zip(cases, run.outputs, flags, strict=True) if not ok and o is not None]
     for case, out in failing:
-        if out.ok:
+        if out.ok or (case.raises is not None and out.where == "answer"):
             continue
         detail = f"{out.error} in {(case.call or 'stdin')[:200]!r}"
         if out.error in UNVERIFIABLE and out.where == "answer":
@@ -255,8 +269,9 @@ def judge(cases: list[Case], run: CaseRun, language: str = "python", instruction
         return Verdict("verified", passed, total, "", seconds, flags)
     if failing:
         case, out = failing[0]
-        detail = (f"{out.error} in {(case.call or 'stdin')[:200]!r}" if not out.ok
-                  else f"{(case.call or 'stdin')[:200]!r} gave {str(out.value)[:100]}, expected {case.expected[:100]}")
+        where, want = (case.call or "stdin")[:200], case.raises or case.expected[:100]
+        detail = (f"{out.error} in {where!r}" + (f", expected {want}" if case.raises else "") if not out.ok
+                  else f"{where!r} gave {str(out.value)[:100]}, expected {'to raise ' if case.raises else ''}{want}")
     else:
         detail = run.detail
     return Verdict("failed_tests", passed, total, detail[:500], seconds, flags)

@@ -45,6 +45,22 @@ def test_early_exit_cannot_pass_a_test(sb: Sandbox) -> None:
     assert sb.run("import sys; sys.exit(3)").kind == "SystemExit"
 
 
+FORGE_PASSED = (
+    "import os, sys\nf = sys._getframe()\nwhile 'cfg' not in f.f_locals:\n    f = f.f_back\ncfg = f.f_locals['cfg']\n"
+    "os.write(cfg['status_fd'], (repr({'nonce': cfg['nonce'], 'status': 'passed'}) + '\\n').encode())\n"
+)
+
+
+@pytest.mark.parametrize("warm", [True, False])
+@pytest.mark.parametrize("then", ["raise ValueError('after the forged report')", "os._exit(3)",
+                                  "import signal\nos.kill(os.getpid(), signal.SIGKILL)"])
+def test_a_forged_report_never_turns_a_failure_into_a_pass(sb: Sandbox, warm: bool, then: str) -> None:
+    """#19: the program can read its nonce and write a 'passed' report; the exit status the parent sees decides."""
+    box = Sandbox(FAST, workers=1, isolation=sb.isolation, warm=warm)
+    res = box.run(FORGE_PASSED + then, exit_ok=False)
+    assert res.status == "failed", (res, then)
+
+
 @pytest.mark.parametrize(
     "program", ["while True:\n    pass", "import time\ntime.sleep(60)", "import threading\nthreading.Event().wait()"]
 )
