@@ -1,5 +1,6 @@
 """C++17: the serializer comes first (so the answer's macros, `#define int long long` included, cannot touch it),
-then the answer (its `main` renamed), then a `main` that runs each call in a lambda under try/catch. The value's
+then the answer (its `main` renamed), then a `main` that runs each call in a lambda under try/catch (an error
+record names the exception's class without its namespace: `out_of_range`). The value's
 static type picks its tagged form (if constexpr over bool, char, integers, floats, strings, optional, pair/tuple,
 maps, sets, and anything iterable); a type with no form is a compile error, never a guess."""
 
@@ -117,7 +118,8 @@ inline std::string name(const std::type_info& t) {
   char* s = abi::__cxa_demangle(t.name(), nullptr, nullptr, &status);
   std::string out = status == 0 && s ? s : t.name();
   std::free(s);
-  return out;
+  std::size_t cut = out.rfind("::");
+  return cut == std::string::npos || out.find('<') != std::string::npos ? out : out.substr(cut + 2);
 }
 
 template <class F> void one(int i, F f) {

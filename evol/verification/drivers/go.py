@@ -1,7 +1,7 @@
 """Go: the driver's imports are aliased (`__evol_os "os"`) so they never clash with the answer's, its writer is a
 package variable (initialised before any `init` of the answer's), and the answer's `main` is renamed. Each call
 goes through a variadic helper, so a function returning several values gives a tuple; a panic is recovered into
-an error record, and so does a non-nil trailing `error` result (a nil one is dropped). Values are walked with
+an error record "panic", and a non-nil trailing `error` result one of kind "error" (a nil one is dropped). Values are walked with
 reflect: slices/arrays -> list, maps -> dict, structs -> dict of fields,
 pointers and interfaces -> what they hold (nil -> null)."""
 
@@ -32,6 +32,8 @@ var __evol_out = func() *__evol_os.File {
 }()
 
 type __evol_unsupported struct{}
+
+type __evol_failed struct{ err error }
 
 func __evol_values(vs ...interface{}) []interface{} { return vs }
 
@@ -160,8 +162,8 @@ func __evol_case(i int, f func() []interface{}) {
 			kind := "panic"
 			if _, ok := r.(__evol_unsupported); ok {
 				kind = "UnsupportedType"
-			} else if e, ok := r.(error); ok {
-				kind = __evol_reflect.TypeOf(e).String()
+			} else if _, ok := r.(__evol_failed); ok {
+				kind = "error"
 			}
 			line = __evol_text(append(line, `,"ok":false,"error":`...), kind)
 			__evol_send(append(line, `,"where":"answer"}`+"\n"...))
@@ -171,7 +173,7 @@ func __evol_case(i int, f func() []interface{}) {
 	if n := len(vs); n > 1 {
 		if e, isErr := vs[n-1].(error); isErr || vs[n-1] == nil {
 			if isErr {
-				panic(e)
+				panic(__evol_failed{e})
 			}
 			vs = vs[:n-1]
 		}
