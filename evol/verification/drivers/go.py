@@ -1,9 +1,9 @@
 """Go: the driver's imports are aliased (`__evol_os "os"`) so they never clash with the answer's, its writer is a
 package variable (initialised before any `init` of the answer's), and the answer's `main` is renamed. Each call
 goes through a variadic helper, so a function returning several values gives a tuple; a panic is recovered into
-an error record "panic", and a non-nil trailing `error` result one of kind "error" (a nil one is dropped). Values are walked with
-reflect: slices/arrays -> list, maps -> dict, structs -> dict of fields,
-pointers and interfaces -> what they hold (nil -> null)."""
+an error record "panic", and a non-nil trailing `error` result one of kind "error" (a nil one is dropped).
+Values are walked with reflect: slices/arrays -> list, maps -> dict, structs -> dict of fields, pointers and
+interfaces -> what they hold (nil -> null)."""
 
 from __future__ import annotations
 
