@@ -109,7 +109,7 @@ RUNNERS: dict[str, Runner] = {
             ("rustc",),
             "main.rs",
             ("{build}/prog",),
-            compile=("rustc", "-C", "opt-level=1", "-o", "{build}/prog", "{build}/{src}"),
+            compile=("rustc", "--edition", "2021", "-C", "opt-level=1", "-o", "{build}/prog", "{build}/{src}"),
             install="apt-get install -y rustc (or rustup)",
             nproc_floor=64,
         ),

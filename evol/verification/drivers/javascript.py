@@ -20,7 +20,8 @@ PRELUDE = r"""
 }).call(this, (function () {
   const fs = require("fs"), proc = process, write = fs.writeSync, fd = Number(proc.env.EVOL_RESULTS_FD);
   const str = JSON.stringify, isArray = Array.isArray, isInteger = Number.isInteger, keys = Object.keys;
-  const MapT = Map, SetT = Set, PromiseT = Promise, exit = proc.exit.bind(proc);
+  const MapT = Map, SetT = Set, PromiseT = Promise, exit = proc.exit.bind(proc), isView = ArrayBuffer.isView;
+  const bytes = Buffer.from.bind(Buffer);
   const mapEntries = Function.prototype.call.bind(Map.prototype.entries);
   const setValues = Function.prototype.call.bind(Set.prototype.values);
   const unsupported = { evolUnsupported: true };
@@ -45,7 +46,7 @@ PRELUDE = r"""
       case "string": return str(v);
     }
     if (typeof v !== "object") throw unsupported;
-    if (isArray(v) || ArrayBuffer.isView(v)) return list(v, depth);
+    if (isArray(v) || isView(v)) return list(v, depth);
     if (v instanceof MapT) {
       const pairs = [];
       for (const [k, x] of mapEntries(v)) pairs[pairs.length] = [k, x];
@@ -66,7 +67,7 @@ PRELUDE = r"""
     return out + "]}";
   }
   function send(line) {
-    const data = Buffer.from(line + "\n", "utf8");
+    const data = bytes(line + "\n", "utf8");
     let done = 0;
     while (done < data.length) done += write(fd, data, done, data.length - done);
   }
