@@ -235,11 +235,15 @@ def execute(
     iso: Isolation,
     *,
     channel: Channel | None = None,
+    stdin: str | None = None,
 ) -> RunResult:
-    """Build (once per source) and run one program of `runner`'s language (`channel`: its results pipe)."""
+    """Build (once per source) and run one program of `runner`'s language (`channel`: its results pipe;
+    `stdin`: its standard input, then its stdout is the results)."""
     missing = runner.missing()
     if missing:
         return RunResult("failed", "RunnerMissing", f"{runner.name}: {missing}")
+    if stdin is not None and runner.stdin_source:
+        return RunResult("failed", "StdinUnsupported", f"{runner.name} reads its source on stdin")
     main = java_main(program) if runner.name == "java" else "Main"
     filename = f"{main}.java" if runner.name == "java" else runner.filename
     runner = replace(runner, filename=filename)
@@ -258,6 +262,10 @@ def execute(
         uid = probe.slot_uid(iso, slot)
         heap = max(64, limits.memory_mb // 2)
         argv = prlimit_words(limits, runner, uid) + resolved_argv(runner.run, runner, inside, main, heap)
+        source = build / runner.filename if runner.stdin_source else None
+        if stdin is not None:
+            source = outer / "input"  # opened on the host, handed to the child as fd 0
+            source.write_text(stdin, encoding="utf-8")
         code, timed_out, duration, out, err = sandbox.spawn(
             argv,
             outer,
@@ -267,13 +275,13 @@ def execute(
             exposed=exposed,
             binds=[(str(build), BUILD, False)],
             env=runner.env,
-            stdin=build / runner.filename if runner.stdin_source else None,
+            stdin=source,
             channel=channel,
         )
         res = classify([], code, timed_out, duration, limits, True, out, err, exit_kind=True)
         if channel is None:
             return res
-        if runner.results_on_stdout:
+        if runner.results_on_stdout or stdin is not None:
             channel.collect(0)
             return replace(res, results=_head(outer / "stdout", channel.cap + 1))
         return replace(res, results=channel.collect())

@@ -171,6 +171,10 @@ def run_cases(sandbox: Any, code: str, language: str, cases: list[Case], limits:
         return CaseRun([None] * len(cases), "unverifiable", detail=f"no judge driver for {language}")
     if not sandbox.supports(language):
         return CaseRun([None] * len(cases), "unverifiable", detail=f"no {language} runner in the sandbox")
+    if language != "python" and any(case.stdin is not None for case in cases):
+        from evol.verification.stdin_cases import run_programs  # imports this module
+
+        return run_programs(sandbox, code, language, cases, limits, cap)
     try:
         program = driver.program(code, cases)
     except ValueError as exc:  # e.g. stdin cases, which only Python's driver runs

@@ -151,7 +151,7 @@ def test_a_missing_name_is_the_calls_fault_only_where_the_language_says_so(box: 
     assert (out[1].error, out[1].where) == ("TypeError", "answer")  # type: ignore[union-attr]
 
 
-def test_stdin_cases_have_no_driver_outside_python() -> None:
+def test_a_driver_program_holds_call_cases_only() -> None:
     for language in PROGRAMS:
         with pytest.raises(ValueError):
             driver_for(language).program("x", [Case(None, "1 2\n", "3")])  # type: ignore[union-attr]
@@ -206,3 +206,20 @@ def test_an_expected_error_is_named_by_its_class(box: Sandbox, language: str, co
     good = [Case(call, None, "", raises=kind), Case("f(2)", None, "2")]
     assert check(box, code, language, good).status == "verified"
     assert check(box, code, language, [Case("f(2)", None, "", raises=kind)]).status == "failed_tests"
+
+
+@pytest.mark.parametrize(("language", "code"), [
+    ("cpp", "#include <iostream>\nint main() { long a, b; std::cin >> a >> b; std::cout << a + b << \"\\n\"; }\n"),
+    ("bash", "read a b\necho $((a + b))\n"),
+    ("java", "import java.util.Scanner;\npublic class Main {\n  public static void main(String[] x) {\n"
+             "    Scanner s = new Scanner(System.in);\n    System.out.println(s.nextLong() + s.nextLong());\n"
+             "    System.exit(0);\n  }\n  static long twice(long v) { return 2 * v; }\n}\n"),
+])
+def test_stdin_cases_run_the_answers_own_program(box: Sandbox, language: str, code: str) -> None:
+    require_runner(language)
+    cases = [Case(None, "1 2\n", "3"), Case(None, "20 22\n", "42\n")]
+    if language == "java":
+        cases.append(Case("twice(21)", None, "42"))  # a call case of the same set, through the driver
+    assert check(box, code, language, cases).status == "verified"
+    wrong = check(box, code, language, [Case(None, "1 2\n", "4"), Case(None, "5 5\n", "11")])
+    assert (wrong.status, wrong.passed) == ("failed_tests", 0), wrong
