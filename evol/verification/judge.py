@@ -172,9 +172,7 @@ def run_cases(sandbox: Any, code: str, language: str, cases: list[Case], limits:
     if not sandbox.supports(language):
         return CaseRun([None] * len(cases), "unverifiable", detail=f"no {language} runner in the sandbox")
     if language != "python" and any(case.stdin is not None for case in cases):
-        from evol.verification.stdin_cases import run_programs  # imports this module
-
-        return run_programs(sandbox, code, language, cases, limits, cap)
+        return _with_stdin(sandbox, code, language, cases, limits, cap)
     try:
         program = driver.program(code, cases)
     except ValueError as exc:  # e.g. stdin cases, which only Python's driver runs
@@ -194,6 +192,37 @@ def run_cases(sandbox: Any, code: str, language: str, cases: list[Case], limits:
         detail = why or f"the program failed: {res.kind}: {res.error}"
         return CaseRun(outputs, "crashed", res.exit_code, sig, seconds, detail[:500])
     return CaseRun(outputs, "completed", res.exit_code, sig, seconds)
+
+
+def _with_stdin(sandbox: Any, code: str, language: str, cases: list[Case], limits: Limits | None,
+                cap: int) -> CaseRun:
+    """Stdin cases outside Python: the answer's own program once per case with its text on standard input (a
+    compiled language builds once: builds are cached by source); the parent reads its stdout and observes its exit
+    status, nothing inside reports. The set's call cases go through the driver, in one run."""
+    outputs: list[Output | None] = [None] * len(cases)
+    calls = [i for i, case in enumerate(cases) if case.call is not None]
+    run = CaseRun([], "completed")
+    if calls:
+        run = run_cases(sandbox, code, language, [cases[i] for i in calls], limits, cap)
+        for i, out in zip(calls, run.outputs, strict=True):
+            outputs[i] = out
+    status, seconds, detail = run.status, run.seconds, run.detail
+    for i, case in enumerate(cases):
+        if case.stdin is None:
+            continue
+        res = sandbox.run(code, language=language, limits=limits, exit_ok=False, results=cap, stdin=case.stdin)
+        seconds += res.duration_s
+        if res.kind == "RunnerMissing":
+            return CaseRun(outputs, "unverifiable", res.exit_code, None, round(seconds, 4), res.error or "")
+        if res.status == "timed_out":
+            status, detail = "timeout", res.error or "timed out"
+        elif len(res.results or b"") > cap:
+            status, detail = "crashed", f"the program printed more than {cap} bytes"
+        elif res.status == "passed":
+            outputs[i] = Output(True, (res.results or b"").decode("utf-8", errors="replace"))
+        else:
+            outputs[i] = Output(False, error=res.kind or "failed", where="answer")
+    return CaseRun(outputs, status, run.exit_code, run.signal, round(seconds, 4), detail)
 
 
 def case_problem(case: Case, language: str) -> str | None:

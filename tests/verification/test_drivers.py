@@ -13,7 +13,9 @@ import pytest
 from evol.sandbox import Limits, Sandbox
 from evol.verification.cases import Case
 from evol.verification.drivers import driver_for
+from evol.verification.drivers.cpp import qualified as cpp_qualified
 from evol.verification.drivers.java import qualified
+from evol.verification.drivers.rust import qualified as rust_qualified
 from evol.verification.drivers.sql import records
 from evol.verification.jsonform import agree
 from evol.verification.judge import check, decode_records, run_cases
@@ -223,3 +225,30 @@ def test_stdin_cases_run_the_answers_own_program(box: Sandbox, language: str, co
     assert check(box, code, language, cases).status == "verified"
     wrong = check(box, code, language, [Case(None, "1 2\n", "4"), Case(None, "5 5\n", "11")])
     assert (wrong.status, wrong.passed) == ("failed_tests", 0), wrong
+
+
+def test_cpp_and_rust_bare_calls_reach_a_leetcode_class() -> None:
+    cpp = ("#include <vector>\nusing namespace std;\nclass Solution {\npublic:\n"
+           "    vector<int> twoSum(vector<int>& nums, int target) { return {0, 1}; }\n"
+           "    static std::vector<int> make(int n) { return vector<int>(n); }\n};\nint free_fn(int x) { return x; }\n")
+    assert cpp_qualified("twoSum(v, 9)", cpp) == "Solution().twoSum(v, 9)"
+    assert cpp_qualified("make(3)", cpp) == "Solution::make(3)"
+    assert cpp_qualified("free_fn(1)", cpp) == "free_fn(1)"
+    assert cpp_qualified("Solution().twoSum(v, 9)", cpp) == "Solution().twoSum(v, 9)"
+    rust = ("struct Solution;\nimpl Solution {\n"
+            "    pub fn two_sum<'a>(nums: Vec<i32>, t: &'a str) -> Vec<i32> { vec![] }\n"
+            "    fn get(&self) -> i32 { 1 }\n}\nimpl std::fmt::Debug for Other { fn fmt(&self) {} }\n"
+            "fn helper() -> i32 { '{' as i32 }\n")
+    assert rust_qualified("two_sum(vec![1], \"x\")", rust) == "Solution::two_sum(vec![1], \"x\")"
+    assert rust_qualified("get()", rust) == "get()"
+    assert rust_qualified("helper()", rust) == "helper()"
+
+
+@pytest.mark.parametrize(("language", "code", "call"), [
+    ("cpp", "#include <vector>\nclass Solution {\npublic:\n  std::vector<int> two(int a) { return {a, a}; }\n};\n",
+     "two(3)"),
+    ("rust", "struct Solution;\nimpl Solution {\n    pub fn two(a: i32) -> Vec<i32> { vec![a, a] }\n}\n", "two(3)"),
+])
+def test_a_bare_call_of_a_class_member_is_verified(box: Sandbox, language: str, code: str, call: str) -> None:
+    require_runner(language)
+    assert check(box, code, language, [Case(call, None, "[3, 3]")]).status == "verified"

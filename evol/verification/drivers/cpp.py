@@ -6,9 +6,11 @@ maps, sets, and anything iterable); a type with no form is a compile error, neve
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from evol.verification.drivers import CallCase, calls, fill
+from evol.verification.drivers.braces import bodies
 
 PRELUDE = r"""#include <array>
 #include <cmath>
@@ -150,7 +152,32 @@ signed main() {
 """
 
 
+CLASS = r"\b(?:class|struct)\s+(\w+)[^;{()]*\{"
+BARE = re.compile(r"\s*([A-Za-z_]\w*)\s*\(")
+STATEMENT_START = re.compile(r"[;{}]|\b(?:public|private|protected)\s*:(?!:)")
+
+
+def qualified(call: str, code: str) -> str:
+    """A bare call of a member the answer declares in a class and nowhere at top level (LeetCode's `class
+    Solution`): `Solution::f(...)` when static, else `Solution().f(...)`."""
+    head = BARE.match(call)
+    if head is None:
+        return call
+    name = head.group(1)
+    declared = re.compile(rf"\b{name}\s*\(")
+    for owner, body, top in bodies(code, CLASS):
+        if declared.search(top):
+            return call  # a free function of that name
+        found = declared.search(body)
+        if found and name != owner:
+            start = max((m.end() for m in STATEMENT_START.finditer(body, 0, found.start())), default=0)
+            static = re.search(r"\bstatic\b", body[start:found.start()])
+            return f"{owner}{'::' if static else '().'}{call.lstrip()}"
+    return call
+
+
 def program(code: str, cases: Sequence[CallCase]) -> str:
     """Serializer, the answer (its main renamed), then one lambda per case."""
-    lines = [f"  __evol::one({i}, [&]() {{ return (\n{call}\n); }});" for i, call in enumerate(calls(cases))]
+    lines = [f"  __evol::one({i}, [&]() {{ return (\n{qualified(call, code)}\n); }});"
+             for i, call in enumerate(calls(cases))]
     return PRELUDE + "#line 1\n" + code.rstrip() + "\n" + fill(MAIN, cases="\n".join(lines))

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from evol.verification.drivers import CallCase, calls, fill
+from evol.verification.drivers.braces import bodies, depths, masked, shallow
 
 DRIVER = r"""
 public class EvolDriver {
@@ -172,66 +173,13 @@ class Method:
     static: bool
 
 
-def masked(src: str) -> str:
-    """`src` with comments, string/char literals and text blocks blanked (same length, newlines kept)."""
-    out = list(src)
-    i, n = 0, len(src)
-    while i < n:
-        two, c = src[i:i + 2], src[i]
-        if two == "//":
-            end = src.find("\n", i)
-            end = n if end < 0 else end
-        elif two == "/*":
-            end = src.find("*/", i + 2)
-            end = n if end < 0 else end + 2
-        elif src.startswith('"""', i):
-            end = src.find('"""', i + 3)
-            end = n if end < 0 else end + 3
-        elif c in "\"'":
-            end = i + 1
-            while end < n and src[end] != c and src[end] != "\n":
-                end += 2 if src[end] == "\\" else 1
-            end = min(end + 1, n)
-        else:
-            i += 1
-            continue
-        for k in range(i, end):
-            if out[k] != "\n":
-                out[k] = " "
-        i = end
-    return "".join(out)
-
-
-def _depths(text: str) -> list[int]:
-    """The brace depth at each character of masked text."""
-    depth, found = 0, []
-    for c in text:
-        if c == "}":
-            depth -= 1
-        found.append(depth)
-        if c == "{":
-            depth += 1
-    return found
-
-
-def _shallow(text: str, depths: list[int], level: int) -> str:
-    """`text` with everything deeper than `level` blanked."""
-    return "".join(c if d <= level or c == "\n" else " " for c, d in zip(text, depths, strict=True))
-
-
 def methods(code: str) -> dict[str, list[Method]]:
     """The methods each top-level type of `code` declares, by name."""
-    text = masked(code)
-    depths = _depths(text)
     found: dict[str, list[Method]] = {}
-    top = _shallow(text, depths, 0)
-    for decl in TYPE.finditer(top):
-        start = decl.end()
-        end = next((k for k in range(start, len(text)) if depths[k] == 0 and text[k] == "}"), len(text))
-        body = _shallow(text[start:end], depths[start:end], 1)
+    for owner, body, _ in bodies(code, TYPE.pattern):
         for m in METHOD.finditer(body):
             if m.group(2) not in NOT_TYPES:
-                found.setdefault(m.group(3), []).append(Method(decl.group(1), "static" in m.group(1).split()))
+                found.setdefault(m.group(3), []).append(Method(owner, "static" in m.group(1).split()))
     return found
 
 
@@ -254,7 +202,7 @@ def qualified(call: str, code: str, table: dict[str, list[Method]] | None = None
 def program(code: str, cases: Sequence[CallCase]) -> str:
     """Hoisted imports, EvolDriver, then the answer (no package, top-level types package-private)."""
     text = masked(code)
-    top = _shallow(text, _depths(text), 0)
+    top = shallow(text, depths(text), 0)
     body = list(code)
     imports: list[str] = []
     for m in re.finditer(r"\b(package|import)\b[^;{}]*;", top):

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from evol.verification.drivers import CallCase, calls, fill
+from evol.verification.drivers.braces import bodies
 
 DRIVER = r"""
 mod __evol {
@@ -218,10 +219,33 @@ INNER_ATTRIBUTE = re.compile(r"^[ \t]*#!\[.*?\][ \t]*$\n?", re.M)
 ANSWER_MAIN = re.compile(r"\bfn\s+main\s*\(")
 
 
+IMPL = r"\bimpl\b(?:\s*<[^{;]*?>)?\s+(?:[\w:]+(?:<[^{;]*?>)?\s+for\s+)?(\w+)(?:\s*<[^{;]*?>)?\s*\{"
+BARE = re.compile(r"\s*([a-z_]\w*)\s*\(")
+
+
+def qualified(call: str, code: str) -> str:
+    """A bare call of an associated function (no `self`) the answer declares in an `impl` block and not as a free
+    `fn` (LeetCode's `impl Solution`): `Solution::f(...)`."""
+    head = BARE.match(call)
+    if head is None:
+        return call
+    name = head.group(1)
+    for owner, body, top in bodies(code, IMPL):
+        if re.search(rf"\bfn\s+{name}\b", top):
+            return call
+        found = re.search(rf"\bfn\s+{name}\s*(?:<[^(]*>)?\s*\(\s*(&\s*('\w+\s+)?(mut\s+)?)?(mut\s+)?self\b|"
+                          rf"\bfn\s+{name}\s*(?:<[^(]*>)?\s*\(", body)
+        if found and found.group(0).endswith("self"):
+            return call  # a method: the call has to name its receiver
+        if found:
+            return f"{owner}::{call.lstrip()}"
+    return call
+
+
 def program(code: str, cases: Sequence[CallCase]) -> str:
     """The answer's inner attributes, the driver, then the answer (its main renamed)."""
     attributes = "".join(m.group(0).rstrip() + "\n" for m in INNER_ATTRIBUTE.finditer(code))
     body = ANSWER_MAIN.sub("fn __evol_answer_main(", INNER_ATTRIBUTE.sub("", code))
-    lines = [f"    __evol::case(&mut __evol_out, {i}, || {{ let v = {{\n{call}\n}}; __evol::render(&v) }});"
-             for i, call in enumerate(calls(cases))]
+    lines = [f"    __evol::case(&mut __evol_out, {i}, || {{ let v = {{\n{qualified(call, code)}\n}}; "
+             "__evol::render(&v) });" for i, call in enumerate(calls(cases))]
     return attributes + fill(DRIVER, cases="\n".join(lines)) + body.rstrip() + "\n"
