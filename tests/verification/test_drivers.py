@@ -168,18 +168,6 @@ def test_sql_records_read_only_the_marked_blocks() -> None:
     assert records(b"@evol-case-0\n[{\"s\":3}]\n") == b""  # an unterminated block is no record
 
 
-def test_java_calls_are_qualified_with_the_declaring_class() -> None:
-    code = ("public class Main {\n  public static int add(int a, int b) { return a + b; }\n"
-            "  int twice(int x) { return 2 * x; }\n  static String s = helper(\"(\");\n}\n"
-            "class Other { public static <T> List<T> id(List<T> x) { return x; } }\n")
-    assert qualified("add(1, 2)", code) == "Main.add(1, 2)"
-    assert qualified("Solution.add(1, 2)", code) == "Main.add(1, 2)"
-    assert qualified("twice(3)", code) == "new Main().twice(3)"
-    assert qualified("id(List.of(1))", code) == "Other.id(List.of(1))"
-    assert qualified("Math.max(1, 2)", code) == "Math.max(1, 2)"
-    assert qualified("helper(1)", code) == "helper(1)"  # a call inside a field initialiser declares nothing
-
-
 def test_json_expected_values_agree_with_tuples_sets_and_keys() -> None:
     assert agree((1, [2, 3]), [1, [2, 3]]) and not agree((1, 2), [2, 1])
     assert agree({2, 1}, [1, 2]) and not agree({1, 2}, [1, 1, 2]) and not agree({1}, 1)
@@ -227,21 +215,36 @@ def test_stdin_cases_run_the_answers_own_program(box: Sandbox, language: str, co
     assert (wrong.status, wrong.passed) == ("failed_tests", 0), wrong
 
 
-def test_cpp_and_rust_bare_calls_reach_a_leetcode_class() -> None:
-    cpp = ("#include <vector>\nusing namespace std;\nclass Solution {\npublic:\n"
-           "    vector<int> twoSum(vector<int>& nums, int target) { return {0, 1}; }\n"
-           "    static std::vector<int> make(int n) { return vector<int>(n); }\n};\nint free_fn(int x) { return x; }\n")
-    assert cpp_qualified("twoSum(v, 9)", cpp) == "Solution().twoSum(v, 9)"
-    assert cpp_qualified("make(3)", cpp) == "Solution::make(3)"
-    assert cpp_qualified("free_fn(1)", cpp) == "free_fn(1)"
-    assert cpp_qualified("Solution().twoSum(v, 9)", cpp) == "Solution().twoSum(v, 9)"
-    rust = ("struct Solution;\nimpl Solution {\n"
-            "    pub fn two_sum<'a>(nums: Vec<i32>, t: &'a str) -> Vec<i32> { vec![] }\n"
-            "    fn get(&self) -> i32 { 1 }\n}\nimpl std::fmt::Debug for Other { fn fmt(&self) {} }\n"
-            "fn helper() -> i32 { '{' as i32 }\n")
-    assert rust_qualified("two_sum(vec![1], \"x\")", rust) == "Solution::two_sum(vec![1], \"x\")"
-    assert rust_qualified("get()", rust) == "get()"
-    assert rust_qualified("helper()", rust) == "helper()"
+JAVA = ("public class Main {\n  public static int add(int a, int b) { return a + b; }\n"
+        "  int twice(int x) { return 2 * x; }\n  static String s = helper(\"(\");\n}\n"
+        "class Other { public static <T> List<T> id(List<T> x) { return x; } }\n")
+CPP = ("#include <vector>\nusing namespace std;\nclass Solution {\npublic:\n"
+       "    vector<int> twoSum(vector<int>& nums, int target) { return {0, 1}; }\n"
+       "    static std::vector<int> make(int n) { return vector<int>(n); }\n};\nint free_fn(int x) { return x; }\n")
+RUST = ("struct Solution;\nimpl Solution {\n"
+        "    pub fn two_sum<'a>(nums: Vec<i32>, t: &'a str) -> Vec<i32> { vec![] }\n"
+        "    fn get(&self) -> i32 { 1 }\n}\nimpl std::fmt::Debug for Other { fn fmt(&self) {} }\n"
+        "fn helper() -> i32 { '{' as i32 }\n")
+
+
+@pytest.mark.parametrize(("qualify", "code", "call", "expected"), [
+    (qualified, JAVA, "add(1, 2)", "Main.add(1, 2)"),
+    (qualified, JAVA, "Solution.add(1, 2)", "Main.add(1, 2)"),  # the class name the tests guessed
+    (qualified, JAVA, "twice(3)", "new Main().twice(3)"),
+    (qualified, JAVA, "id(List.of(1))", "Other.id(List.of(1))"),
+    (qualified, JAVA, "Math.max(1, 2)", "Math.max(1, 2)"),
+    (qualified, JAVA, "helper(1)", "helper(1)"),  # a call in a field initialiser declares nothing
+    (cpp_qualified, CPP, "twoSum(v, 9)", "Solution().twoSum(v, 9)"),
+    (cpp_qualified, CPP, "make(3)", "Solution::make(3)"),
+    (cpp_qualified, CPP, "free_fn(1)", "free_fn(1)"),
+    (cpp_qualified, CPP, "Solution().twoSum(v, 9)", "Solution().twoSum(v, 9)"),
+    (rust_qualified, RUST, "two_sum(vec![1], \"x\")", "Solution::two_sum(vec![1], \"x\")"),
+    (rust_qualified, RUST, "get()", "get()"),  # a method needs its receiver
+    (rust_qualified, RUST, "helper()", "helper()"),
+])
+def test_a_bare_call_is_qualified_with_the_class_that_declares_it(qualify: Any, code: str, call: str,
+                                                                  expected: str) -> None:
+    assert qualify(call, code) == expected
 
 
 @pytest.mark.parametrize(("language", "code", "call"), [
