@@ -57,6 +57,9 @@ ATTACKS: dict[str, list[tuple[str, str]]] = {
         ("an object that says it equals anything (valueOf/toJSON/equals)",
          "function add(a, b) { return {valueOf() { return a + b; }, toJSON() { return a + b; },"
          " equals() { return true; }}; }\n"),
+        ("flooding the channel past its cap around right answers",
+         "require('fs').writeSync(Number(process.env.EVOL_RESULTS_FD), Buffer.alloc(6 << 20, 120));\n"
+         + CORRECT["javascript"]),
         ("a hoisted `function require` and patched JSON.stringify to hijack the driver",
          "function require(m) { return {writeSync() { return 0; }}; }\nJSON.stringify = () => '3';\n"
          + WRONG["javascript"]),
@@ -72,6 +75,10 @@ ATTACKS: dict[str, list[tuple[str, str]]] = {
          'add() { echo $(( $1 + $2 )); if [ "$1" = -1 ]; then kill -9 $$; fi; }\n'),
         ("an alias and a DEBUG trap rewriting the driver's commands",
          WRONG["bash"] + "shopt -s expand_aliases\nalias __evol_case=true\ntrap 'true' DEBUG\n"),
+        ("a background writer racing the driver with the right records",
+         f"( sleep 0.05; printf '{FORGED_STR}' >&\"$EVOL_RESULTS_FD\" ) &\n" + WRONG["bash"]),
+        ("flooding the channel past its cap around right answers",
+         "head -c 6000000 /dev/zero | tr '\\0' x >&\"$EVOL_RESULTS_FD\"\n" + CORRECT["bash"]),
     ],
     "sql": [
         (".exit 0 before the driver runs", WRONG["sql"] + ".exit 0\n"),
