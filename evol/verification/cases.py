@@ -10,6 +10,7 @@ script, `valid_call`/`expected_value` check a case on the trusted side.
 from __future__ import annotations
 
 import ast
+import copy
 import json
 import math
 import operator
@@ -270,21 +271,55 @@ def from_asserts(tests: str, rename: dict[str, str] | None = None) -> tuple[list
                 node.id = rename[node.id]
     cases: list[Case] = []
     extra: list[str] = []
+    bindings: list[str] = []
+    env: dict[str, ast.expr] = {}
     for node in tree.body:
         body = node.body if isinstance(node, ast.FunctionDef) and _is_test_function(node) else [node]
         for stmt in body:
-            case = case_of(stmt.test) if isinstance(stmt, ast.Assert) else raises_case(stmt)
+            bound = _binding(stmt, env)
+            if bound is not None:  # `r = f(1)` / `xs = [1, 2]`: inlined into the asserts that use it
+                env[bound[0]] = bound[1]
+                bindings.append(ast.unparse(stmt))
+                continue
+            inlined = _Inline(env).visit(copy.deepcopy(stmt))
+            case = case_of(inlined.test) if isinstance(inlined, ast.Assert) else raises_case(inlined)
             if case is not None:
                 cases.append(case)
             elif not _is_noise(stmt):
+                if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                    env.clear()  # a name rebound in a way not followed: inline nothing from before
                 extra.append(ast.unparse(stmt))
-    return cases, extra
+    return cases, (bindings + extra if extra else [])
+
+
+class _Inline(ast.NodeTransformer):
+    """Replace loaded names by the expressions they were bound to."""
+
+    def __init__(self, env: dict[str, ast.expr]) -> None:
+        self.env = env
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if isinstance(node.ctx, ast.Load) and node.id in self.env:
+            return copy.deepcopy(self.env[node.id])
+        return node
+
+
+def _binding(stmt: ast.stmt, env: dict[str, ast.expr]) -> tuple[str, ast.expr] | None:
+    """(name, value) of `name = <input or call>` (earlier bindings inlined into the value), else None."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+        return None
+    value = _Inline(env).visit(copy.deepcopy(stmt.value))
+    if _is_input(value) or _is_call(value):
+        return stmt.targets[0].id, value
+    return None
 
 
 def _is_test_function(node: ast.FunctionDef) -> bool:
     """A `check(candidate)` / `test_*()` function whose body is only asserts (and a docstring or `pass`)."""
     named = node.name == "check" or node.name.startswith("test")
-    return named and all(isinstance(s, ast.Assert) or _is_noise(s) or raises_case(s) for s in node.body)
+    return named and all(isinstance(s, (ast.Assert, ast.Try, ast.With)) or _is_noise(s) or _binding(s, {}) is not None
+                         or (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name))
+                         for s in node.body)
 
 
 def _is_noise(stmt: ast.stmt) -> bool:

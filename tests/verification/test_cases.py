@@ -30,7 +30,17 @@ def test_convertible_forms_become_cases() -> None:
                                        "f(2)", "f('abc')"]
     assert [c.expected for c in cases] == ["False", "True", "0.5", "1", "None"]
     assert cases[2].tolerance == cases[3].tolerance == 1e-6
-    assert extra == ["METADATA = {}"]
+    assert extra == []  # METADATA = {} binds a name nothing uses
+
+
+def test_setup_lines_are_inlined_into_the_asserts_that_use_them() -> None:
+    """`r = f(x); assert r == y` (the shape #20 saw blamed on the tests) is the case f(x) == y."""
+    tests = "xs = [3, 1, 2]\nr = f(xs)\nassert r == [1, 2, 3]\nassert r[0] == 1\nassert len(r) > 0\n"
+    cases, extra = from_asserts(tests)
+    assert [(c.call, c.expected) for c in cases] == [("f([3, 1, 2])", "[1, 2, 3]"), ("f([3, 1, 2])[0]", "1")]
+    assert extra == ["xs = [3, 1, 2]", "r = f(xs)", "assert len(r) > 0"]  # the check keeps what it needs
+    cases, extra = from_asserts("r = f(2)\nassert r == 4\nr = r + 1\nassert r == 5\n")
+    assert [c.call for c in cases] == ["f(2)"] and extra[-1] == "assert r == 5"
 
 
 def test_constant_arithmetic_wrappers_and_noise() -> None:

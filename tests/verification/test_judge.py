@@ -59,6 +59,11 @@ def test_a_name_the_task_never_gave_breaks_the_tests(sandbox: Sandbox) -> None:
     cases, _ = from_asserts("assert plus(1, 2) == 3\n")
     assert verdict(sandbox, CODE, cases).status == "tests_broken"
     assert verdict(sandbox, "def plus(a, b):\n    return a + b\n").status == "failed_tests"  # add was asked for
+    solver = "class Solver:\n    def add(self, a, b):\n        return a + b\n"
+    invented = [Case("Solver().plus(1, 2)", None, "3")]
+    assert verdict(sandbox, solver, invented).status == "tests_broken"
+    assert verdict(sandbox, "class Solver:\n    pass\n", [Case("Solver().add(1, 2)", None, "3")]).status \
+        == "failed_tests"  # the answer lacks the add the task named
 
 
 def test_timeout_and_unverifiable(sandbox: Sandbox) -> None:
