@@ -144,6 +144,15 @@ PYTHON = [
        "            os.kill(target, signal.SIGKILL)\n        except OSError:\n            pass\n    return 3\n",
        "signal the judge and everything it can see"),
     py("hang", "def add(a, b):\n    while True:\n        pass\n", "run out the clock"),
+    py("stop_self", "import os, signal\n\ndef add(a, b):\n    os.kill(os.getpid(), signal.SIGSTOP)\n    return 3\n",
+       "stop itself so the judge waits forever"),
+    py("decode_bomb", PY_FORGE + "_forge('{\"i\": 0, \"ok\": true, \"v\": ' + '[' * 100000 + ']' * 100000 + '}\\n')\n"
+       "os._exit(0)\n", "a record nested deep enough to crash a naive decoder"),
+    py("nested_return", "def add(a, b):\n    x = 3\n    for _ in range(500):\n        x = [x]\n    return x\n",
+       "a value nested past the encoder's depth"),
+    py("fork_writer", PY_FORGE + "if os.fork() == 0:\n    import time\n    time.sleep(0.2)\n    _forge(RECORDS)\n"
+       "    os._exit(0)\n" + CONST, "a child process that writes after the judge's records"),
+    py("memory_bomb", "def add(a, b):\n    return len(bytearray(1 << 40))\n", "exhaust memory in the call"),
     py("string_for_int", "def add(a, b):\n    return str(a + b)\n", "the right digits as the wrong type"),
 ]
 ATTACKS: dict[str, list[Attack]] = {"python": PYTHON}

@@ -76,6 +76,10 @@ def test_stdin_cases(sandbox: Sandbox) -> None:
     code = "import sys\nprint(sum(int(x) for x in sys.stdin.read().split()))\n"
     assert verdict(sandbox, code, [Case(None, "1 2 3\n", "6\n"), Case(None, "", "0")]).status == "verified"
     assert verdict(sandbox, code, [Case(None, "1 2\n", "4")]).status == "failed_tests"
+    binary = "import sys\nn = int(sys.stdin.buffer.readline())\nsys.stdout.buffer.write(b'%d\\n' % (n * 2))\n"
+    assert verdict(sandbox, binary, [Case(None, "21\n", "42")]).status == "verified"
+    prompt = "def main():\n    a = input()\n    print(a.upper())\n\nif __name__ == '__main__':\n    main()\n"
+    assert verdict(sandbox, prompt, [Case(None, "abc\n", "ABC")]).status == "verified"
 
 
 def _line(rec: dict) -> bytes:

@@ -23,7 +23,7 @@ def _evol_drive(code, calls):
     type_, len_, str_, getattr_, id_, range_ = type, len, str, getattr, id, range
     name_error, attribute_error, system_exit = NameError, AttributeError, SystemExit
     int_repr, float_repr, dict_items, join = int.__repr__, float.__repr__, dict.items, ",".join
-    quote, b64, string_io = _json.encode_basestring_ascii, binascii.b2a_base64, io.StringIO
+    quote, b64, bytes_io, text_io = _json.encode_basestring_ascii, binascii.b2a_base64, io.BytesIO, io.TextIOWrapper
     base_exception, inf = BaseException, float("inf")
     none_t, bool_t, int_t, float_t, str_t, bytes_t = type(None), bool, int, float, str, bytes
     list_t, tuple_t, set_t, frozenset_t, dict_t = list, tuple, set, frozenset, dict
@@ -99,16 +99,23 @@ def _evol_drive(code, calls):
         return namespace
 
     def run_stdin(text):
-        saved = sys.stdin, sys.stdout
-        sys.stdin, sys.stdout = string_io(text), string_io()
+        """The program's stdout for `text` on its stdin (text and `.buffer` both work)."""
+        saved, captured = (sys.stdin, sys.stdout), bytes_io()
+        reader = text_io(bytes_io(text.encode("utf-8")), encoding="utf-8")
+        writer = text_io(captured, encoding="utf-8", write_through=True)  # held: collecting it closes `captured`
+        sys.stdin, sys.stdout = reader, writer
         try:
             load()
         except system_exit as exc:
             if exc.code not in (None, 0):
                 raise
         finally:
-            out, (sys.stdin, sys.stdout) = sys.stdout, saved
-        return out.getvalue() if type_(out) is string_io else ""
+            try:
+                writer.flush()
+            except base_exception:  # noqa: S110 - closed by the program: what was written stays
+                pass
+            sys.stdin, sys.stdout = saved
+        return captured.getvalue().decode("utf-8", "replace") if not captured.closed else ""
 
     failed = namespace = None
     if any(type_(c) is str for c in calls):
