@@ -212,7 +212,7 @@ def _with_stdin(sandbox: Any, code: str, language: str, cases: list[Case], limit
             continue
         res = sandbox.run(code, language=language, limits=limits, exit_ok=False, results=cap, stdin=case.stdin)
         seconds += res.duration_s
-        if res.kind == "RunnerMissing":
+        if res.kind in ("RunnerMissing", "StdinUnsupported"):  # sqlite3 reads its source on stdin
             return CaseRun(outputs, "unverifiable", res.exit_code, None, round(seconds, 4), res.error or "")
         if res.status == "timed_out":
             status, detail = "timeout", res.error or "timed out"

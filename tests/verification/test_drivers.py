@@ -215,6 +215,11 @@ def test_stdin_cases_run_the_answers_own_program(box: Sandbox, language: str, co
     assert (wrong.status, wrong.passed) == ("failed_tests", 0), wrong
 
 
+def test_sql_has_no_stdin_of_its_own(box: Sandbox) -> None:
+    require_runner("sql")
+    assert check(box, "SELECT 1;", "sql", [Case(None, "1\n", "1")]).status == "unverifiable"
+
+
 JAVA = ("public class Main {\n  public static int add(int a, int b) { return a + b; }\n"
         "  int twice(int x) { return 2 * x; }\n  static String s = helper(\"(\");\n}\n"
         "class Other { public static <T> List<T> id(List<T> x) { return x; } }\n")
