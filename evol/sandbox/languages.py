@@ -5,7 +5,9 @@ languages: the folder the compiler wrote into). A compiled language builds once 
 sandbox, under `build_limits` (the compiler is the one run with the program's uid, no network, the same
 minimal root); the build folder is cached for the Sandbox object's life. The run step gets the program's
 limits through prlimit(1) and an empty work dir as cwd. Outcomes: passed (exit 0), failed with kind
-"exit:N" (or "CompileError", a signal), timed_out. The runners themselves are the table in `runners.py`.
+"exit:N" (or "CompileError", a signal), timed_out. With a results channel, a runner that cannot open its fd
+(sqlite3 -safe) hands its stdout over as the results, for the driver's `records` to read.
+The runners themselves are the table in `runners.py`.
 """
 
 from __future__ import annotations
@@ -117,11 +119,15 @@ def execute(
     iso: Isolation,
     *,
     channel: Channel | None = None,
+    stdin: str | None = None,
 ) -> RunResult:
-    """Build (once per source) and run one program of `runner`'s language (`channel`: its results pipe)."""
+    """Build (once per source) and run one program of `runner`'s language (`channel`: its results pipe;
+    `stdin`: its standard input, then its stdout is the results)."""
     missing = runner.missing()
     if missing:
         return RunResult("failed", "RunnerMissing", f"{runner.name}: {missing}")
+    if stdin is not None and runner.stdin_source:
+        return RunResult("failed", "StdinUnsupported", f"{runner.name} reads its source on stdin")
     main = java_main(program) if runner.name == "java" else "Main"
     filename = f"{main}.java" if runner.name == "java" else runner.filename
     runner = replace(runner, filename=filename)
@@ -141,6 +147,10 @@ def execute(
         heap = max(64, limits.memory_mb // 2)
         argv = prlimit_words(limits, runner, uid) + resolved_argv(runner.run, runner, inside, main, heap)
         floors = replace(limits, memory_mb=max(limits.memory_mb, runner.memory_floor_mb))  # the slot cgroup's cap
+        source = build / runner.filename if runner.stdin_source else None
+        if stdin is not None:
+            source = outer / "input"  # opened on the host, handed to the child as fd 0
+            source.write_text(stdin, encoding="utf-8")
         code, timed_out, duration, out, err = sandbox.spawn(
             argv,
             outer,
@@ -150,15 +160,29 @@ def execute(
             exposed=exposed,
             binds=[(str(build), BUILD, False)],
             env=runner.env,
-            stdin=build / runner.filename if runner.stdin_source else None,
+            stdin=source,
             channel=channel,
         )
         res = classify([], code, timed_out, duration, limits, True, out, err, exit_kind=True)
-        return res if channel is None else replace(res, results=channel.collect())
+        if channel is None:
+            return res
+        if runner.results_on_stdout or stdin is not None:
+            channel.collect(0)
+            return replace(res, results=_head(outer / "stdout", channel.cap + 1))
+        return replace(res, results=channel.collect())
     finally:
         shutil.rmtree(outer, ignore_errors=True)
         if not runner.compile:
             shutil.rmtree(build, ignore_errors=True)
+
+
+def _head(path: Path, size: int) -> bytes:
+    """The first `size` bytes of a file (b"" when there is none)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(size)
+    except OSError:
+        return b""
 
 
 def _write_source(folder: Path, filename: str, program: str) -> None:

@@ -138,12 +138,15 @@ class Sandbox:
         limits: Limits | None = None,
         exit_ok: bool = True,
         results: int | None = None,
+        stdin: str | None = None,
     ) -> RunResult:
         """Run one program (blocks while all worker slots are busy).
 
         `exit_ok`: whether sys.exit(0) / exiting without reaching the end counts as passing (Python).
         `results`: give the program a results channel (a pipe, its fd number in $EVOL_RESULTS_FD) and keep at
         most this many bytes + 1 of what it writes there in `RunResult.results`.
+        `stdin`: text for the program's standard input (languages other than Python, whose driver feeds its
+        own); with `results`, the first `results + 1` bytes of its stdout are the results.
         """
         runner = runners.runner_for(language)
         if runner is None:
@@ -152,10 +155,13 @@ class Sandbox:
         slot = self._slots.get()
         try:
             if runner.name == "python":
+                if stdin is not None:
+                    raise ValueError("a Python program gets its stdin text through its driver")
                 return self._run_python(program, limits or self.limits, exit_ok, slot, iso, results)
             channel = Channel(results) if results is not None else None
             try:
-                return languages.execute(self, runner, program, limits or self.limits, slot, iso, channel=channel)
+                return languages.execute(self, runner, program, limits or self.limits, slot, iso, channel=channel,
+                                         stdin=stdin)
             finally:
                 if channel is not None:
                     channel.collect(0)

@@ -3,13 +3,14 @@ sandbox and the verify stage's judge, must come back not verified; the correct a
 wrong one is not.
 
 The table is per language: `ATTACKS[language]` lists `Attack(name, language, code, intent)`, with the task's
-`CASES[language]`, a `CORRECT[language]` and a `WRONG[language]` answer. Another language's helper extends it by
-adding its entries (its driver must exist in evol/verification/drivers/).
+`CASES[language]`, a `CORRECT[language]` and a `WRONG[language]` answer. The other languages' entries come from
+tests/verification/forgery_table.py (their drivers in evol/verification/drivers/).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -18,7 +19,8 @@ import pytest
 from evol.sandbox import Sandbox
 from evol.stages.verify import check
 from evol.verification import Case, Verdict
-from tests.sandbox.conftest import require_bwrap
+from tests.sandbox.conftest import require_bwrap, require_runner
+from tests.verification import forgery_table as other
 
 TASK = "Write a function add(a, b) that returns the sum of two integers."
 
@@ -155,6 +157,14 @@ PYTHON = [
 ]
 ATTACKS: dict[str, list[Attack]] = {"python": PYTHON}
 
+# The other languages' entries (tests/verification/forgery_table.py), through their drivers.
+CASES.update(other.CASES)
+CORRECT.update(other.CORRECT)
+WRONG.update(other.WRONG)
+ATTACKS.update({language: [Attack(f"{language}:{re.sub(r'[^a-z0-9]+', '_', intent.lower()).strip('_')[:60]}",
+                                  language, code, intent) for intent, code in table]
+                for language, table in other.ATTACKS.items()})
+
 
 @pytest.fixture(scope="module", params=["warm", "spawn"])
 def sandbox(request: pytest.FixtureRequest) -> Sandbox:
@@ -163,7 +173,12 @@ def sandbox(request: pytest.FixtureRequest) -> Sandbox:
 
 
 def verdict(sandbox: Sandbox, language: str, code: str) -> Verdict:
-    """The verify stage's judge (evol.stages.verify.check) on the task's cases."""
+    """The verify stage's judge (evol.stages.verify.check) on the task's cases (another language than Python
+    runs once: the warm executor is Python's only)."""
+    if language != "python":
+        if sandbox.warm:
+            pytest.skip("only Python has a warm executor: other languages run under the spawn sandbox")
+        require_runner(language)
     ctx = SimpleNamespace(sandbox=sandbox, verify=SimpleNamespace(timeout_s=3.0, memory_mb=512))
     return asyncio.run(check(ctx, code, CASES[language], language, TASK))  # type: ignore[arg-type]
 
@@ -180,9 +195,14 @@ def test_no_attack_is_verified(sandbox: Sandbox, attack: Attack) -> None:
     v = verdict(sandbox, attack.language, attack.code)
     assert not v.ok, f"{attack.name} ({attack.intent}) came back verified"
     assert sandbox.run("print(1)").passed  # and the slot still serves the next program
+    if attack.language != "python":
+        assert sandbox.run(CORRECT["bash"], language="bash").passed  # and a program of another language
 
 
 def test_the_table_covers_the_issues_attacks() -> None:
     names = {a.name for a in PYTHON}
     assert len(names) == len(PYTHON) >= 30
     assert all(a.intent and a.language in CASES for table in ATTACKS.values() for a in table)
+    others = [a for language, table in ATTACKS.items() if language != "python" for a in table]
+    assert len({a.name for a in others}) == len(others) >= 40
+    assert all(len(table) >= 3 for table in ATTACKS.values()) and len(ATTACKS) == 8
