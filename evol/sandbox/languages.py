@@ -5,7 +5,9 @@ languages: the folder the compiler wrote into). A compiled language builds once 
 sandbox, under `build_limits` (the compiler is the one run with the program's uid, no network, the same
 minimal root); the build folder is cached for the Sandbox object's life. The run step gets the program's
 limits through prlimit(1) and an empty work dir as cwd. Outcomes: passed (exit 0), failed with kind
-"exit:N" (or "CompileError", a signal), timed_out. The runners themselves are the table in `runners.py`.
+"exit:N" (or "CompileError", a signal), timed_out. With a results channel, a runner that cannot open its fd
+(sqlite3 -safe) hands its stdout over as the results, for the driver's `records` to read.
+The runners themselves are the table in `runners.py`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from evol.sandbox import probe
+from evol.sandbox.channel import Channel
 from evol.sandbox.outcome import classify
 from evol.sandbox.policy import Isolation, Limits, RunResult, SandboxHost
 from evol.sandbox.runners import RUNNERS, Runner
@@ -30,16 +33,19 @@ BUILD = "/build"  # where the source (and a build) appears inside the sandbox
 
 @functools.cache
 def tool_roots(name: str) -> tuple[str, ...]:
-    """Folders outside /usr and /etc a runner's tools live in (e.g. a rustup toolchain under /root)."""
+    """Folders outside /usr and /etc a runner's tools live in (e.g. a rustup toolchain under /root).
+
+    Only the toolchain itself: rustc runs from its sysroot (`resolved_argv`), so the cargo home beside the
+    rustup proxy (credentials, registry) is never exposed."""
     roots: list[str] = []
     for tool in RUNNERS[name].tools:
         path = shutil.which(tool)
         if path is None:
             continue
-        real = os.path.realpath(path)
-        roots.append(os.path.dirname(os.path.dirname(real)))
         if tool == "rustc":
             roots.append(_rust_sysroot(path))
+            continue
+        roots.append(os.path.dirname(os.path.dirname(os.path.realpath(path))))
     return tuple(probe.exposures(r for r in roots if r))
 
 
@@ -104,11 +110,24 @@ def prlimit_words(limits: Limits, runner: Runner, uid: int | None) -> list[str]:
     return [*words, "--"]
 
 
-def execute(sandbox: SandboxHost, runner: Runner, program: str, limits: Limits, slot: int, iso: Isolation) -> RunResult:
-    """Build (once per source) and run one program of `runner`'s language."""
+def execute(
+    sandbox: SandboxHost,
+    runner: Runner,
+    program: str,
+    limits: Limits,
+    slot: int,
+    iso: Isolation,
+    *,
+    channel: Channel | None = None,
+    stdin: str | None = None,
+) -> RunResult:
+    """Build (once per source) and run one program of `runner`'s language (`channel`: its results pipe;
+    `stdin`: its standard input, then its stdout is the results)."""
     missing = runner.missing()
     if missing:
         return RunResult("failed", "RunnerMissing", f"{runner.name}: {missing}")
+    if stdin is not None and runner.stdin_source:
+        return RunResult("failed", "StdinUnsupported", f"{runner.name} reads its source on stdin")
     main = java_main(program) if runner.name == "java" else "Main"
     filename = f"{main}.java" if runner.name == "java" else runner.filename
     runner = replace(runner, filename=filename)
@@ -127,22 +146,43 @@ def execute(sandbox: SandboxHost, runner: Runner, program: str, limits: Limits, 
         uid = probe.slot_uid(iso, slot)
         heap = max(64, limits.memory_mb // 2)
         argv = prlimit_words(limits, runner, uid) + resolved_argv(runner.run, runner, inside, main, heap)
+        floors = replace(limits, memory_mb=max(limits.memory_mb, runner.memory_floor_mb))  # the slot cgroup's cap
+        source = build / runner.filename if runner.stdin_source else None
+        if stdin is not None:
+            source = outer / "input"  # opened on the host, handed to the child as fd 0
+            source.write_text(stdin, encoding="utf-8")
         code, timed_out, duration, out, err = sandbox.spawn(
             argv,
             outer,
-            limits,
+            floors,
             slot,
             iso,
             exposed=exposed,
             binds=[(str(build), BUILD, False)],
             env=runner.env,
-            stdin=build / runner.filename if runner.stdin_source else None,
+            stdin=source,
+            channel=channel,
         )
-        return classify([], code, timed_out, duration, limits, True, out, err, exit_kind=True)
+        res = classify([], code, timed_out, duration, limits, True, out, err, exit_kind=True)
+        if channel is None:
+            return res
+        if runner.results_on_stdout or stdin is not None:
+            channel.collect(0)
+            return replace(res, results=_head(outer / "stdout", channel.cap + 1))
+        return replace(res, results=channel.collect())
     finally:
         shutil.rmtree(outer, ignore_errors=True)
         if not runner.compile:
             shutil.rmtree(build, ignore_errors=True)
+
+
+def _head(path: Path, size: int) -> bytes:
+    """The first `size` bytes of a file (b"" when there is none)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(size)
+    except OSError:
+        return b""
 
 
 def _write_source(folder: Path, filename: str, program: str) -> None:

@@ -28,6 +28,7 @@ class Runner:
     nproc_floor: int = 0  # threads a runtime starts on its own
     memory_floor_mb: int = 0  # address space a runtime reserves up front (V8, Go, JVM); heaps stay memory_mb / 2
     stdin_source: bool = False  # the source goes to the tool's stdin (sqlite3: -init would skip -safe)
+    results_on_stdout: bool = False  # cannot open the results fd (sqlite3 -safe): its stdout is the channel
 
     def available(self) -> bool:
         return all(shutil.which(tool) for tool in self.tools)
@@ -63,6 +64,7 @@ RUNNERS: dict[str, Runner] = {
             ("sqlite3", "-safe", "-bail", ":memory:"),  # safe: no .shell, readfile, ATTACH of files
             package="sqlite3",
             stdin_source=True,
+            results_on_stdout=True,
         ),
         Runner(
             "cpp",
@@ -91,7 +93,7 @@ RUNNERS: dict[str, Runner] = {
             ("rustc",),
             "main.rs",
             ("{build}/prog",),
-            compile=("rustc", "-C", "opt-level=1", "-o", "{build}/prog", "{build}/{src}"),
+            compile=("rustc", "--edition", "2021", "-C", "opt-level=1", "-o", "{build}/prog", "{build}/{src}"),
             package="rustc",
             nproc_floor=64,
         ),
