@@ -15,7 +15,7 @@ EVOLVE_FLAGS := $(if $(BASE_URL),--base-url $(BASE_URL)) $(if $(MODEL),--model $
 TRAIN_FLAGS  := $(if $(MODEL),--model $(MODEL)) $(if $(DATA),--data $(DATA)) $(if $(OUT),--out $(OUT)) \
                 $(if $(RESUME),--resume)
 
-# uv installs the lock files (pinned itself in requirements/uv.txt, bootstrapped into .uv/ with pip).
+# uv installs the lock files (pinned itself in requirements/uv.txt; pip puts it in .uv/, outside any venv).
 UVENV   := .uv
 UV      := $(UVENV)/bin/uv
 # The folder with the CPU torch wheel the lock names (torch==2.13.0+cpu); used when it exists.
@@ -39,8 +39,9 @@ help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | expand -t 14
 
 $(UV): $(LOCK)/uv.txt
-	$(PY) -m venv $(UVENV)
-	$(UVENV)/bin/pip install -q --disable-pip-version-check --require-hashes -r $(LOCK)/uv.txt
+	rm -rf $(UVENV)
+	$(PY) -m pip install -q --disable-pip-version-check --root-user-action=ignore --require-hashes \
+		--target $(UVENV) -r $(LOCK)/uv.txt
 	touch $@
 
 $(BIN)/python: | $(UV)
