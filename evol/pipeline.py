@@ -24,7 +24,7 @@ from evol.export import write_train_json
 from evol.io import atomic_write_jsonl, read_jsonl, storage_error
 from evol.llm import LLMClient
 from evol.preflight import check_endpoints
-from evol.progress import RoundBar, funnel_table, make_progress, sim_banner
+from evol.progress import RoundBar, closing_price, cost_line, funnel_table, make_progress, sim_banner
 from evol.prompts import DEFAULT_PROMPTS_DIR, PromptSet
 from evol.records import Record
 from evol.round import (
@@ -253,7 +253,9 @@ def run(cfg: PipelineConfig, console: Console | None = None) -> RunResult:
             status = "finished" if len(stats) == cfg.rounds + 1 else "interrupted"
             files.write_manifest(_manifest(cfg, urls, model, simulated, status, stats, client, started), failure)
     rows = write_train_json(run_dir)
-    console.print(funnel_table(stats))
+    price = closing_price(cfg.prices, model, cfg.endpoint.model, simulated)
+    console.print(funnel_table(stats, price=price))
+    console.print(cost_line(stats, price, model, simulated), markup=False)
     console.print(f"[bold green]done[/bold green]: {rows} training rows in {files.train}"
                   + ("  [bold yellow](SYNTHETIC: simulated endpoint)[/bold yellow]" if simulated else ""))
     return RunResult(run_dir, stats, rows, simulated)

@@ -1,4 +1,4 @@
-"""Progress bars with rate and ETA while a round runs, and the closing funnel table."""
+"""Progress bars with rate and ETA while a round runs, and the closing funnel table with its cost line."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from evol.pricing import Price, cost_summary, fmt_dollars, pick_price, round_cost
 from evol.stages.table import progress_columns, shown_funnel, tokens_total
 
 SHORT = {"eliminated": "elim", "LLM errors": "llm err", "decontaminated": "contam", "deduplicated": "dedup",
@@ -55,16 +56,31 @@ class RoundBar:
 
 def funnel_table(all_stats: list[dict[str, Any]], title: str = "evol run: funnel per round",
                  last: tuple[str, Callable[[dict[str, Any]], str]] = ("s", lambda st: f"{st['seconds']:.1f}"),
-                 **table_options: Any) -> Table:
-    """The funnel per round (one row a round) with tokens and a last column (seconds, or cost)."""
+                 price: Price | None = None, **table_options: Any) -> Table:
+    """The funnel per round (one row a round) with tokens, dollars at `price` if given, and a last column
+    (seconds, or cost)."""
     table = Table(title=title, **table_options)
     columns = shown_funnel(all_stats)
-    for label in ("round", *(SHORT.get(label, label) for _, label in columns), "tokens", last[0]):
+    dollars = ("cost",) if price else ()
+    for label in ("round", *(SHORT.get(label, label) for _, label in columns), "tokens", *dollars, last[0]):
         table.add_column(label, justify="right", no_wrap=True)
     for st in all_stats:
         tokens = tokens_total(st)
-        table.add_row(str(st["round"]), *(str(st.get(k, 0)) for k, _ in columns), f"{tokens:,}", last[1](st))
+        cost = (fmt_dollars(round_cost(st, price)),) if price else ()
+        table.add_row(str(st["round"]), *(str(st.get(k, 0)) for k, _ in columns), f"{tokens:,}", *cost, last[1](st))
     return table
+
+
+def closing_price(prices: dict[str, Any], model: str, configured: str, simulated: bool) -> Price | None:
+    """The price the closing table uses: the served model's, else the configured one's; none for the simulator."""
+    return None if simulated else pick_price(prices, model, configured)
+
+
+def cost_line(all_stats: list[dict[str, Any]], price: Price | None, model: str, simulated: bool) -> str:
+    """The closing line under the funnel: the run's tokens and, where its model has a price, dollars."""
+    missing = ("simulated endpoint, nothing paid" if simulated
+               else f"no price for {model}: add it to the recipe's [prices] table, $ per 1M tokens")
+    return cost_summary(all_stats, price, missing)
 
 
 def sim_banner(console: Console, url: str) -> None:
