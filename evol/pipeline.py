@@ -95,8 +95,8 @@ def _check_run_dir(run_dir: Path, cfg: PipelineConfig) -> None:
     if old and old != data_digest(cfg):
         diff = differences(manifest.get("data_config") or {}, data_config(cfg)) if "data_config" in manifest else []
         why = "; ".join(diff) or f"digest {old}"
-        raise ConfigError(f"{run_dir}: this run was made with a different config ({why}); use --out for a new run, "
-                          "or delete the folder to start over")
+        raise ConfigError(f"{run_dir}: this run was made with a different config ({why}); use --out (make: OUT=) "
+                          "for a new run, or delete the folder to start over")
     if is_done(run_dir, cfg.rounds + 1):
         raise ConfigError(f"{run_dir}: rounds: this run already finished round {cfg.rounds + 1}, more than "
                           f"--rounds {cfg.rounds}; raise --rounds to extend it (export --max-round for fewer rounds)")
