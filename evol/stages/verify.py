@@ -7,13 +7,13 @@ total, seconds, language}`, the `code` that ran, its `tests` and a `difficulty` 
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 
 from evol.sandbox import Limits
 from evol.stages import answer
 from evol.stages.base import first_failure
 from evol.stages.context import Item, ItemContext, Reject
+from evol.stages.timing import to_thread
 from evol.verification import Verdict, answer_code, build_program, judge
 
 # Outcomes that are not the answer's fault: another answer would not change them.
@@ -68,7 +68,7 @@ async def _resample(ctx: ItemContext, item: Item, attempt: int, language: str) -
     """Ask for answer `attempt`; its code when it passes the response filters and is in `language`."""
     if await answer.ask(ctx, item, attempt) is not None:
         return None
-    if await asyncio.to_thread(first_failure, ctx.responses, item.record) is not None:
+    if await to_thread(first_failure, ctx.responses, item.record) is not None:
         return None
     new_language, code = answer_code(item.record.get("output") or "", item.record.get("lang"))
     return code if new_language == language else None
@@ -79,5 +79,5 @@ async def check(ctx: ItemContext, code: str, tests: str, language: str, instruct
     nonce = secrets.token_hex(8)
     program = build_program(code, tests, language, nonce)
     limits = Limits(timeout_s=ctx.verify.timeout_s, memory_mb=ctx.verify.memory_mb)
-    result = await asyncio.to_thread(ctx.sandbox.run, program, language=language, limits=limits, exit_ok=True)
+    result = await to_thread(ctx.sandbox.run, program, language=language, limits=limits, exit_ok=True)
     return judge(result, nonce, language, instruction, tests)

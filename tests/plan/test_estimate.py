@@ -51,6 +51,6 @@ def test_verification_adds_tests_requests_and_resampled_answers() -> None:
     stages = {r["stage"]: r for r in checked["stages"]}
     answers = sum(r["calls"] for r in plain["stages"] if r["stage"] == "answer")
     assert stages["tests"]["calls"] == answers  # one tests request per answered item (seeds included)
-    assert 0 < stages["answer_resample"]["calls"] < answers
+    assert 0 < stages["verify"]["calls"] < answers
     assert checked["total"]["calls"] > plain["total"]["calls"]
     assert "tests" not in {r["stage"] for r in plain["stages"]}
