@@ -3,7 +3,6 @@ decontaminate) -> train.json and manifest.json. Resumable: rerun the same comman
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib.metadata
 import json
@@ -23,11 +22,15 @@ from evol.errors import ConfigError
 from evol.export import write_train_json
 from evol.io import atomic_write_jsonl, read_jsonl, storage_error
 from evol.llm import LLMClient
+from evol.loops import run_async
 from evol.preflight import check_endpoints
 from evol.progress import RoundBar, funnel_table, make_progress, sim_banner
 from evol.prompts import DEFAULT_PROMPTS_DIR, PromptSet
 from evol.records import Record
 from evol.round import (
+    EndpointDown,
+    ItemsPending,
+    check_pending,
     dedup_state_path,
     finalize,
     is_done,
@@ -153,8 +156,10 @@ async def _run_rounds(cfg: PipelineConfig, ctx: ItemContext, run_dir: Path, seed
                 done = journal_ids(journal)
                 bar = RoundBar(progress, "answer seeds" if round_no == 0 else f"round {round_no}", len(pool), len(done))
                 weights = _round_weights(cfg, round_no, all_stats)
-                await stream_items(ctx, pool, round_no, journal, done, cfg.endpoint.concurrency, bar,
-                                   weights if cfg.evolve.adapt else None)
+                with contextlib.suppress(EndpointDown):  # what is left is counted as pending just below
+                    await stream_items(ctx, pool, round_no, journal, done, cfg.endpoint.concurrency, bar,
+                                       weights if cfg.evolve.adapt else None)
+                check_pending(journal, pool, round_no, bar.started, all_stats)
                 usage = ctx.client.ledger.by_stage(round_no)
                 kept, rejected, stats = finalize(run_dir, round_no, pool, index, bar.started, usage,
                                                  {"method_weights": weights} if round_no else {})
@@ -213,20 +218,30 @@ def run_rounds(cfg: PipelineConfig, client: Any, model: str, console: Console) -
     inputs = _inputs(cfg)
     cfg.run_dir().mkdir(parents=True, exist_ok=True)
     ctx = _context(cfg, inputs, client, model)
-    return asyncio.run(_run_and_close(cfg, ctx, client, cfg.run_dir(), inputs.seeds, console))
+    return run_async(_run_and_close(cfg, ctx, client, cfg.run_dir(), inputs.seeds, console))
 
 
 def run(cfg: PipelineConfig, console: Console | None = None) -> RunResult:
-    """Run (or resume) a whole evolution run; returns its per-round stats."""
+    """Run (or resume) a whole evolution run; returns its per-round stats.
+
+    One run per folder: the folder's lock (RunDir.locked) is held throughout; a second run stops at once
+    (RunBusy). Works from a running event loop too (a notebook): the rounds then run in a thread of their own.
+    """
     console = console or Console(stderr=True)
     if not console.is_terminal:
         console.width = max(console.width, 132)
     started = time.time()
-    run_dir = cfg.run_dir()
-    _check_run_dir(run_dir, cfg)
+    files = RunDir(cfg.run_dir())
+    files.check_not_running()  # a quick look first: a second run stops before reading seeds or benchmarks
+    _check_run_dir(files.path, cfg)
     inputs = _inputs(cfg)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    files = RunDir(run_dir)
+    with files.locked():
+        return _run_locked(cfg, files, inputs, console, started)
+
+
+def _run_locked(cfg: PipelineConfig, files: RunDir, inputs: _Inputs, console: Console,
+                started: float) -> RunResult:
+    run_dir = files.path
     files.write_resolved_config(to_toml(cfg))
     if inputs.duplicates:
         console.print(f"seeds: dropped {inputs.duplicates} exact duplicate(s)")
@@ -239,9 +254,13 @@ def run(cfg: PipelineConfig, console: Console | None = None) -> RunResult:
         manifest = _manifest(cfg, urls, model, simulated, "running", [], None, started)
         files.write_manifest(manifest)
         stats: list[dict[str, Any]] = []
-        failure = None
+        failure, waiting = None, 0
         try:
-            stats = asyncio.run(_run_and_close(cfg, ctx, client, run_dir, inputs.seeds, console))
+            stats = run_async(_run_and_close(cfg, ctx, client, run_dir, inputs.seeds, console))
+        except ItemsPending as pending:  # the closing table shows the pending items apart from the rejected
+            console.print(funnel_table(pending.stats))
+            stats, waiting = pending.stats[:-1], len(pending.pending)
+            raise
         except Exception as exc:  # disk full, read-only, ...: the manifest says so, the CLI says it in one line
             failure = storage_error(exc, run_dir)
             if failure is None:
@@ -251,7 +270,9 @@ def run(cfg: PipelineConfig, console: Console | None = None) -> RunResult:
             if calls:
                 calls.close()
             status = "finished" if len(stats) == cfg.rounds + 1 else "interrupted"
-            files.write_manifest(_manifest(cfg, urls, model, simulated, status, stats, client, started), failure)
+            manifest = _manifest(cfg, urls, model, simulated, status, stats, client, started)
+            manifest["pending"] = waiting
+            files.write_manifest(manifest, failure)
     rows = write_train_json(run_dir)
     console.print(funnel_table(stats))
     console.print(f"[bold green]done[/bold green]: {rows} training rows in {files.train}"

@@ -13,15 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from evol.calls import CURRENT_ITEM
-from evol.errors import EvolError
+from evol.errors import DataError, EndpointError, EvolError
 from evol.io import JsonlAppender, atomic_write_json, atomic_write_jsonl, read_jsonl
 from evol.records import Record, child_id
 from evol.rundir import RunDir
 from evol.stages.context import ItemContext
-from evol.stages.item import process
+from evol.stages.item import PENDING, process
 from evol.stages.table import retry_stages, stage_counts
 
 DROP_FIELDS = ("status", "passed")
+PENDING_STREAK = 20  # items in a row left pending, none finished between: the endpoint is down, stop the round
+SHOWN_IDS = 5  # pending item ids named in the message
 
 
 def round_dir(run_dir: Path, round_no: int) -> Path:
@@ -36,9 +38,82 @@ def is_done(run_dir: Path, round_no: int) -> bool:
     return RunDir(run_dir).is_done(round_no)
 
 
+def journal_records(journal: Path) -> dict[str, Record]:
+    """The final record of each item a round's journal holds, by id (a cut last line is ignored).
+
+    Pending records (an item that waits for the endpoint) are not final: a later line may finish the item.
+    """
+    if not journal.exists():
+        return {}
+    return {r["id"]: r for r in read_jsonl(journal, tolerate_partial_tail=True) if r.get("status") != PENDING}
+
+
 def journal_ids(journal: Path) -> set[str]:
-    """Ids of the items a round's journal already holds (a cut last line is ignored)."""
-    return {r["id"] for r in read_jsonl(journal, tolerate_partial_tail=True)} if journal.exists() else set()
+    """Ids of the items a round's journal has finished (kept or rejected; pending ones are retried)."""
+    return set(journal_records(journal))
+
+
+class ItemsPending(EndpointError):
+    """A round ended with items still waiting for the endpoint: it is not done, and the run stops (exit 4).
+
+    `stats` holds the finished rounds' stats and, last, the unfinished round's counts with its `pending`.
+    """
+
+    def __init__(self, round_no: int, pending: list[str], pool: int, cause: str, stats: list[dict[str, Any]]):
+        more = len(pending) - SHOWN_IDS
+        shown = ", ".join(pending[:SHOWN_IDS]) + (f" and {more} more" if more > 0 else "")
+        super().__init__(f"round {round_no}: {len(pending)} of {pool} items pending (ids {shown}): the endpoint "
+                         f"failed past the retries ({cause}); work done is kept: once the endpoint answers, "
+                         "rerun the same command to retry them")
+        self.round_no, self.pending, self.stats = round_no, pending, stats
+
+
+def pending_ids(journal: Path, pool: list[Record], round_no: int) -> list[str]:
+    """The pool's items without a final journal record, in pool order (failed for the endpoint, or not tried)."""
+    done = journal_ids(journal)
+    return [i for p in pool if (i := _item_id(p, round_no)) not in done]
+
+
+def check_pending(journal: Path, pool: list[Record], round_no: int, started: float,
+                  done_stats: list[dict[str, Any]]) -> None:
+    """Raise ItemsPending when a streamed round still has items without a final record (it is not done)."""
+    pending = pending_ids(journal, pool, round_no)
+    if not pending:
+        return
+    final = journal_records(journal)
+    partial = round_stats(round_no, [final[i] for p in pool if (i := _item_id(p, round_no)) in final],
+                          time.monotonic() - started)
+    partial.update(pool=len(pool), pending=len(pending))
+    raise ItemsPending(round_no, pending, len(pool), pending_cause(journal), [*done_stats, partial])
+
+
+def pending_cause(journal: Path) -> str:
+    """The endpoint failures of a round's still-pending records, e.g. `llm_error:server_error x3: HTTP 500`."""
+    last: dict[str, Record] = {}
+    if journal.exists():
+        for r in read_jsonl(journal, tolerate_partial_tail=True):
+            last[r["id"]] = r
+    pending = [r for r in last.values() if r.get("status") == PENDING]
+    if not pending:
+        return "items not tried"
+    kinds = Counter(r["reason"] for r in pending)
+    return "; ".join(f"{k} x{n}" for k, n in kinds.most_common()) + f": {pending[-1].get('error', '')}"
+
+
+class EndpointDown(EndpointError):
+    """PENDING_STREAK items in a row failed for the endpoint: the round stops early (see ItemsPending)."""
+
+
+class _Streak:
+    """Counts items left pending in a row; enough of them, with none finished between, stop the round."""
+
+    def __init__(self, limit: int = PENDING_STREAK) -> None:
+        self.limit, self.count = limit, 0
+
+    def see(self, record: Record) -> None:
+        self.count = self.count + 1 if record.get("status") == PENDING else 0
+        if self.count >= self.limit:
+            raise EndpointDown(f"{self.count} items in a row failed for the endpoint past the retries")
 
 
 async def stream_items(ctx: ItemContext, pool: list[Record], round_no: int, journal: Path, done: set[str],
@@ -46,8 +121,12 @@ async def stream_items(ctx: ItemContext, pool: list[Record], round_no: int, jour
                        weights: dict[str, float] | None = None) -> None:
     """Process every pool item not in `done`, `concurrency` workers pulling from one iterator.
 
-    `weights`: this round's method mix when it is adapted (None: the configured weights)."""
+    `weights`: this round's method mix when it is adapted (None: the configured weights).
+    An item that failed for the endpoint is journaled as pending (not shown as done); after PENDING_STREAK
+    of them in a row the round stops with an EndpointError (the caller counts what is pending).
+    """
     todo = iter(p for p in pool if _item_id(p, round_no) not in done)
+    streak = _Streak()
     with JsonlAppender(journal) as out:
 
         async def worker() -> None:
@@ -55,7 +134,9 @@ async def stream_items(ctx: ItemContext, pool: list[Record], round_no: int, jour
                 CURRENT_ITEM.set(_item_id(parent, round_no))  # names the item in the calls log
                 record = await process(ctx, parent, round_no, weights)
                 out.write(record)
-                on_done(record)
+                if record.get("status") != PENDING:
+                    on_done(record)
+                streak.see(record)
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -87,10 +168,15 @@ def finalize(run_dir: Path, round_no: int, pool: list[Record], dedup_index: Any 
              extra: dict[str, Any] | None = None) -> tuple[list[Record], list[Record], dict[str, Any]]:
     """Order the journal by pool order, deduplicate, write kept/rejected, the index state, then stats.
 
-    stats.json is written last: its presence marks the round as done. `llm_usage` (calls, attempts and
+    stats.json is written last: its presence marks the round as done, so a round with an item still
+    pending (no final journal record) is never finalized (DataError). `llm_usage` (calls, attempts and
     errors per stage, as this process saw them) is stored beside the counts.
     """
-    journal = {r["id"]: r for r in read_jsonl(journal_path(run_dir, round_no), tolerate_partial_tail=True)}
+    journal = journal_records(journal_path(run_dir, round_no))
+    missing = [i for p in pool if (i := _item_id(p, round_no)) not in journal]
+    if missing:
+        raise DataError(f"round {round_no}: {len(missing)} items have no final record (e.g. {missing[0]}); "
+                        "the round cannot be finished yet")
     ordered = [journal[_item_id(p, round_no)] for p in pool]
     candidates = [r for r in ordered if r["status"] == "ok"]
     removals = dedup_index.process(candidates) if dedup_index is not None and candidates else [None] * len(

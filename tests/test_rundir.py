@@ -10,12 +10,12 @@ from evol.rundir import RunDir
 from tests.helpers import REPO, demo_config
 
 RUN_FILES = ("manifest.json", "config.resolved.toml", "cache.sqlite", "train.json", "stats.json", "kept.jsonl",
-             "rejected.jsonl", "pool.jsonl", "seeds.jsonl", "evolved.jsonl", "answered.jsonl")
+             "rejected.jsonl", "pool.jsonl", "seeds.jsonl", "evolved.jsonl", "answered.jsonl", "run.lock")
 
 
 def _layout(files: RunDir, rounds: int) -> set[Path]:
     per_round = (files.pool, files.journal, files.kept, files.rejected, files.stats, files.dedup_index)
-    return {files.manifest, files.resolved_config, files.cache, files.calls, files.train} | {
+    return {files.manifest, files.resolved_config, files.cache, files.calls, files.train, files.lock} | {
         path(n) for path in per_round for n in range(rounds + 1)}
 
 

@@ -158,7 +158,7 @@ class LLMClient:
             exhausted = errors >= self.max_attempts or overloads >= OVERLOAD_ATTEMPTS_FACTOR * self.max_attempts
             if not verdict.retry or exhausted or time.monotonic() + delay > deadline:
                 self.ledger.add(req.stage, req.round, endpoint.url, failures=1)
-                failure = LLMFailure(verdict.kind, message, attempt, endpoint.url)
+                failure = LLMFailure(verdict.kind, message, attempt, endpoint.url, transient=verdict.retry)
                 if verdict.retry:  # transient failures that lasted: this item's bad luck, not the run's
                     raise failure from None
                 await self.gate.failed(verdict, failure, endpoint.url, message)

@@ -110,6 +110,7 @@ def load_run(run_dir: str | Path) -> RunData:
     if not path.is_dir():
         raise DataError(f"{path}: not a directory (give the run folder, e.g. data/runs/demo)")
     files = RunDir(path)
+    files.check_not_running()
     manifest = files.read_manifest()
     if manifest is None:
         raise DataError(f"{path}: not an evol run directory (no manifest.json); was `evol run` pointed here?")

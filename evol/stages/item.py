@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from evol.records import Record, child_id
 from evol.stages import table
-from evol.stages.context import Item, ItemContext
+from evol.stages.context import EndpointPending, Item, ItemContext
+
+PENDING = "pending"  # a journal record's status while its item waits for the endpoint (not final)
 
 
 def start_record(ctx: ItemContext, parent: Record, round_no: int, weights: dict[str, float] | None) -> Record:
@@ -23,7 +25,8 @@ def start_record(ctx: ItemContext, parent: Record, round_no: int, weights: dict[
 
 async def process(ctx: ItemContext, parent: Record, round_no: int,
                   weights: dict[str, float] | None = None) -> Record:
-    """The finished journal record for one pool item (kept, or rejected with a stage and reason).
+    """The finished journal record for one pool item (kept, or rejected with a stage and reason), or a
+    pending one when a request failed for the endpoint's sake past its retries (a rerun retries the item).
 
     `record["passed"]` lists the stages it got through (the funnel counts them).
     """
@@ -33,7 +36,13 @@ async def process(ctx: ItemContext, parent: Record, round_no: int,
     for stage in table.STAGES:
         if stage.run is None or not stage.applies(ctx, item):
             continue
-        rejected = await stage.run(ctx, item)
+        try:
+            rejected = await stage.run(ctx, item)
+        except EndpointPending as pending:
+            failure = pending.failure
+            record.update(status=PENDING, stage=stage.name, reason=f"llm_error:{failure.kind}",
+                          attempts=failure.attempts, error=failure.message)
+            return record
         if rejected is not None:
             record.update(status="rejected", stage=stage.name, reason=rejected.reason, **rejected.extra)
             return record
