@@ -9,7 +9,7 @@ import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from evol.errors import EndpointError
-from evol.llm.fatal import RunStopped, stop_now, stopped
+from evol.llm.fatal import RunStopped, keyed, stop_now, stopped
 from evol.llm.retry import StatusError, classify
 
 NO_MODELS_ROUTE = (404, 405)  # a server without /models: the first real request will tell
@@ -38,6 +38,7 @@ def check_endpoint(base_url: str, api_key_env: str, timeout: float = 10.0, attem
     except ValueError:
         body = resp.text[:500]
     verdict = classify(StatusError(resp.status_code, body, resp.headers))
+    verdict = keyed(verdict, api_key_env) if verdict is not None else None
     why = stop_now(verdict, successes=0) if verdict is not None else None
     if verdict is not None and why is not None:
         raise stopped(base_url, why, f"GET /models with the key from ${api_key_env}: HTTP {resp.status_code}",

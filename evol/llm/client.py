@@ -15,7 +15,7 @@ from typing import Any
 from evol.errors import EndpointError
 from evol.llm.cache import ResponseCache
 from evol.llm.endpoint import Endpoint
-from evol.llm.fatal import FailureGate
+from evol.llm.fatal import FailureGate, keyed
 from evol.llm.reasoning import only_reasoning
 from evol.llm.retry import Verdict, backoff, classify
 from evol.llm.router import Router
@@ -27,6 +27,8 @@ log = logging.getLogger("evol.llm")
 OVERLOAD_ATTEMPTS_FACTOR = 4  # 429/503 retries allowed per request, as a multiple of max_attempts
 DRAIN_SECONDS = 10.0  # at close, wait this long for replies already paid for, so they reach the cache
 TRUNCATED = Verdict("truncated", retry=False)  # the reply was only thinking: the output cap cut the answer
+KEY_STATUS = frozenset({401, 403})  # replies about the key: only their status is kept, never their body
+KEY_PART = 6  # a reply quoting this many characters of a key in a row quotes the key: its text is withheld
 
 
 class LLMClient:
@@ -183,8 +185,9 @@ class LLMClient:
             verdict = classify(exc)
             if verdict is None:  # not a reply or transport failure: a bug, which must not become data
                 raise
+            verdict = keyed(verdict, endpoint.cfg.api_key_env)
             message = self.redact(_status_line(exc))
-            if verdict.kind == "auth":  # servers echo the key given, whole or in part: keep only the status
+            if verdict.status in KEY_STATUS:  # servers echo the key given, whole or in part: keep only the status
                 message = f"HTTP {verdict.status}"
             if endpoint.dialect.learn(sent, verdict.status, _error_text(exc)) or endpoint.dialect.apply(req) != sent:
                 self.ledger.error(req.stage, req.round, endpoint.url, "dialect")
@@ -217,9 +220,12 @@ class LLMClient:
     # -- helpers ------------------------------------------------------------------------------------------
 
     def redact(self, text: str) -> str:
-        """The text with any API key of this client's endpoints masked."""
+        """The text with any API key of this client's endpoints masked; a text quoting part of one (KEY_PART
+        characters in a row) is withheld whole, as servers echo keys cut or starred."""
         for secret in self._secrets:
             text = text.replace(secret, "***")
+            if any(secret[i:i + KEY_PART] in text for i in range(len(secret) - KEY_PART + 1)):
+                return "(the reply's text is withheld: it quotes part of the API key)"
         return text
 
     def snapshot(self) -> list[dict[str, Any]]:
