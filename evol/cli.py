@@ -94,8 +94,10 @@ def _quiet_teardown() -> None:
     """After Ctrl-C (a second one may cut the clean-up short), connections left open are closed by the
     garbage collector: its `Unclosed client session` notes would only blur the one line that matters."""
     import logging
+    import signal
     import warnings
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the interrupt is being reported: more Ctrl-C change nothing
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     warnings.simplefilter("ignore", ResourceWarning)
 

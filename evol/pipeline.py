@@ -23,8 +23,8 @@ from evol.export import write_train_json
 from evol.io import atomic_write_jsonl, read_jsonl, storage_error
 from evol.llm import LLMClient
 from evol.loops import run_async
-from evol.preflight import check_endpoints
-from evol.progress import RoundBar, funnel_table, make_progress, sim_banner
+from evol.preflight import listed, model_warnings, probe_endpoints
+from evol.progress import RoundBar, funnel_table, make_progress, sim_banner, synthetic_banner
 from evol.prompts import DEFAULT_PROMPTS_DIR, PromptSet
 from evol.records import Record
 from evol.round import (
@@ -56,7 +56,7 @@ class RunResult:
     run_dir: Path
     stats: list[dict[str, Any]]
     train_rows: int
-    simulated: bool
+    simulated: bool  # the data is synthetic: evol's simulator answered
 
 
 def effective_model(cfg: PipelineConfig) -> str:
@@ -76,18 +76,37 @@ def data_digest(cfg: PipelineConfig) -> str:
     return digest_of(data_config(cfg))
 
 
+@dataclass
+class Served:
+    """Who answers the run: URLs, model, whether evol started its simulator (`simulated`), whether the data
+    is synthetic (the simulator answers, however reached), and the models each URL lists (for messages)."""
+
+    urls: list[str]
+    model: str
+    simulated: bool
+    synthetic: bool
+    listed: dict[str, str]
+
+
 @contextlib.contextmanager
-def endpoint(cfg: PipelineConfig, console: Console) -> Iterator[tuple[list[str], str, bool]]:
-    """The endpoint URLs and model to use; starts the built-in simulator when none is configured."""
+def endpoint(cfg: PipelineConfig, console: Console) -> Iterator[Served]:
+    """The endpoints and model to use; starts the built-in simulator when none is configured."""
     urls = resolve_base_urls(cfg.endpoint)
     if urls:
-        yield check_endpoints(urls, cfg.endpoint.api_key_env, console), cfg.endpoint.model, False
+        infos = probe_endpoints(urls, cfg.endpoint.api_key_env, console)
+        for warning in model_warnings(infos, cfg.endpoint.model):
+            console.print(f"[yellow]warning[/yellow]: {warning}")
+        synthetic = [i.url for i in infos if i.synthetic]
+        if synthetic:
+            synthetic_banner(console, synthetic)
+        yield Served([i.url for i in infos], cfg.endpoint.model, False, bool(synthetic),
+                     {i.url: listed(i.models) for i in infos if i.models})
         return
     from evol.sim.launch import SimProcess
 
     with SimProcess("--json-schema") as sim:  # the built-in sim honours response_format (tests stage)
         sim_banner(console, sim.base_url)
-        yield [sim.base_url], SIM_MODEL, True
+        yield Served([sim.base_url], SIM_MODEL, True, True, {})
 
 
 def _check_run_dir(run_dir: Path, cfg: PipelineConfig) -> None:
@@ -105,14 +124,15 @@ def _check_run_dir(run_dir: Path, cfg: PipelineConfig) -> None:
                           f"--rounds {cfg.rounds}; raise --rounds to extend it (export --max-round for fewer rounds)")
 
 
-def _manifest(cfg: PipelineConfig, urls: list[str], model: str, simulated: bool, status: str,
+def _manifest(cfg: PipelineConfig, served: Served, status: str,
               stats: list[dict[str, Any]], client: LLMClient | None, started: float) -> dict[str, Any]:
     return {
         "evol_version": __version__, "python": platform.python_version(),
         "packages": {name: _version(name) for name in ("openai", "aiohttp", "datasets", "datasketch")},
         "status": status, "config_digest": cfg.digest(),
         "data_digest": data_digest(cfg), "data_config": data_config(cfg),
-        "endpoints": urls, "model": model, "simulated": simulated,
+        "endpoints": served.urls, "model": served.model, "simulated": served.simulated,
+        "synthetic": served.synthetic,
         "rounds": [{k: s[k] for k in ("round", "pool", "kept", "seconds")} for s in stats],
         "kept_total": sum(s["kept"] for s in stats),
         "usage": client.ledger.rows() if client else [],
@@ -245,13 +265,14 @@ def _run_locked(cfg: PipelineConfig, files: RunDir, inputs: _Inputs, console: Co
     files.write_resolved_config(to_toml(cfg))
     if inputs.duplicates:
         console.print(f"seeds: dropped {inputs.duplicates} exact duplicate(s)")
-    with endpoint(cfg, console) as (urls, model, simulated):
+    with endpoint(cfg, console) as served:
         cache_path = files.cache if cfg.cache else None
-        client = LLMClient.from_settings(cfg.endpoint, urls, cache_path=cache_path, sampling=cfg.sampling)
+        client = LLMClient.from_settings(cfg.endpoint, served.urls, cache_path=cache_path, sampling=cfg.sampling)
+        client.listed_models = served.listed
         calls = open_call_log(run_dir, cfg.calls)
         client.on_call = calls.record if calls else None
-        ctx = _context(cfg, inputs, client, model)
-        manifest = _manifest(cfg, urls, model, simulated, "running", [], None, started)
+        ctx = _context(cfg, inputs, client, served.model)
+        manifest = _manifest(cfg, served, "running", [], None, started)
         files.write_manifest(manifest)
         stats: list[dict[str, Any]] = []
         failure, waiting = None, 0
@@ -270,14 +291,14 @@ def _run_locked(cfg: PipelineConfig, files: RunDir, inputs: _Inputs, console: Co
             if calls:
                 calls.close()
             status = "finished" if len(stats) == cfg.rounds + 1 else "interrupted"
-            manifest = _manifest(cfg, urls, model, simulated, status, stats, client, started)
+            manifest = _manifest(cfg, served, status, stats, client, started)
             manifest["pending"] = waiting
             files.write_manifest(manifest, failure)
     rows = write_train_json(run_dir)
     console.print(funnel_table(stats))
     console.print(f"[bold green]done[/bold green]: {rows} training rows in {files.train}"
-                  + ("  [bold yellow](SYNTHETIC: simulated endpoint)[/bold yellow]" if simulated else ""))
-    return RunResult(run_dir, stats, rows, simulated)
+                  + ("  [bold yellow](SYNTHETIC: simulated endpoint)[/bold yellow]" if served.synthetic else ""))
+    return RunResult(run_dir, stats, rows, served.synthetic)
 
 
 def _sandbox(cfg: PipelineConfig) -> Any:

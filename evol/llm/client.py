@@ -60,6 +60,7 @@ class LLMClient:
         self.gate = FailureGate()
         self._rng = random.Random(seed)
         self._secrets = {v for c in endpoints if (v := os.environ.get(c.api_key_env) or "")}  # any length
+        self.listed_models: dict[str, str] = {}  # url -> the models its /models lists (named when one is not found)
         self._inflight: dict[str, asyncio.Future[LLMResult]] = {}
         self._attempts: set[asyncio.Task[Any]] = set()
         # Told of every finished call (not cache hits): (request, result or None, error or None, seconds).
@@ -189,6 +190,8 @@ class LLMClient:
             message = self.redact(_status_line(exc))
             if verdict.status in KEY_STATUS:  # servers echo the key given, whole or in part: keep only the status
                 message = f"HTTP {verdict.status}"
+            if verdict.kind == "model_not_found" and endpoint.cfg.base_url in self.listed_models:
+                message += f"; it lists: {self.listed_models[endpoint.cfg.base_url]}"
             if endpoint.dialect.learn(sent, verdict.status, _error_text(exc)) or endpoint.dialect.apply(req) != sent:
                 self.ledger.error(req.stage, req.round, endpoint.url, "dialect")
                 return None, None, ""

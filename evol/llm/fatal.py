@@ -32,6 +32,7 @@ WHY = {
     "no_key": "no API key is set and the endpoint wants one (HTTP 401); put it in the variable named by "
               "endpoint.api_key_env (OPENAI_API_KEY by default)",
     "insufficient_quota": "the account has no quota left (insufficient_quota); add credit or raise the limit",
+    "model_not_found": "the endpoint has no model named by endpoint.model (--model)",
     "truncated": "the replies were only reasoning, cut at the output cap; raise sampling.max_tokens",
 }
 

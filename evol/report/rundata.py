@@ -55,7 +55,7 @@ class RunData:
 
     @property
     def simulated(self) -> bool:
-        return bool(self.manifest.get("simulated"))
+        return bool(self.manifest.get("synthetic") or self.manifest.get("simulated"))
 
     @property
     def model(self) -> str:
