@@ -74,9 +74,10 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:  # a filesystem fault (disk full, read-only, no such place, ...) is one line too
             from evol.io import StorageError, storage_error
 
-            failure = storage_error(exc)
-            if failure is None and isinstance(exc, OSError) and exc.filename is not None:
-                failure = StorageError(str(exc.filename), exc.strerror or type(exc).__name__)
+            unnamed = isinstance(exc, OSError) and exc.filename is None  # storage_error would blame the run folder
+            failure = None if unnamed else storage_error(exc)
+            if failure is None and isinstance(exc, OSError):
+                failure = StorageError(str(exc.filename or "a file or socket"), exc.strerror or str(exc))
             if failure is None:
                 raise
             typer.secho(f"error: {failure}", fg="red", err=True)

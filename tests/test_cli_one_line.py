@@ -113,3 +113,14 @@ def test_a_second_ctrl_c_still_ends_in_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 130, err
     assert lines[-1] == "interrupted: what finished is saved; rerun the same command to resume", err
     assert "Unclosed" not in err and "Traceback" not in err and "error" not in err.lower(), err
+
+
+def test_the_sim_on_a_port_in_use_is_one_line_with_exit_code_2() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = one_line(evol("sim", "--port", str(port)), 2)
+    assert f"--port {port}: cannot listen there" in line

@@ -129,4 +129,7 @@ def load_run(run_dir: str | Path) -> RunData:
         total = f" of {run.planned_rounds}" if run.planned_rounds else ""
         run.warnings.append(f"run not finished (status: {manifest.get('status', 'unknown')}): "
                             f"showing {len(finished)}{total} rounds (0..{finished[-1]})")
+    if manifest.get("pending"):
+        run.warnings.append(f"{manifest['pending']} items pending after endpoint failures; rerun `evol run` "
+                            "to retry them")
     return run
