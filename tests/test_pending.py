@@ -19,8 +19,8 @@ SMALL = {"limit": 16, "rounds": 1, "decontam.enabled": False, "endpoint.backoff_
          "endpoint.model": "evol-sim", "endpoint.max_attempts": 2}
 
 
-def small_run(out: Path, url: str) -> Path:
-    run(demo_config(out, **{**SMALL, "endpoint.base_url": url}))
+def small_run(out: Path, url: str, **extra: object) -> Path:
+    run(demo_config(out, **{**SMALL, "endpoint.base_url": url, **extra}))
     return out
 
 
@@ -33,10 +33,11 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 
 def cli(out: Path, url: str) -> subprocess.CompletedProcess[str]:
-    """`evol run` on 16 seeds, 1 round, with the demo recipe and quick retries (2 attempts, 10 ms backoff)."""
+    """`evol run` on 16 seeds, 1 round: the demo recipe as SMALL sets it (2 attempts, 10 ms backoff, no decontam)."""
     config = out.parent / "quick.toml"
-    config.write_text((REPO / "pipelines/demo.toml").read_text().replace(
-        "[endpoint]\n", "[endpoint]\nmax_attempts = 2\nbackoff_base = 0.01\n"))
+    demo = (REPO / "pipelines/demo.toml").read_text()
+    config.write_text(demo.replace("[endpoint]\n", "[endpoint]\nmax_attempts = 2\nbackoff_base = 0.01\n")
+                      .replace("[decontam]\nenabled = true", "[decontam]\nenabled = false"))
     cmd = [sys.executable, "-m", "evol", "run", "--config", str(config), "--out", str(out),
            "--seeds", str(REPO / "data/seeds/code_seeds.jsonl"), "--limit", "16", "--rounds", "1",
            "--base-url", url, "--model", "evol-sim"]
@@ -68,8 +69,9 @@ def test_every_call_failing_exits_4_naming_the_pending_items_and_the_rerun_finis
 
 def test_calls_failing_past_their_retries_come_back_on_the_rerun(tmp_path: Path, clean: bytes) -> None:
     out = tmp_path / "run"
+    # each call tried once (max_attempts 1): 30% of the calls fail past their retries
     with SimProcess("--p500", "0.3", "--seed", "5") as flaky, pytest.raises(ItemsPending) as info:
-        small_run(out, flaky.base_url)
+        small_run(out, flaky.base_url, **{"endpoint.max_attempts": 1})
     assert 0 < len(info.value.pending) < 16 and info.value.round_no == 0
     records = journal(out / "round-00" / "answered.jsonl")
     assert {r["id"] for r in records if r["status"] == "pending"} == set(info.value.pending)
