@@ -28,8 +28,6 @@ from evol.progress import RoundBar, funnel_table, make_progress, sim_banner, syn
 from evol.prompts import DEFAULT_PROMPTS_DIR, PromptSet
 from evol.records import Record
 from evol.round import (
-    EndpointDown,
-    ItemsPending,
     check_pending,
     dedup_state_path,
     finalize,
@@ -39,6 +37,7 @@ from evol.round import (
     next_pool,
     stream_items,
 )
+from evol.round_pending import EndpointDown, ItemsPending
 from evol.rundir import RunDir
 from evol.seeds import load_seeds
 from evol.stages.adapt import adapted_weights, normalised

@@ -13,17 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from evol.calls import CURRENT_ITEM
-from evol.errors import DataError, EndpointError, EvolError
+from evol.errors import DataError, EvolError
 from evol.io import JsonlAppender, atomic_write_json, atomic_write_jsonl, read_jsonl
 from evol.records import Record, child_id
+from evol.round_pending import ItemsPending, Streak, pending_cause
 from evol.rundir import RunDir
 from evol.stages.context import ItemContext
 from evol.stages.item import PENDING, process
 from evol.stages.table import retry_stages, stage_counts
 
 DROP_FIELDS = ("status", "passed")
-PENDING_STREAK = 20  # items in a row left pending, none finished between: the endpoint is down, stop the round
-SHOWN_IDS = 5  # pending item ids named in the message
 
 
 def round_dir(run_dir: Path, round_no: int) -> Path:
@@ -53,21 +52,6 @@ def journal_ids(journal: Path) -> set[str]:
     return set(journal_records(journal))
 
 
-class ItemsPending(EndpointError):
-    """A round ended with items still waiting for the endpoint: it is not done, and the run stops (exit 4).
-
-    `stats` holds the finished rounds' stats and, last, the unfinished round's counts with its `pending`.
-    """
-
-    def __init__(self, round_no: int, pending: list[str], pool: int, cause: str, stats: list[dict[str, Any]]):
-        more = len(pending) - SHOWN_IDS
-        shown = ", ".join(pending[:SHOWN_IDS]) + (f" and {more} more" if more > 0 else "")
-        super().__init__(f"round {round_no}: {len(pending)} of {pool} items pending (ids {shown}): the endpoint "
-                         f"failed past the retries ({cause}); work done is kept: once the endpoint answers, "
-                         "rerun the same command to retry them")
-        self.round_no, self.pending, self.stats = round_no, pending, stats
-
-
 def pending_ids(journal: Path, pool: list[Record], round_no: int) -> list[str]:
     """The pool's items without a final journal record, in pool order (failed for the endpoint, or not tried)."""
     done = journal_ids(journal)
@@ -84,36 +68,8 @@ def check_pending(journal: Path, pool: list[Record], round_no: int, started: flo
     partial = round_stats(round_no, [final[i] for p in pool if (i := _item_id(p, round_no)) in final],
                           time.monotonic() - started)
     partial.update(pool=len(pool), pending=len(pending))
-    raise ItemsPending(round_no, pending, len(pool), pending_cause(journal), [*done_stats, partial])
-
-
-def pending_cause(journal: Path) -> str:
-    """The endpoint failures of a round's still-pending records, e.g. `llm_error:server_error x3: HTTP 500`."""
-    last: dict[str, Record] = {}
-    if journal.exists():
-        for r in read_jsonl(journal, tolerate_partial_tail=True):
-            last[r["id"]] = r
-    pending = [r for r in last.values() if r.get("status") == PENDING]
-    if not pending:
-        return "items not tried"
-    kinds = Counter(r["reason"] for r in pending)
-    return "; ".join(f"{k} x{n}" for k, n in kinds.most_common()) + f": {pending[-1].get('error', '')}"
-
-
-class EndpointDown(EndpointError):
-    """PENDING_STREAK items in a row failed for the endpoint: the round stops early (see ItemsPending)."""
-
-
-class _Streak:
-    """Counts items left pending in a row; enough of them, with none finished between, stop the round."""
-
-    def __init__(self, limit: int = PENDING_STREAK) -> None:
-        self.limit, self.count = limit, 0
-
-    def see(self, record: Record) -> None:
-        self.count = self.count + 1 if record.get("status") == PENDING else 0
-        if self.count >= self.limit:
-            raise EndpointDown(f"{self.count} items in a row failed for the endpoint past the retries")
+    everything = list(read_jsonl(journal, tolerate_partial_tail=True))
+    raise ItemsPending(round_no, pending, len(pool), pending_cause(everything), [*done_stats, partial])
 
 
 async def stream_items(ctx: ItemContext, pool: list[Record], round_no: int, journal: Path, done: set[str],
@@ -126,7 +82,7 @@ async def stream_items(ctx: ItemContext, pool: list[Record], round_no: int, jour
     of them in a row the round stops with an EndpointError (the caller counts what is pending).
     """
     todo = iter(p for p in pool if _item_id(p, round_no) not in done)
-    streak = _Streak()
+    streak = Streak()
     with JsonlAppender(journal) as out:
 
         async def worker() -> None:

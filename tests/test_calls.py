@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from evol.calls import read_calls
 from evol.cli import app
 from evol.pipeline import run
-from evol.round import ItemsPending
+from evol.round_pending import ItemsPending
 from evol.sim.launch import SimProcess
 from tests.helpers import REPO, demo_config
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from evol.pipeline import run
-from evol.round import ItemsPending
+from evol.round_pending import ItemsPending
 from evol.sim.launch import SimProcess
 from tests.helpers import REPO, demo_config
 
