@@ -90,9 +90,11 @@ def run(config: str | Path = "pipelines/demo.toml", *, base_url: str | list[str]
     from rich.console import Console
 
     from evol.pipeline import run as run_pipeline
+    from evol.progress import RichView
     from evol.recipes import flag_overrides, load_recipe
 
     overrides = flag_overrides(base_url=base_url, model=model, api_key_env=api_key_env, rounds=rounds, seeds=seeds,
                                out=out, concurrency=concurrency, limit=limit, seed=seed, no_cache=no_cache)
-    result = run_pipeline(load_recipe(config, overrides), console=Console(stderr=True, quiet=quiet))
+    result = run_pipeline(load_recipe(config, overrides), console=Console(stderr=True, quiet=quiet),
+                          view=RichView())
     return open_run(result.run_dir)

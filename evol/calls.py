@@ -28,13 +28,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
-
 from evol.calls_migrations import migrate
 from evol.errors import DataError
 from evol.rundir import RunDir
 
 if TYPE_CHECKING:
+    from evol.config import CallsSettings
     from evol.llm.types import LLMRequest, LLMResult
 
 log = logging.getLogger("evol.calls")
@@ -44,15 +43,6 @@ COLUMNS = ("id", "at", "round", "stage", "item", "endpoint", "model", "served_mo
            "seconds", "prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens", "finish_reason",
            "error_kind", "error", "params", "usage", "prompt", "reply")
 _STOP = object()
-
-
-class CallsSettings(BaseModel):
-    """The [calls] section: the calls log does not shape the data (changing it never blocks a resume)."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-    enabled: bool = True
-    text: bool = False  # also store each call's prompt and reply text (they can be large, and private)
 
 
 def call_row(req: LLMRequest, result: LLMResult | None, error: BaseException | None, seconds: float,

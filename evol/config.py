@@ -10,18 +10,25 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from evol.calls import CallsSettings
 from evol.config_file import apply_overrides, read_toml
 from evol.datafields import NotData, digest_of
 from evol.decontam.config import DecontamConfig
 from evol.dedup.config import DedupConfig
 from evol.errors import ConfigError
 from evol.llm.reasoning import ReasoningSettings
+from evol.llm.types import TokenParam
 from evol.sandbox.settings import SandboxSettings
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class CallsSettings(Strict):
+    """The [calls] section: the calls log does not shape the data (changing it never blocks a resume)."""
+
+    enabled: bool = True
+    text: bool = False  # also store each call's prompt and reply text (they can be large, and private)
 
 
 class EndpointSettings(Strict):
@@ -62,7 +69,7 @@ class Sampling(Strict):
     # and how the endpoint names the output cap (auto: max_tokens, switched once on a 400 that names it).
     # token_param is the endpoint's dialect, not the data's: never sent as is, never in a cache key.
     reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
-    token_param: NotData[Literal["auto", "max_tokens", "max_completion_tokens"]] = "auto"
+    token_param: NotData[TokenParam] = "auto"
 
 
 class SeedSettings(Strict):

@@ -104,6 +104,19 @@ def cost_summary(all_stats: list[dict[str, Any]], price: Price | None, missing: 
             f" · cost {cost_text(dollars, price.model if price else None, missing)}")
 
 
+def closing_price(prices: dict[str, Any], model: str, configured: str, synthetic: bool) -> Price | None:
+    """The price of a run's closing line: the served model's, else the configured one's; none for synthetic
+    data (the simulator costs nothing)."""
+    return None if synthetic else pick_price(prices, model, configured)
+
+
+def cost_line(all_stats: list[dict[str, Any]], price: Price | None, model: str, synthetic: bool) -> str:
+    """The line under `evol run`'s closing table: the run's tokens and, where its model has a price, dollars."""
+    missing = ("simulated endpoint, nothing paid" if synthetic
+               else f"no price for {model}: add it to the recipe's [prices] table, $ per 1M tokens")
+    return cost_summary(all_stats, price, missing)
+
+
 def run_price(config: dict[str, Any], served_model: str, configured_model: str,
               prices_file: str | Path | None = None) -> Price | None:
     """The price for a run: from `prices_file` when given, else the run's own [prices] table."""

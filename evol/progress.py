@@ -1,19 +1,19 @@
-"""Progress bars with rate and ETA while a round runs, and the closing funnel table with its cost line."""
+"""Progress bars with rate and ETA while a round runs (the command layer passes `RichView` to the run)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from rich.console import Console
-from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from evol.pricing import Price, cost_summary, fmt_dollars, pick_price, round_cost
-from evol.stages.table import progress_columns, short_labels, shown_funnel, tokens_total
+from evol.report.funnel import funnel_table
+from evol.stages.table import progress_columns
 
 
 def make_progress(console: Console) -> Progress:
@@ -51,40 +51,13 @@ class RoundBar:
                              detail=f"{counts + ' · ' if counts else ''}ok {self.ok} · rejected {self.rejected}")
 
 
-def funnel_table(all_stats: list[dict[str, Any]], title: str = "evol run: funnel per round",
-                 last: tuple[str, Callable[[dict[str, Any]], str]] = ("s", lambda st: f"{st['seconds']:.1f}"),
-                 price: Price | None = None, **table_options: Any) -> Table:
-    """The funnel per round (one row a round) with tokens, dollars at `price` if given, and a last column
-    (seconds, or cost)."""
-    table = Table(title=title, **table_options)
-    columns, short = shown_funnel(all_stats), short_labels(all_stats)
-    dollars = ("cost",) if price else ()
-    for label in ("round", *(short.get(label, label) for _, label in columns), "tokens", *dollars, last[0]):
-        table.add_column(label, justify="right", no_wrap=True)
-    for st in all_stats:
-        tokens = tokens_total(st)
-        cost = (fmt_dollars(round_cost(st, price)),) if price else ()
-        table.add_row(str(st["round"]), *(str(st.get(k, 0)) for k, _ in columns), f"{tokens:,}", *cost, last[1](st))
-    return table
+class RichView:
+    """The run's Rich view (`evol.runview.RunView`): a bar per round, and the funnel table at the end."""
 
+    @contextlib.contextmanager
+    def rounds(self, console: Console, stages: list[Any]) -> Iterator[Callable[[str, int, int], RoundBar]]:
+        with make_progress(console) as progress:
+            yield lambda label, total, already: RoundBar(progress, label, total, already, stages)
 
-def closing_price(prices: dict[str, Any], model: str, configured: str, simulated: bool) -> Price | None:
-    """The price the closing table uses: the served model's, else the configured one's; none for the simulator."""
-    return None if simulated else pick_price(prices, model, configured)
-
-
-def cost_line(all_stats: list[dict[str, Any]], price: Price | None, model: str, simulated: bool) -> str:
-    """The closing line under the funnel: the run's tokens and, where its model has a price, dollars."""
-    missing = ("simulated endpoint, nothing paid" if simulated
-               else f"no price for {model}: add it to the recipe's [prices] table, $ per 1M tokens")
-    return cost_summary(all_stats, price, missing)
-
-
-def sim_banner(console: Console, url: str) -> None:
-    console.print(Panel.fit(
-        "[bold]No endpoint configured[/bold] (no --base-url, no endpoint.base_url, no OPENAI_BASE_URL).\n"
-        f"Using the built-in OFFLINE SIMULATOR at {url} (model 'evol-sim').\n"
-        "[bold red]The data this run makes is SYNTHETIC[/bold red]: rule-based rewrites and canned answers,\n"
-        "good for trying the pipeline, worthless for training. Point evol at a real endpoint with\n"
-        "  make evolve BASE_URL=http://localhost:8000/v1 MODEL=<served model>",
-        title="[bold yellow]evol: SIMULATED ENDPOINT[/bold yellow]", border_style="yellow"))
+    def funnel(self, stats: list[dict[str, Any]]) -> Table:
+        return funnel_table(stats)

@@ -7,9 +7,6 @@ from typing import Any
 
 Record = dict[str, Any]
 
-# The lineage fields every JSONL record carries, in this order.
-LINEAGE = ("id", "parent_id", "root_id", "round", "method", "model")
-
 
 def short_hash(*parts: str, size: int = 8) -> str:
     h = hashlib.blake2b(digest_size=size)

@@ -4,10 +4,17 @@
 # Idempotent: a tool already on PATH (e.g. rustc from rustup) is not installed again; otherwise one
 # `apt-get update`, then one `apt-get install -y` of what is missing. Run as root (or with sudo).
 set -euo pipefail
-# tool:package — the report (chromium), the shared dedup index (redis-server), the sandbox (bubblewrap) and
-# its language runners
-TOOLS=(chromium:chromium redis-server:redis-server bwrap:bubblewrap node:nodejs sqlite3:sqlite3 g++:g++
-       go:golang-go rustc:rustc javac:default-jdk-headless)
+# tool:package — the report (chromium), the shared dedup index (redis-server), the sandbox (bubblewrap), and
+# its language runners as the runner table lists them (evol/sandbox/runners.py: standard library only, so it
+# runs before anything is installed). `--list` prints the pairs and installs nothing.
+cd "$(dirname "$0")/.."
+runner_tools=$(python3 evol/sandbox/runners.py --packages)
+# shellcheck disable=SC2206  # one tool:package a line, no spaces
+TOOLS=(chromium:chromium redis-server:redis-server bwrap:bubblewrap $runner_tools)
+if [ "${1:-}" = "--list" ]; then
+    printf '%s\n' "${TOOLS[@]}"
+    exit 0
+fi
 missing=()
 for pair in "${TOOLS[@]}"; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")

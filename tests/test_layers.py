@@ -1,35 +1,42 @@
-"""The package's imports point one way: no cycle between modules, and the lower layers import nothing above.
+"""The package's imports point one way: no cycle between modules, and each part imports only what its row of
+the layer table (`evol.layers.ALLOWED`) allows.
 
 Every `import` and `from ... import` of every module counts, wherever it is written (top level, inside a
-function, under `if TYPE_CHECKING:`): a deferred import hides a cycle from Python, not from a reader.
+function, under `if TYPE_CHECKING:`): a deferred import hides a cycle from Python, not from a reader. So does
+`importlib.import_module("evol.x")` (an f-string counts up to its first placeholder).
 """
 
 from __future__ import annotations
 
 import ast
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from evol.layers import ALLOWED, drawing, layers
+
 ROOT = Path(__file__).resolve().parents[1]
 
-# layer -> modules (prefixes) it must never import
-FORBIDDEN = {
-    "evol.llm": ("evol.pipeline", "evol.stages", "evol.seeds", "evol.prompts", "evol.round", "evol.export",
-                 "evol.rundir", "evol.plan", "evol.commands", "evol.cli", "evol.report", "evol.dedup",
-                 "evol.decontam"),
-    "evol.dedup": ("evol.decontam", "evol.llm", "evol.pipeline", "evol.stages", "evol.commands"),
-    "evol.decontam": ("evol.llm", "evol.pipeline", "evol.stages", "evol.commands"),
-    "evol.sim": ("evol.pipeline", "evol.stages", "evol.plan", "evol.commands"),
-    "evol.rundir": ("evol.llm", "evol.stages", "evol.round", "evol.pipeline", "evol.plan", "evol.report",
-                    "evol.commands"),
-    "evol.stages": ("evol.round", "evol.pipeline", "evol.rundir", "evol.export", "evol.plan", "evol.report",
-                    "evol.commands", "evol.cli"),
-    "evol.round": ("evol.pipeline", "evol.plan", "evol.report", "evol.commands", "evol.cli"),
-    "evol.pipeline": ("evol.plan", "evol.report", "evol.commands", "evol.cli"),
-    "evol.report": ("evol.pipeline", "evol.plan", "evol.commands", "evol.cli"),
-    "evol.datafields": ("evol",),  # the config marker sits below everything
-}
+def part_of(module: str) -> str:
+    """The part a dotted module belongs to: `evol.llm.client` -> `llm`, `evol` -> `evol`."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def above(part: str, allowed: dict[str, tuple[str, ...]] = ALLOWED) -> set[str]:
+    """The parts that import ``part``, directly or through others: an import of one of them points upwards."""
+    found: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for src, dsts in allowed.items():
+            if src not in found and (part in dsts or found.intersection(dsts)):
+                found.add(src)
+                grew = True
+    return found
 
 
 def modules(root: Path, package: str) -> dict[str, Path]:
@@ -67,8 +74,24 @@ def import_graph(root: Path, package: str) -> dict[str, set[str]]:
                 for alias in node.names:
                     full = f"{base}.{alias.name}"
                     targets.add(full if full in mods else known(base))
+            elif isinstance(node, ast.Call) and _imported_by_name(node, package):
+                targets.add(known(_imported_by_name(node, package)))
         graph[name] = {t for t in targets if t and t != name}
     return graph
+
+
+def _imported_by_name(call: ast.Call, package: str) -> str:
+    """The module an ``import_module("...")`` / ``__import__("...")`` call names in ``package``, else ''."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if name not in ("import_module", "__import__") or not call.args:
+        return ""
+    arg = call.args[0]
+    if isinstance(arg, ast.JoinedStr):  # f"pkg.commands.{name}": the constant head names the package
+        arg = arg.values[0] if arg.values else arg
+    text = arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else ""
+    text = text.rstrip(".")
+    return text if text == package or text.startswith(package + ".") else ""
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -113,14 +136,17 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def violations(graph: dict[str, set[str]], forbidden: dict[str, tuple[str, ...]]) -> list[str]:
-    """'a -> b' for every import of a module of a layer from a module that layer must not import."""
-    def within(name: str, prefix: str) -> bool:
-        return name == prefix or name.startswith(prefix + ".")
+def part_arrows(graph: dict[str, set[str]]) -> dict[tuple[str, str], str]:
+    """(part, part) -> one module import that makes that arrow, for every import between two parts."""
+    return {(part_of(src), part_of(dst)): f"{src} -> {dst}" for src, dsts in sorted(graph.items())
+            for dst in sorted(dsts, reverse=True) if part_of(src) != part_of(dst)}
 
-    return sorted(f"{src} -> {dst}" for src, dsts in graph.items() for dst in dsts
-                  for layer, banned in forbidden.items() if within(src, layer)
-                  and any(within(dst, b) for b in banned))
+
+def violations(graph: dict[str, set[str]], allowed: dict[str, tuple[str, ...]]) -> list[str]:
+    """'a -> b' for every module import between two parts that the table does not allow, and parts it lacks."""
+    missing = sorted({f"{part}: not in the layer table" for name in graph if (part := part_of(name)) not in allowed})
+    return missing + sorted(f"{src} -> {dst}" for src, dsts in graph.items() for dst in dsts
+                            if part_of(src) != part_of(dst) and part_of(dst) not in allowed.get(part_of(src), ()))
 
 
 @pytest.fixture(scope="module")
@@ -133,8 +159,48 @@ def test_no_import_cycle_between_modules(graph: dict[str, set[str]]) -> None:
     assert cycles(graph) == []
 
 
-def test_lower_layers_import_nothing_above_them(graph: dict[str, set[str]]) -> None:
-    assert violations(graph, FORBIDDEN) == []
+def test_every_part_imports_only_what_the_layer_table_allows(graph: dict[str, set[str]]) -> None:
+    assert violations(graph, ALLOWED) == []
+
+
+def test_the_layer_table_lists_every_part_and_only_arrows_in_use(graph: dict[str, set[str]]) -> None:
+    assert set(ALLOWED) == {part_of(name) for name in graph}
+    used = part_arrows(graph)
+    unused = sorted(f"{src} -> {dst}" for src, dsts in ALLOWED.items() for dst in dsts if (src, dst) not in used)
+    assert unused == []  # an arrow nothing uses is a loophole: drop it from evol/layers.py
+    assert layers()["errors"] == 0 and layers()["cli"] > layers()["commands"] > layers()["pipeline"]
+
+
+@pytest.mark.parametrize("part", sorted(ALLOWED))
+def test_an_upward_import_from_any_part_is_caught(graph: dict[str, set[str]], part: str) -> None:
+    """Inject one import from ``part`` to a part above it (for a top part: to one it does not import)."""
+    others = sorted(above(part)) or sorted(set(ALLOWED) - set(ALLOWED[part]) - {part})
+    target = others[0]
+    src = min(name for name in graph if part_of(name) == part)
+    dst = min(name for name in graph if part_of(name) == target)
+    injected = {name: set(dsts) for name, dsts in graph.items()}
+    injected[src].add(dst)
+    assert violations(injected, ALLOWED) == [f"{src} -> {dst}"]
+
+
+def test_a_cycle_in_the_table_or_an_unknown_part_is_refused() -> None:
+    with pytest.raises(ValueError, match="cycle"):
+        layers({**ALLOWED, "errors": ("cli",)})
+    with pytest.raises(ValueError, match="not in the layer table"):
+        layers({**ALLOWED, "errors": ("nowhere",)})
+    assert violations({"evol.newpart": {"evol.errors"}}, ALLOWED) == ["newpart: not in the layer table",
+                                                                      "evol.newpart -> evol.errors"]
+
+
+def test_python_m_evol_layers_prints_the_graph_and_the_architecture_doc_shows_it() -> None:
+    printed = subprocess.run([sys.executable, "-m", "evol.layers"], capture_output=True, text=True, check=True,
+                             cwd=ROOT).stdout
+    assert printed == drawing() + "\n"
+    assert " 0  errors" in printed.splitlines() and re.match(r"\d+  __main__      -> cli\n", printed)
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    shown = re.search(r"<!-- python -m evol.layers -->\n```text\n(.*?)```", doc, re.S)
+    assert shown is not None, "docs/architecture.md lacks the layer drawing"
+    assert shown.group(1) == printed  # redraw: python -m evol.layers
 
 
 def _package(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -153,10 +219,14 @@ def test_the_checks_see_cycles_hidden_in_functions_and_type_checking(tmp_path: P
         "c.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .d import D\n",
         "d.py": "from . import c\n",
         "low/__init__.py": "", "low/x.py": "def g():\n    import pkg.top.y\n",
+        "low/z.py": "import importlib\nimportlib.import_module('pkg.top')\n",
+        "low/w.py": "import importlib\ndef h(n):\n    importlib.import_module(f'pkg.top.{n}')\n",
         "top/__init__.py": "", "top/y.py": "",
     })
     graph = import_graph(root, "pkg")
     assert cycles(graph) == [["pkg.a", "pkg.b"], ["pkg.c", "pkg.d"]]
-    assert violations(graph, {"pkg.low": ("pkg.top",)}) == ["pkg.low.x -> pkg.top.y"]
+    assert graph["pkg.low.x"] == {"pkg.top.y"} and graph["pkg.low.z"] == graph["pkg.low.w"] == {"pkg.top"}
+    allowed = {"pkg": (), "a": ("b",), "b": ("a",), "c": ("d",), "d": ("c",), "low": (), "top": ()}
+    assert violations(graph, allowed) == ["pkg.low.w -> pkg.top", "pkg.low.x -> pkg.top.y", "pkg.low.z -> pkg.top"]
     (root / "pkg" / "b.py").write_text("def f():\n    pass\n")
     assert cycles(import_graph(root, "pkg")) == [["pkg.c", "pkg.d"]]

@@ -10,12 +10,14 @@ from evol.rundir import RunDir
 from tests.helpers import REPO, demo_config
 
 RUN_FILES = ("manifest.json", "config.resolved.toml", "cache.sqlite", "train.json", "stats.json", "kept.jsonl",
-             "rejected.jsonl", "pool.jsonl", "seeds.jsonl", "evolved.jsonl", "answered.jsonl")
+             "rejected.jsonl", "pool.jsonl", "seeds.jsonl", "evolved.jsonl", "answered.jsonl", "calls.sqlite",
+             "state.json", "run.lock")
+RUN_FILE_PREFIXES = ("round-", "requests-", "results-")  # round folders, batch mode's request and result files
 
 
 def _layout(files: RunDir, rounds: int) -> set[Path]:
     per_round = (files.pool, files.journal, files.kept, files.rejected, files.stats, files.dedup_index)
-    return {files.manifest, files.resolved_config, files.cache, files.calls, files.train} | {
+    return {files.manifest, files.resolved_config, files.cache, files.calls, files.train, files.lock} | {
         path(n) for path in per_round for n in range(rounds + 1)}
 
 
@@ -32,7 +34,7 @@ def test_every_file_a_run_writes_is_a_rundir_path(tmp_path: Path) -> None:
 def test_a_state_copy_leaves_out_the_cache_manifest_and_batch_files(tmp_path: Path) -> None:
     files = RunDir(tmp_path / "run")
     files.stats(0).parent.mkdir(parents=True)
-    for path in (files.stats(0), files.manifest, files.cache, files.batch / "state.json"):
+    for path in (files.stats(0), files.manifest, files.cache, files.batch_state, files.batch_requests("chat")):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("{}")
     copy = files.copy_state(tmp_path / "copy")
@@ -47,7 +49,7 @@ def _run_file_literals(path: Path) -> list[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             text = node.value
-            if text in RUN_FILES or text.startswith("round-"):
+            if text in RUN_FILES or text.startswith(RUN_FILE_PREFIXES):
                 found.append(f"{path.relative_to(REPO)}:{node.lineno}: {text!r}")
     return found
 

@@ -1,1 +1,1 @@
-"""CLI command modules; each registers its commands on `evol.cli.app`."""
+"""CLI command modules; each registers its commands on `evol.commands.app.app` (`evol.cli` imports them all)."""

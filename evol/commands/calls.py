@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from evol.cli import command
+from evol.commands.app import command
 
 Opt = typer.Option
 SHOWN = ("round", "stage", "item", "endpoint", "status", "attempts", "seconds", "prompt_tokens",

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from evol.cli import app, friendly
+from evol.commands.app import app, friendly
 
 cache_app = typer.Typer(help="The SQLite response cache of a run.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from evol.cli import command
+from evol.commands.app import command
 
 
 def _split_list(values: list[str] | None) -> list[str]:

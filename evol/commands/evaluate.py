@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from evol.cli import app, command, friendly
+from evol.commands.app import app, command, friendly
 from evol.errors import ConfigError
 
 Opt, Arg = typer.Option, typer.Argument
@@ -122,7 +122,7 @@ def humaneval_command(
 ) -> None:
     """HumanEval (or --problems) pass@k: generate, post-process, run the tests in the sandbox."""
     from evol.eval.humaneval import EvalSettings, evaluate
-    from evol.eval.rundir import resolve_out
+    from evol.eval.outdir import resolve_out
     from evol.sandbox import Limits, Sandbox
 
     if model is None and samples_file is None:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from evol.cli import app, command, friendly
+from evol.commands.app import app, command, friendly
 from evol.rundir import RunDir
 
 Opt = typer.Option
@@ -76,14 +76,14 @@ def _batch_dir(cfg: Any) -> Path:
 
 
 def _state(cfg: Any) -> dict[str, Any]:
-    path = _batch_dir(cfg) / "state.json"
+    path = RunDir(cfg.run_dir()).batch_state
     return json.loads(path.read_text()) if path.exists() else {"batches": []}
 
 
 def _save_state(cfg: Any, state: dict[str, Any]) -> None:
     from evol.io import atomic_write_json
 
-    atomic_write_json(_batch_dir(cfg) / "state.json", state)
+    atomic_write_json(RunDir(cfg.run_dir()).batch_state, state)
 
 
 def _endpoint(cfg: Any) -> str:
@@ -109,7 +109,7 @@ def batch_write(config: ConfigOpt = Path("pipelines/demo.toml"), out: OutOpt = N
     if not requests:
         typer.echo("nothing to send: every request the run needs is cached; finish with `evol run`")
         return
-    files = write_files(requests, _batch_dir(cfg))
+    files = write_files(requests, RunDir(cfg.run_dir()))
     state = _state(cfg)
     state["written"] = {"files": {u: str(p) for u, p in files.items()}, **summary}
     _save_state(cfg, state)
@@ -157,8 +157,8 @@ def batch_status(config: ConfigOpt = Path("pipelines/demo.toml"), out: OutOpt = 
         return
     cache = ResponseCache(RunDir(cfg.run_dir()).cache)
     try:
-        state["batches"] = poll(state["batches"], _endpoint(cfg), cfg.endpoint.api_key_env, _batch_dir(cfg), cache,
-                                wait=wait, every=every)
+        state["batches"] = poll(state["batches"], _endpoint(cfg), cfg.endpoint.api_key_env, RunDir(cfg.run_dir()),
+                                cache, wait=wait, every=every)
     finally:
         cache.close()
         _save_state(cfg, state)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from evol.cli import command
+from evol.commands.app import command
 
 Arg = typer.Argument
 Opt = typer.Option

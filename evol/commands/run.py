@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from evol.cli import command
+from evol.commands.app import command
 
 Opt = typer.Option
 
@@ -30,12 +30,13 @@ def run_command(
     from evol.commands.flags import RUN_FLAGS, check_flags
     from evol.config import PipelineConfig
     from evol.pipeline import run
+    from evol.progress import RichView
     from evol.recipes import flag_overrides, load_recipe
 
     overrides = flag_overrides(base_url=base_url, model=model, api_key_env=api_key_env, rounds=rounds, seeds=seeds,
                                out=out, concurrency=concurrency, limit=limit, seed=seed, no_cache=no_cache)
     check_flags(PipelineConfig, {key: (flag, overrides.get(key)) for key, flag in RUN_FLAGS.items()})
-    run(load_recipe(config, overrides))
+    run(load_recipe(config, overrides), view=RichView())
 
 
 @command("sim")
@@ -66,16 +67,16 @@ def sim_command(
 ) -> None:
     """Serve the deterministic offline OpenAI-compatible endpoint (synthetic data, for trying evol)."""
     import asyncio
+    from typing import get_args
 
     from evol.errors import ConfigError
-    from evol.sim.dialect import SimDialect
+    from evol.sim.dialect import SimDialect, Teacher, Think
     from evol.sim.faults import SimOptions
     from evol.sim.server import serve
 
     if overload not in ("queue", "429", "503"):
         raise ConfigError(f"--overload: expected queue, 429 or 503, got {overload!r}")
-    for flag, value, allowed in (("--dialect", dialect, ("chat", "reasoning")),
-                                 ("--think", think, ("none", "inline", "field"))):
+    for flag, value, allowed in (("--dialect", dialect, get_args(Teacher)), ("--think", think, get_args(Think))):
         if value not in allowed:
             raise ConfigError(f"{flag}: expected {' or '.join(allowed)}, got {value!r}")
     opts = SimOptions(host=host, port=port, model=model, latency=latency, jitter=jitter, p429=p429,
@@ -92,3 +93,5 @@ def sim_command(
         asyncio.run(serve(opts, port_file, announce=announce))
     except KeyboardInterrupt:
         pass
+    except OSError as exc:  # the port is taken, or not ours to bind
+        raise ConfigError(f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc})") from None

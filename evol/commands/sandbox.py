@@ -1,4 +1,5 @@
-"""`evol sandbox doctor`: the isolation layers and language runners this machine gives the sandbox.
+"""`evol sandbox doctor`: the isolation layers, slot caps, exposed folders and language runners this machine
+gives the sandbox.
 
 Exit code 0, or 1 when no sandbox mode keeps root-only files unreadable (the line says how to fix it).
 """
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from evol.cli import app
+from evol.commands.app import app
 
 sandbox_app = typer.Typer(no_args_is_help=True, help="Inspect the sandbox that runs generated code.")
 app.add_typer(sandbox_app, name="sandbox")
@@ -22,10 +23,12 @@ app.add_typer(sandbox_app, name="sandbox")
 def doctor(as_json: bool = typer.Option(False, "--json", help="one JSON object instead of text"),
            config: Path | None = typer.Option(None, "--config", help="check what this recipe's stages need"),
            ) -> None:
-    """Print the isolation in force (tool, namespaces, uid, capabilities), each runner's tool, and what the
-    stages need (the defaults with verification on, or those of --config) with what this machine lacks."""
-    from evol.sandbox import Limits, Sandbox, SandboxUnavailable
-    from evol.sandbox.languages import RUNNERS
+    """Print the isolation in force (tool, namespaces, uid, capabilities), the per-slot caps (cgroup v2, v1 or
+    the rlimits fallback), the host folders bound into the sandbox, each runner's tool, and what the stages
+    need (the defaults with verification on, or those of --config) with what this machine lacks."""
+    from evol.sandbox import Limits, Sandbox, SandboxUnavailable, cgroup, probe
+    from evol.sandbox.languages import tool_roots
+    from evol.sandbox.runners import RUNNERS
     from evol.stages.requires import runner
 
     box = Sandbox(Limits(timeout_s=10.0), workers=1)
@@ -42,13 +45,24 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="one JSON object i
         }
         for name, spec in RUNNERS.items()
     }
+    caps = cgroup.detect()
+    slot_caps = {"mode": caps.mode, "detail": caps.describe(), "tasks": cgroup.tasks_cap(box.isolation)}
+    folders = sorted({*box.exposed, *(f for name in RUNNERS for f in tool_roots(name))})
+    exposed = {folder: probe.private_parent(folder) for folder in folders}
     stages = _stage_needs(config)
     if as_json:
-        typer.echo(json.dumps({"isolation": isolation, "runners": runners, "stages": stages}, indent=2))
+        report = {"isolation": isolation, "slot_caps": slot_caps, "exposed": exposed, "runners": runners,
+                  "stages": stages}
+        typer.echo(json.dumps(report, indent=2))
         return
     typer.echo("isolation:")
     for key, value in isolation.items():
         typer.echo(f"  {key:13} {', '.join(map(str, value)) if isinstance(value, list) else value}")
+    typer.echo(f"slot caps:\n  {caps.describe()}\n  {slot_caps['tasks']}")
+    typer.echo("exposed (read-only):")
+    for folder, private in exposed.items():
+        note = f"  (only this folder of {private}, which others cannot search)" if private else ""
+        typer.echo(f"  {folder}{note}")
     typer.echo("runners:")
     for name, info in runners.items():
         typer.echo(f"  {name:11} {'ok ' + str(info['tool']) if info['available'] else 'missing: ' + info['missing']}")

@@ -100,8 +100,3 @@ def pair_jaccard(left: ShingleSets, right: ShingleSets) -> np.ndarray:
     return sim
 
 
-def jaccard_sets(a: set, b: set) -> float:
-    """Plain-Python Jaccard of two sets (reference implementation for tests and benchmarks)."""
-    if not a and not b:
-        return 1.0
-    return len(a & b) / len(a | b)

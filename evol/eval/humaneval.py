@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from evol.errors import DataError
-from evol.eval import rundir
+from evol.eval import outdir
 from evol.eval.backends import Backend, GenRequest, GenResult, Sampling
 from evol.eval.problems import Problem, load_problems
 from evol.eval.scoring import score_samples, summarize
@@ -61,7 +61,7 @@ def evaluate(
     """Run (or continue) one evaluation into `out`; returns the summary also written to summary.json."""
     problems = load_problems(settings.problems, settings.limit)
     by_id = {p.task_id: p for p in problems}
-    rundir.prepare(out, asdict(settings), resume)
+    outdir.prepare(out, asdict(settings), resume)
     samples_path, started = out / "samples.jsonl", time.monotonic()
     if settings.samples_file:
         expected = import_samples(Path(settings.samples_file), by_id, samples_path, settings)
@@ -104,7 +104,7 @@ def generate_samples(
     problems: list[Problem], settings: EvalSettings, backend: Backend, path: Path, log: Callable[[str], None]
 ) -> None:
     """Ask the backend for every (problem, sample) not yet in samples.jsonl; append each as it comes."""
-    have = rundir.done_keys(path)
+    have = outdir.done_keys(path)
     todo = [
         gen_request(p, i, settings) for p in problems for i in range(settings.samples) if (p.task_id, i) not in have
     ]
@@ -143,7 +143,7 @@ def import_samples(path: Path, by_id: dict[str, Problem], out_path: Path, settin
     """
     if not path.exists():
         raise DataError(f"{path}: no such samples file")
-    have = rundir.done_keys(out_path)
+    have = outdir.done_keys(out_path)
     counts: dict[str, int] = {}
     with JsonlAppender(out_path) as sink:
         for lineno, rec in enumerate(read_jsonl(path), start=1):

@@ -4,7 +4,7 @@ Requests are written once, in the classic chat-completions shape (`max_tokens`, 
 dialect of the endpoint they go to rewrites them just before sending. Teachers differ in three ways:
   - the output cap: OpenAI's reasoning models (o-series, GPT-5) reject `max_tokens` and take
     `max_completion_tokens`; older servers know only `max_tokens`. `token_param = "auto"` starts with
-    `max_tokens` and switches once when a 400 names the parameter;
+    the first of `CAP_NAMES` (`evol.llm.types`) and moves to the next one when a 400 names the one sent;
   - sampling knobs a model does not take (reasoning models accept only the default temperature and top_p;
     OpenAI rejects vLLM's top_k): dropped for the rest of the run when a 400 names them as unsupported;
   - structured output: `response_format` with a JSON schema is sent with requests that carry one, until a
@@ -19,11 +19,10 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from evol.llm.types import LLMRequest, TokenParam
+from evol.llm.types import CAP_NAMES, LLMRequest, TokenParam
 
 log = logging.getLogger("evol.llm")
 
-CAP_NAMES = ("max_tokens", "max_completion_tokens")
 # Parameters that may be dropped when an endpoint says it does not take them (the reply stays valid).
 DROPPABLE = ("temperature", "top_p", "reasoning_effort", "top_k", "min_p", "repetition_penalty", "stop", "seed",
              "presence_penalty", "frequency_penalty")
@@ -42,7 +41,8 @@ class Dialect:
     def __init__(self, url: str, token_param: TokenParam = "auto") -> None:
         self.url = url
         self.auto = token_param == "auto"
-        self.cap = "max_tokens" if token_param == "auto" else token_param
+        self.cap = CAP_NAMES[0] if token_param == "auto" else token_param
+        self.tried = {self.cap}
         self.dropped: set[str] = set()
         self.schema = True  # response_format with a JSON schema is accepted (until a 400 says otherwise)
 
@@ -70,11 +70,12 @@ class Dialect:
         if status not in LEARN_STATUS or not REFUSAL.search(message):
             return False
         params = {**sent.params, **(sent.params.get("extra_body") or {})}
-        other = CAP_NAMES[1] if self.cap == CAP_NAMES[0] else CAP_NAMES[0]
-        if self.auto and self.cap in params and _named(self.cap, message):
+        untried = [name for name in CAP_NAMES if name not in self.tried]
+        if self.auto and untried and self.cap in params and _named(self.cap, message):
             log.warning("evol: %s does not take %s: sending %s instead for the rest of the run",
-                        self.url, self.cap, other)
-            self.cap, self.auto = other, False  # switch once
+                        self.url, self.cap, untried[0])
+            self.cap, self.auto = untried[0], len(untried) > 1  # each name is tried once
+            self.tried.add(self.cap)
             return True
         if self.schema and "response_format" in params and (
                 _named("response_format", message) or _named("json_schema", message)):

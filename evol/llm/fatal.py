@@ -15,11 +15,12 @@ off as failed: a rerun after the fix tries them again.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from evol.errors import EndpointError
-from evol.llm.retry import Verdict
+from evol.llm.retry import RetryDecision
 from evol.llm.types import LLMFailure
 
 CONFIG_STATUS = frozenset({403, 404})  # before any success: a wrong URL, model or permission
@@ -28,7 +29,10 @@ SETTLE_SECONDS = 0.25  # all in-flight requests held for this long (no new reque
 RESUME_HINT = "work done so far is kept: fix it, then rerun the same command to resume"
 WHY = {
     "auth": "the endpoint refused the API key (HTTP 401); check the variable named by endpoint.api_key_env",
+    "no_key": "no API key is set and the endpoint wants one (HTTP 401); put it in the variable named by "
+              "endpoint.api_key_env (OPENAI_API_KEY by default)",
     "insufficient_quota": "the account has no quota left (insufficient_quota); add credit or raise the limit",
+    "model_not_found": "the endpoint has no model named by endpoint.model (--model)",
     "truncated": "the replies were only reasoning, cut at the output cap; raise sampling.max_tokens",
 }
 
@@ -44,7 +48,14 @@ class RunStopped(EndpointError):
         self.cause = cause
 
 
-def stop_now(verdict: Verdict, successes: int) -> str | None:
+def keyed(verdict: RetryDecision, api_key_env: str) -> RetryDecision:
+    """A refused key (`auth`) told apart from no key at all (`no_key`: the variable is unset or empty)."""
+    if verdict.kind == "auth" and not os.environ.get(api_key_env):
+        return replace(verdict, kind="no_key")
+    return verdict
+
+
+def stop_now(verdict: RetryDecision, successes: int) -> str | None:
     """Why this failure stops the run at once (None: it concerns its item, or it is too soon to tell)."""
     if verdict.fatal:
         return WHY.get(verdict.kind, verdict.kind)
@@ -97,7 +108,7 @@ class FailureGate:
                 h.future.set_result(None)
         self._held = []
 
-    async def failed(self, verdict: Verdict, failure: LLMFailure, url: str, message: str) -> None:
+    async def failed(self, verdict: RetryDecision, failure: LLMFailure, url: str, message: str) -> None:
         """A request failed for good: raises its LLMFailure (after holding it) or the run's RunStopped."""
         why = stop_now(verdict, self.successes)
         if why is not None:

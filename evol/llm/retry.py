@@ -34,7 +34,7 @@ class MalformedReply(Exception):
 
 
 @dataclass(frozen=True)
-class Verdict:
+class RetryDecision:
     """What to do about one failed attempt."""
 
     kind: str  # short name used in reasons: rate_limit, server_error, connection, timeout, malformed, ...
@@ -77,6 +77,15 @@ def error_code(exc: BaseException) -> str:
     return str(inner.get("code") or inner.get("type") or "")
 
 
+def _model_not_found(exc: BaseException) -> bool:
+    """A 404 that says the model does not exist (OpenAI's code `model_not_found`, vLLM's and others' text)."""
+    if error_code(exc) == "model_not_found":
+        return True
+    inner = _inner(getattr(exc, "body", None))
+    text = str(inner.get("message") or exc).lower()
+    return "model" in text and ("does not exist" in text or "not found" in text)
+
+
 def _status_kind(status: int) -> str:
     return {429: "rate_limit", 408: "timeout", 409: "conflict"}.get(status, "server_error" if status >= 500
                                                                         else f"http_{status}")
@@ -91,7 +100,7 @@ def _sdk(name: str) -> type[BaseException]:
     return getattr(openai, name, _NoSDK) if openai is not None else _NoSDK
 
 
-def classify(exc: BaseException) -> Verdict | None:
+def classify(exc: BaseException) -> RetryDecision | None:
     """The retry classifier: which failures are transient, which end the item, which end the run.
 
     None for an exception that is not a reply or transport failure (a TypeError, say): that is a bug,
@@ -100,22 +109,24 @@ def classify(exc: BaseException) -> Verdict | None:
     status = getattr(exc, "status_code", None)
     if isinstance(exc, (StatusError, _sdk("APIStatusError"))) and isinstance(status, int):
         if status == 401:
-            return Verdict("auth", retry=False, fatal=True, status=status)
+            return RetryDecision("auth", retry=False, fatal=True, status=status)
         if status == 429 and error_code(exc) == "insufficient_quota":
-            return Verdict("insufficient_quota", retry=False, fatal=True, status=status)
+            return RetryDecision("insufficient_quota", retry=False, fatal=True, status=status)
+        if status == 404 and _model_not_found(exc):
+            return RetryDecision("model_not_found", retry=False, fatal=True, status=status)
         if status in RETRY_STATUS or status >= 500:
-            return Verdict(_status_kind(status), retry=True, overload=status in OVERLOAD_STATUS,
+            return RetryDecision(_status_kind(status), retry=True, overload=status in OVERLOAD_STATUS,
                            retry_after=retry_after(_headers(exc)), status=status)
-        return Verdict(_status_kind(status), retry=False, status=status)
+        return RetryDecision(_status_kind(status), retry=False, status=status)
     if isinstance(exc, (_sdk("APITimeoutError"), asyncio.TimeoutError, TimeoutError, aiohttp.ServerTimeoutError)):
-        return Verdict("timeout", retry=True)
+        return RetryDecision("timeout", retry=True)
     if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError, _sdk("APIResponseValidationError"),
                         MalformedReply, aiohttp.ContentTypeError)):
-        return Verdict("malformed", retry=True)
+        return RetryDecision("malformed", retry=True)
     if isinstance(exc, (_sdk("APIConnectionError"), aiohttp.ClientError, ConnectionError, OSError)):
-        return Verdict("connection", retry=True)
+        return RetryDecision("connection", retry=True)
     if _is_transport_error(exc):
-        return Verdict("connection", retry=True)
+        return RetryDecision("connection", retry=True)
     return None
 
 

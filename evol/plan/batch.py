@@ -19,6 +19,7 @@ from evol.llm.cache import ResponseCache
 from evol.llm.retry import MalformedReply
 from evol.llm.transport import api_key, parse_reply
 from evol.llm.types import LLMRequest, LLMResult
+from evol.rundir import RunDir
 
 
 def batch_line(req: LLMRequest) -> dict[str, Any]:
@@ -26,18 +27,17 @@ def batch_line(req: LLMRequest) -> dict[str, Any]:
     return {"custom_id": req.cache_key(), "method": "POST", "url": "/v1" + req.path(), "body": req.body()}
 
 
-def write_files(requests: list[LLMRequest], folder: Path) -> dict[str, Path]:
-    """One input file per API path (a batch may hold one endpoint only): {url: path}."""
-    folder.mkdir(parents=True, exist_ok=True)
+def write_files(requests: list[LLMRequest], run: RunDir) -> dict[str, Path]:
+    """One input file per API path (a batch may hold one endpoint only), in the run's batch folder: {url: path}."""
+    run.batch.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
     handles: dict[str, Any] = {}
     try:
         for req in requests:
             line = batch_line(req)
             if line["url"] not in handles:
-                name = "requests-chat.jsonl" if req.api == "chat" else "requests-completions.jsonl"
-                files[line["url"]] = folder / name
-                handles[line["url"]] = (folder / name).open("w", encoding="utf-8")
+                files[line["url"]] = run.batch_requests(req.api)
+                handles[line["url"]] = files[line["url"]].open("w", encoding="utf-8")
             handles[line["url"]].write(json.dumps(line, ensure_ascii=False) + "\n")
     finally:
         for fh in handles.values():
@@ -98,7 +98,7 @@ def submit(files: dict[str, Path], base_url: str, api_key_env: str, *, window: s
     return out
 
 
-def poll(batches: list[dict[str, Any]], base_url: str, api_key_env: str, folder: Path, cache: ResponseCache, *,
+def poll(batches: list[dict[str, Any]], base_url: str, api_key_env: str, run: RunDir, cache: ResponseCache, *,
          wait: bool = False, every: float = 30.0, timeout: float = 86400.0) -> list[dict[str, Any]]:
     """Refresh each batch's status; download and import the output of the completed ones."""
     sdk = _sdk(base_url, api_key_env)
@@ -111,7 +111,7 @@ def poll(batches: list[dict[str, Any]], base_url: str, api_key_env: str, folder:
             entry["status"] = batch.status
             entry["request_counts"] = batch.request_counts.model_dump() if batch.request_counts else None
             if batch.status == "completed" and batch.output_file_id:
-                out = folder / f"results-{entry['batch_id']}.jsonl"
+                out = run.batch_results(entry["batch_id"])
                 out.write_bytes(sdk.files.content(batch.output_file_id).read())
                 entry["output"] = str(out)
                 entry["imported"] = import_results(out, cache)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from evol.records import Record
-from evol.stages.text import has_code_block, words
+from evol.text import has_code_block, words
 
 CHARS_PER_TOKEN = 4  # the estimate used where a record carries no teacher-reported token count
 # Phrases that add a requirement to an instruction: a rough proxy for how constrained (harder) a task is.

@@ -13,8 +13,8 @@ from rich.text import Text
 from rich.tree import Tree
 
 from evol.pricing import Price, cost_text, fmt_dollars, round_cost, tokens_text
-from evol.progress import funnel_table as progress_funnel
 from evol.records import Record
+from evol.report.funnel import funnel_table as progress_funnel
 from evol.report.lineage import Lineage, outcome
 from evol.report.metrics import record_tokens
 from evol.report.rundata import RunData

@@ -1,11 +1,13 @@
-"""Runners for languages other than Python: the tool found on PATH, an optional compile step, a run step.
+"""Running a language other than Python: the runner's tool found on PATH, an optional compile step, a run step.
 
 Each program's source lands in a host folder that the sandbox sees read-only at /build (compiled
 languages: the folder the compiler wrote into). A compiled language builds once per source hash, in the
 sandbox, under `build_limits` (the compiler is the one run with the program's uid, no network, the same
 minimal root); the build folder is cached for the Sandbox object's life. The run step gets the program's
 limits through prlimit(1) and an empty work dir as cwd. Outcomes: passed (exit 0), failed with kind
-"exit:N" (or "CompileError", a signal), timed_out.
+"exit:N" (or "CompileError", a signal), timed_out. With a results channel, a runner that cannot open its fd
+(sqlite3 -safe) hands its stdout over as the results, for the driver's `records` to read.
+The runners themselves are the table in `runners.py`.
 """
 
 from __future__ import annotations
@@ -17,147 +19,33 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from evol.sandbox import probe
+from evol.sandbox.channel import Channel
 from evol.sandbox.outcome import classify
 from evol.sandbox.policy import Isolation, Limits, RunResult, SandboxHost
+from evol.sandbox.runners import RUNNERS, Runner
 
 BUILD = "/build"  # where the source (and a build) appears inside the sandbox
 
 
-@dataclass(frozen=True)
-class Runner:
-    """How one language runs. Words of `compile`/`run` may hold {build}, {src} and {main} (Java's class)."""
-
-    name: str
-    aliases: tuple[str, ...]
-    tools: tuple[str, ...]  # the first is what `run` starts; all must be on PATH
-    filename: str
-    run: tuple[str, ...]
-    compile: tuple[str, ...] = ()
-    install: str = ""
-    env: dict[str, str] = field(default_factory=dict)
-    nproc_floor: int = 0  # threads a runtime starts on its own
-    memory_floor_mb: int = 0  # address space a runtime reserves up front (V8, Go, JVM); heaps stay memory_mb / 2
-    stdin_source: bool = False  # the source goes to the tool's stdin (sqlite3: -init would skip -safe)
-
-    def available(self) -> bool:
-        return all(shutil.which(tool) for tool in self.tools)
-
-    def missing(self) -> str | None:
-        """None when every tool is on PATH, else the install command."""
-        absent = [tool for tool in self.tools if shutil.which(tool) is None]
-        return f"{', '.join(absent)} not on PATH (install: {self.install})" if absent else None
-
-
-RUNNERS: dict[str, Runner] = {
-    r.name: r
-    for r in (
-        Runner("python", ("py", "python3", "py3"), (), "main.py", ()),  # sys.executable, always there
-        Runner(
-            "javascript",
-            ("js", "node", "nodejs"),
-            ("node",),
-            "main.js",
-            ("node", "--max-old-space-size={heap}", "{build}/{src}"),
-            install="apt-get install -y nodejs",
-            memory_floor_mb=2048,
-            nproc_floor=32,
-        ),
-        Runner(
-            "bash", ("sh", "shell"), ("bash",), "main.sh", ("bash", "{build}/{src}"), install="apt-get install -y bash"
-        ),
-        Runner(
-            "sql",
-            ("sqlite", "sqlite3"),
-            ("sqlite3",),
-            "main.sql",
-            ("sqlite3", "-safe", "-bail", ":memory:"),  # safe: no .shell, readfile, ATTACH of files
-            install="apt-get install -y sqlite3",
-            stdin_source=True,
-        ),
-        Runner(
-            "cpp",
-            ("c++", "cxx", "cc"),
-            ("g++",),
-            "main.cpp",
-            ("{build}/prog",),
-            compile=("g++", "-O1", "-std=c++17", "-o", "{build}/prog", "{build}/{src}"),
-            install="apt-get install -y g++",
-        ),
-        Runner(
-            "go",
-            ("golang",),
-            ("go",),
-            "main.go",
-            ("{build}/prog",),
-            compile=("go", "build", "-o", "{build}/prog", "{build}/{src}"),
-            install="apt-get install -y golang-go",
-            memory_floor_mb=1024,  # the Go runtime reserves ~700 MB of address space at start
-            env={"GOCACHE": "/tmp/.gocache", "GOPATH": "/tmp/.gopath", "GO111MODULE": "off"},
-            nproc_floor=64,
-        ),
-        Runner(
-            "rust",
-            ("rs",),
-            ("rustc",),
-            "main.rs",
-            ("{build}/prog",),
-            compile=("rustc", "-C", "opt-level=1", "-o", "{build}/prog", "{build}/{src}"),
-            install="apt-get install -y rustc (or rustup)",
-            nproc_floor=64,
-        ),
-        Runner(
-            "java",
-            (),
-            ("java", "javac"),
-            "Main.java",
-            (
-                "java",
-                "-Xmx{heap}m",
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-XX:ReservedCodeCacheSize=64m",
-                "-XX:CompressedClassSpaceSize=64m",
-                "-XX:-UsePerfData",
-                "-cp",
-                "{build}",
-                "{main}",
-            ),
-            compile=("javac", "-J-XX:+UseSerialGC", "-J-XX:TieredStopAtLevel=1", "-d", "{build}", "{build}/{src}"),
-            install="apt-get install -y default-jdk-headless",
-            memory_floor_mb=1536,  # the JVM reserves heap + code cache + class space at start
-            nproc_floor=64,
-        ),
-    )
-}
-ALIASES = {alias: r.name for r in RUNNERS.values() for alias in (r.name, *r.aliases)}
-
-
-def canonical_language(name: str) -> str | None:
-    """The canonical language name for `name` or one of its aliases (case-insensitive); None if unknown."""
-    return ALIASES.get(name.strip().lower()) if isinstance(name, str) else None
-
-
-def runner_for(language: str) -> Runner | None:
-    canonical = canonical_language(language)
-    return RUNNERS[canonical] if canonical else None
-
-
 @functools.cache
 def tool_roots(name: str) -> tuple[str, ...]:
-    """Folders outside /usr and /etc a runner's tools live in (e.g. a rustup toolchain under /root)."""
+    """Folders outside /usr and /etc a runner's tools live in (e.g. a rustup toolchain under /root).
+
+    Only the toolchain itself: rustc runs from its sysroot (`resolved_argv`), so the cargo home beside the
+    rustup proxy (credentials, registry) is never exposed."""
     roots: list[str] = []
     for tool in RUNNERS[name].tools:
         path = shutil.which(tool)
         if path is None:
             continue
-        real = os.path.realpath(path)
-        roots.append(os.path.dirname(os.path.dirname(real)))
         if tool == "rustc":
             roots.append(_rust_sysroot(path))
+            continue
+        roots.append(os.path.dirname(os.path.dirname(os.path.realpath(path))))
     return tuple(probe.exposures(r for r in roots if r))
 
 
@@ -222,11 +110,24 @@ def prlimit_words(limits: Limits, runner: Runner, uid: int | None) -> list[str]:
     return [*words, "--"]
 
 
-def execute(sandbox: SandboxHost, runner: Runner, program: str, limits: Limits, slot: int, iso: Isolation) -> RunResult:
-    """Build (once per source) and run one program of `runner`'s language."""
+def execute(
+    sandbox: SandboxHost,
+    runner: Runner,
+    program: str,
+    limits: Limits,
+    slot: int,
+    iso: Isolation,
+    *,
+    channel: Channel | None = None,
+    stdin: str | None = None,
+) -> RunResult:
+    """Build (once per source) and run one program of `runner`'s language (`channel`: its results pipe;
+    `stdin`: its standard input, then its stdout is the results)."""
     missing = runner.missing()
     if missing:
         return RunResult("failed", "RunnerMissing", f"{runner.name}: {missing}")
+    if stdin is not None and runner.stdin_source:
+        return RunResult("failed", "StdinUnsupported", f"{runner.name} reads its source on stdin")
     main = java_main(program) if runner.name == "java" else "Main"
     filename = f"{main}.java" if runner.name == "java" else runner.filename
     runner = replace(runner, filename=filename)
@@ -245,22 +146,43 @@ def execute(sandbox: SandboxHost, runner: Runner, program: str, limits: Limits, 
         uid = probe.slot_uid(iso, slot)
         heap = max(64, limits.memory_mb // 2)
         argv = prlimit_words(limits, runner, uid) + resolved_argv(runner.run, runner, inside, main, heap)
+        floors = replace(limits, memory_mb=max(limits.memory_mb, runner.memory_floor_mb))  # the slot cgroup's cap
+        source = build / runner.filename if runner.stdin_source else None
+        if stdin is not None:
+            source = outer / "input"  # opened on the host, handed to the child as fd 0
+            source.write_text(stdin, encoding="utf-8")
         code, timed_out, duration, out, err = sandbox.spawn(
             argv,
             outer,
-            limits,
+            floors,
             slot,
             iso,
             exposed=exposed,
             binds=[(str(build), BUILD, False)],
             env=runner.env,
-            stdin=build / runner.filename if runner.stdin_source else None,
+            stdin=source,
+            channel=channel,
         )
-        return classify([], code, timed_out, duration, limits, True, out, err, exit_kind=True)
+        res = classify([], code, timed_out, duration, limits, True, out, err, exit_kind=True)
+        if channel is None:
+            return res
+        if runner.results_on_stdout or stdin is not None:
+            channel.collect(0)
+            return replace(res, results=_head(outer / "stdout", channel.cap + 1))
+        return replace(res, results=channel.collect())
     finally:
         shutil.rmtree(outer, ignore_errors=True)
         if not runner.compile:
             shutil.rmtree(build, ignore_errors=True)
+
+
+def _head(path: Path, size: int) -> bytes:
+    """The first `size` bytes of a file (b"" when there is none)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(size)
+    except OSError:
+        return b""
 
 
 def _write_source(folder: Path, filename: str, program: str) -> None:

@@ -85,6 +85,22 @@ def exposures(paths: Iterable[str]) -> list[str]:
     return kept
 
 
+def private_parent(folder: str) -> str | None:
+    """The nearest host ancestor of `folder` that others may not search (e.g. /root, mode 0700): an exposed
+    folder under one is readable in the sandbox only because it is bound there, so exposures stay the exact
+    toolchain folders a runner needs (`evol sandbox doctor` lists them). None when every ancestor is open."""
+    path = os.path.dirname(os.path.abspath(folder))
+    while True:
+        try:
+            if not os.stat(path).st_mode & 0o001:
+                return path
+        except OSError:
+            return path
+        if path == "/":
+            return None
+        path = os.path.dirname(path)
+
+
 def bwrap_words(
     iso: Isolation,
     disk_mb: int,
@@ -134,7 +150,8 @@ def bwrap_words(
         for i in range(1, len(parts) + 1):
             ancestor = "/" + "/".join(parts[:i])
             if ancestor not in made and not _system(ancestor):
-                words += ["--perms", "0755", "--dir", ancestor]  # bwrap would make them 0700
+                mode = "0711" if private_parent(path) else "0755"  # bwrap would make them 0700
+                words += ["--perms", mode, "--dir", ancestor]  # searchable, listed only where the host's are
                 made.add(ancestor)
     for path in exposed:
         words += ["--ro-bind", path, path]

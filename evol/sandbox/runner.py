@@ -14,11 +14,13 @@ import tempfile
 import threading
 import time
 import weakref
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from evol.sandbox import host, languages, probe
+from evol.sandbox import cgroup, host, languages, probe, runners
 from evol.sandbox import warm as warm_executor
+from evol.sandbox.channel import Channel
 from evol.sandbox.outcome import classify, read_reports, read_tail
 from evol.sandbox.policy import Isolation, Limits, RunResult
 
@@ -57,7 +59,8 @@ class Sandbox:
         self.warm = warm
         self.warm_off: str | None = None if warm else "turned off (Sandbox(warm=False))"
         self._zygotes: dict[int, warm_executor.Zygote] = {}
-        weakref.finalize(self, _close_all, self._zygotes)
+        self._cgroups: dict[int, cgroup.SlotCgroup] = {}
+        weakref.finalize(self, _close_all, self._zygotes, self._cgroups)
         self.workers = max(1, workers or host.cpus())
         self.guard = guard
         self._isolation = isolation
@@ -71,6 +74,7 @@ class Sandbox:
         # what the child needs that the minimal root lacks: bound read-only at the same path
         self.exposed = probe.exposures([*roots, os.path.dirname(sys.executable)])
         self._lock = threading.Lock()
+        self._cgroup_lock = threading.Lock()
         self._build_root: str | None = None
 
     @property
@@ -96,6 +100,7 @@ class Sandbox:
             "isolation": self.isolation.describe(),
             "python_executor": "warm fork server per slot" if self.warm_off is None else f"spawn ({self.warm_off})",
             "guard": self.guard,
+            "slot_caps": f"{cgroup.detect().describe()}; {cgroup.tasks_cap(self.isolation)}",
             "workers": self.workers,
             "limits": self.limits.__dict__,
         }
@@ -122,30 +127,61 @@ class Sandbox:
 
     def supports(self, language: str) -> bool:
         """Whether `language` is known and its runner's tools are on PATH."""
-        runner = languages.runner_for(language)
+        runner = runners.runner_for(language)
         return runner is not None and runner.available()
 
     def run(
-        self, program: str, *, language: str = "python", limits: Limits | None = None, exit_ok: bool = True
+        self,
+        program: str,
+        *,
+        language: str = "python",
+        limits: Limits | None = None,
+        exit_ok: bool = True,
+        results: int | None = None,
+        stdin: str | None = None,
     ) -> RunResult:
         """Run one program (blocks while all worker slots are busy).
 
         `exit_ok`: whether sys.exit(0) / exiting without reaching the end counts as passing (Python).
+        `results`: give the program a results channel (a pipe, its fd number in $EVOL_RESULTS_FD) and keep at
+        most this many bytes + 1 of what it writes there in `RunResult.results`.
+        `stdin`: text for the program's standard input (languages other than Python, whose driver feeds its
+        own); with `results`, the first `results + 1` bytes of its stdout are the results.
         """
-        runner = languages.runner_for(language)
+        runner = runners.runner_for(language)
         if runner is None:
-            raise ValueError(f"unknown language {language!r} (known: {', '.join(languages.RUNNERS)})")
+            raise ValueError(f"unknown language {language!r} (known: {', '.join(runners.RUNNERS)})")
         iso = self.isolation
         slot = self._slots.get()
         try:
             if runner.name == "python":
-                zygote = self._zygote(slot, iso) if self.warm_off is None else None
-                if zygote is not None:
-                    return zygote.run(program, limits or self.limits, exit_ok, BASE_ENV)
-                return self._execute(program, limits or self.limits, exit_ok, slot, iso)
-            return languages.execute(self, runner, program, limits or self.limits, slot, iso)
+                if stdin is not None:
+                    raise ValueError("a Python program gets its stdin text through its driver")
+                return self._run_python(program, limits or self.limits, exit_ok, slot, iso, results)
+            channel = Channel(results) if results is not None else None
+            try:
+                return languages.execute(self, runner, program, limits or self.limits, slot, iso, channel=channel,
+                                         stdin=stdin)
+            finally:
+                if channel is not None:
+                    channel.collect(0)
         finally:
             self._slots.put(slot)
+
+    def _run_python(
+        self, program: str, limits: Limits, exit_ok: bool, slot: int, iso: Isolation, results: int | None
+    ) -> RunResult:
+        """On the slot's fork server; a server that could not start the program is replaced, once."""
+        self._cgroup(slot).cap(limits)
+        for _ in range(2):
+            zygote = self._zygote(slot, iso) if self.warm_off is None else None
+            if zygote is None:
+                break
+            try:
+                return zygote.run(program, limits, exit_ok, BASE_ENV, results)
+            except warm_executor.NotStarted:
+                continue
+        return self._execute(program, limits, exit_ok, slot, iso, results)
 
     def uids(self) -> frozenset[int] | None:
         """The uids this sandbox's programs and fork servers run as (None: they keep one shared uid)."""
@@ -165,8 +201,11 @@ class Sandbox:
             return zygote
         why = warm_executor.forking_works(iso)
         if why is None:
-            zygote = warm_executor.Zygote(self, slot, iso)
-            check = zygote.run("pass", Limits(timeout_s=30.0), True, BASE_ENV)
+            zygote = warm_executor.Zygote(self, slot, iso, self._cgroup(slot).enter_words())
+            try:
+                check = zygote.run("pass", Limits(timeout_s=30.0), True, BASE_ENV)
+            except warm_executor.NotStarted as exc:
+                check = RunResult("failed", "NotStarted", str(exc))
             if check.passed:
                 self._zygotes[slot] = zygote
                 return zygote
@@ -174,6 +213,13 @@ class Sandbox:
             why = f"the fork server failed its first run: {check.kind}: {check.error}"
         self.warm_off = why
         return None
+
+    def _cgroup(self, slot: int) -> cgroup.SlotCgroup:
+        """The slot's cgroup (made on first use; a no-op where cgroups are not available)."""
+        with self._cgroup_lock:
+            if slot not in self._cgroups:
+                self._cgroups[slot] = cgroup.SlotCgroup(cgroup.detect(), slot)
+            return self._cgroups[slot]
 
     def spawn(
         self,
@@ -188,11 +234,13 @@ class Sandbox:
         binds: list[tuple[str, str, bool]] | None = None,
         env: dict[str, str] | None = None,
         stdin: Path | None = None,
+        channel: Channel | None = None,
     ) -> tuple[int, bool, float, str, str]:
         """Run `argv` in the sandbox (the isolation prefix added here); (exit code, timed out, seconds, out, err).
 
         `outer` is the run's host folder (0711, root's): stdout and stderr land there; without a mount
-        namespace the work dir is `outer`/work, owned by the slot's uid.
+        namespace the work dir is `outer`/work, owned by the slot's uid. `channel`: the run's results pipe
+        (its write end passed to the child; read while it runs).
         """
         uid = probe.slot_uid(iso, slot)
         work = probe.WORK if iso.mountns else str(outer / "work")
@@ -200,7 +248,9 @@ class Sandbox:
             os.mkdir(work, 0o700)
             if uid is not None:
                 os.chown(work, uid, uid)
-        prefix = probe.command_prefix(
+        caps = self._cgroup(slot)
+        caps.cap(limits)
+        prefix = caps.enter_words() + probe.command_prefix(
             iso, slot, limits.disk_mb, self.exposed if exposed is None else exposed, binds or []
         )
         with (
@@ -214,11 +264,13 @@ class Sandbox:
                 stdin=source,
                 stdout=out,
                 stderr=err,
-                env={**BASE_ENV, "HOME": work, "TMPDIR": work, **(env or {})},
-                pass_fds=fds,
+                env={**BASE_ENV, "HOME": work, "TMPDIR": work, **(env or {}), **(channel.env() if channel else {})},
+                pass_fds=(*fds, *(channel.fds if channel else ())),
                 cwd=work if not iso.mountns else outer,
                 start_new_session=True,
             )
+            if channel is not None:
+                channel.start()
             try:
                 timed_out = not host.wait(proc, limits.timeout_s)
             finally:
@@ -227,9 +279,12 @@ class Sandbox:
             duration = time.monotonic() - start
         return proc.returncode, timed_out, duration, read_tail(outer / "stdout"), read_tail(outer / "stderr")
 
-    def _execute(self, program: str, limits: Limits, exit_ok: bool, slot: int, iso: Isolation) -> RunResult:
+    def _execute(
+        self, program: str, limits: Limits, exit_ok: bool, slot: int, iso: Isolation, results: int | None = None
+    ) -> RunResult:
         uid = probe.slot_uid(iso, slot)
         outer = Path(tempfile.mkdtemp(prefix="evol-sbx-"))
+        channel = Channel(results) if results is not None else None
         try:
             os.chmod(outer, 0o711)
             work = probe.WORK if iso.mountns else str(outer / "work")
@@ -241,11 +296,14 @@ class Sandbox:
                 os.unlink(config.name)  # the child reads it through the fd; nothing else can
                 argv = [sys.executable, "-I", "-S", "-B", "-c", BOOT, str(config.fileno())]
                 code, timed_out, duration, out, err = self.spawn(
-                    argv, outer, limits, slot, iso, fds=(status.fileno(), config.fileno())
+                    argv, outer, limits, slot, iso, fds=(status.fileno(), config.fileno()), channel=channel
                 )
             reports = read_reports(outer / "status", nonce)
-            return classify(reports, code, timed_out, duration, limits, exit_ok, out, err)
+            res = classify(reports, code, timed_out, duration, limits, exit_ok, out, err)
+            return res if channel is None else replace(res, results=channel.collect())
         finally:
+            if channel is not None:
+                channel.collect(0)
             shutil.rmtree(outer, ignore_errors=True)
 
     def _config(
@@ -271,7 +329,10 @@ class Sandbox:
         }
 
 
-def _close_all(zygotes: dict[int, warm_executor.Zygote]) -> None:
+def _close_all(zygotes: dict[int, warm_executor.Zygote], cgroups: dict[int, cgroup.SlotCgroup]) -> None:
     for zygote in list(zygotes.values()):
         zygote.close()
     zygotes.clear()
+    for group in cgroups.values():
+        group.remove()
+    cgroups.clear()

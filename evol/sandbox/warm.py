@@ -3,9 +3,13 @@
 The server starts once per slot with the same prefix as a spawned run (bwrap, setpriv to the slot's uid,
 no capability) and forks a fresh child per program, so a program pays for a fork instead of an
 interpreter start-up. Between programs nothing is kept: the child exits, whatever it started is killed
-and /tmp (the only writable place) is wiped. Should the server die (a program of the same uid may kill
-it), that run fails with kind "ExecutorLost" and the next run starts a new server. The per-run tmpfs
-size is the Sandbox's `limits.disk_mb` (the tmpfs is the server's).
+and /tmp (the only writable place) is wiped, then checked: a slot the server cannot prove clean (an
+entry, a used block or inode, a message queue or a process left) is given up and the next run starts a
+new server. Should the server die during a run (a program of the same uid may kill it), that run fails
+with kind "ExecutorLost"; a server that dies between runs, or cannot start a program, is replaced and
+the program runs on the new one (`NotStarted`). The per-run tmpfs size is the Sandbox's `limits.disk_mb`
+(the tmpfs is the server's); with a slot cgroup (cgroup.py) the server and every program of the slot
+share one memory and task cap.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +37,22 @@ SERVER = "ZYGOTE = True\n\n" + "\n\n".join(
 GRACE_S = 10.0  # the host's wait beyond the program's timeout before it gives the server up
 
 
+class NotStarted(RuntimeError):
+    """The server could not start the program (it never ran); the caller retries on a new server."""
+
+
 class Zygote:
     """One slot's fork server and its pipes."""
 
-    def __init__(self, sandbox: SandboxHost, slot: int, iso: Isolation) -> None:
+    def __init__(self, sandbox: SandboxHost, slot: int, iso: Isolation, enter: list[str] | None = None) -> None:
+        """`enter`: words that put the server in the slot's cgroup before bwrap starts (cgroup.py)."""
         self.uid = probe.slot_uid(iso, slot, server=True)
         self.iso = iso
         self.cwd = tempfile.mkdtemp(prefix="evol-zygote-")
-        prefix = probe.command_prefix(iso, slot, sandbox.limits.disk_mb, sandbox.exposed, server=True)
+        prefix = [
+            *(enter or []),
+            *probe.command_prefix(iso, slot, sandbox.limits.disk_mb, sandbox.exposed, server=True),
+        ]
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": probe.WORK}
         self.proc = subprocess.Popen(
             [*prefix, sys.executable, "-I", "-S", "-B", "-c", SERVER],
@@ -80,7 +93,10 @@ class Zygote:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def run(self, program: str, limits: Limits, exit_ok: bool, env: dict[str, str]) -> RunResult:
+    def run(
+        self, program: str, limits: Limits, exit_ok: bool, env: dict[str, str], results: int | None = None
+    ) -> RunResult:
+        """Run one program in a fresh fork (`results`: give it a results channel, keep cap + 1 bytes)."""
         nonce = secrets.token_hex(16)
         rlimits = limits.rlimits()
         if self.uid is None:
@@ -94,17 +110,27 @@ class Zygote:
             "exit_ok": exit_ok,
             "allow_fork": limits.allow_fork and self.uid is not None,
             "env": env,
+            "results": results,
         }
         try:
             self._send(request)
+        except (OSError, ValueError) as exc:
+            self.close()
+            raise NotStarted(f"the server was gone before the program was sent: {exc}") from exc
+        try:
             answer = self._recv(limits.timeout_s + GRACE_S)
         except (OSError, ValueError, EOFError):
             answer = None
         if answer is None:
             self.close()
             return RunResult("failed", "ExecutorLost", "the warm executor died or stopped answering during the run")
+        if "error" in answer:
+            self.close()
+            raise NotStarted(answer["error"])
+        if not answer.get("clean"):
+            self.close()  # the program ran; the slot it leaves is not reused
         reports = parse_reports(answer["status"], nonce)
-        return classify(
+        res = classify(
             reports,
             answer["exit"],
             answer["timed_out"],
@@ -114,6 +140,7 @@ class Zygote:
             answer["stdout"],
             answer["stderr"],
         )
+        return res if results is None else replace(res, results=answer.get("results") or b"")
 
     def close(self) -> None:
         """Stop the server and everything in its namespaces."""

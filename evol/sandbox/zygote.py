@@ -6,8 +6,12 @@ memory) and never runs untrusted code itself. Per request, read from stdin as a 
 dict, it forks one child: fresh work dir under /tmp, stdin /dev/null, stdout/stderr to files, the
 run's rlimits, guard and environment, then the program (boot's `_run`); the child exits after it.
 The server then kills every process the program left (kill(-1): everything of this uid in the PID
-namespace but itself), wipes /tmp, and answers on stdout: exit status, timed out, seconds, output tails
-and the raw status lines (the host checks their nonce).
+namespace but itself) and waits until they are gone, wipes /tmp (making each folder writable first, so a
+mode-000 folder goes too) and checks the slot is as it started: the same entries in /tmp, the same free
+blocks and inodes, no message queue, no other process. It answers on stdout: exit status, timed out,
+seconds, output tails, the raw status lines (the host checks their nonce) and `clean`; a slot that is not
+clean is given up by the host and a new server starts. A request the server could not start (the program
+never ran) is answered with `error`; the host then retries the program once on a new server.
 """
 
 import marshal
@@ -59,8 +63,9 @@ def _tail(path):
         return ""
 
 
-def _drain(fd, into):
-    while True:
+def _drain(fd, into, cap=None):
+    """Read what is ready; `cap`: keep the first cap + 1 bytes (the results), else the last MB (the reports)."""
+    while cap is None or len(into) <= cap:
         try:
             chunk = os.read(fd, 1 << 16)
         except BlockingIOError:
@@ -68,27 +73,119 @@ def _drain(fd, into):
         if not chunk:
             return
         into += chunk
-        del into[: max(0, len(into) - (1 << 20))]  # keep the last MB: the report is the last line
+        if cap is None:
+            del into[: max(0, len(into) - (1 << 20))]  # keep the last MB: the report is the last line
 
 
 def _wipe(folder, device=None):
     """Remove everything under `folder` that is on its file system (what a program wrote in /tmp); the
-    interpreter's folders bound read-only under /tmp (another device) and their parents stay."""
+    interpreter's folders bound read-only under /tmp (another device) and their parents stay. Each folder is
+    made searchable and writable first (a program may have left it mode 000). Iterative: any depth."""
     try:
         device = os.stat(folder).st_dev if device is None else device
     except OSError:
         return
-    for entry in os.scandir(folder):
+    stack = [(folder, False)]
+    while stack:
+        path, emptied = stack.pop()
+        if emptied:
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass  # the cleanliness check that follows says whether anything stayed
+            continue
         try:
-            if entry.stat(follow_symlinks=False).st_dev != device:
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                _wipe(entry.path, device)
-                os.rmdir(entry.path)
-            else:
-                os.unlink(entry.path)
+            entries = list(os.scandir(path))
         except OSError:
             continue
+        if path != folder:
+            stack.append((path, True))
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_dev != device:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    _open_up(entry.path)
+                    stack.append((entry.path, False))
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                continue
+
+
+def _open_up(path):
+    try:
+        os.chmod(path, 0o700, follow_symlinks=False)
+    except (OSError, NotImplementedError):
+        pass
+
+
+def _fresh(path):
+    """Make the empty folder `path`, removing whatever a program may have put there first."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        if os.path.isdir(path) and not os.path.islink(path):
+            _open_up(path)
+            _wipe(path)
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+        os.mkdir(path, 0o700)
+    return path
+
+
+def _listing(folder):
+    """The paths under `folder` on its own file system (what a program could have left there); iterative."""
+    found = set()
+    try:
+        device = os.stat(folder).st_dev
+    except OSError:
+        return {folder + "/?"}
+    stack = [folder]
+    while stack:
+        path = stack.pop()
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            found.add(path + "/?")  # unreadable: not the slot it was
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_dev != device:
+                    continue
+                found.add(entry.path)
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+            except OSError:
+                found.add(entry.path + "/?")
+    return found
+
+
+def _state():
+    """What a clean slot looks like: the entries of /tmp, its free blocks and inodes, the message queues."""
+    vfs = os.statvfs(ROOT)
+    try:
+        queues = sorted(os.listdir(MQUEUE))
+    except OSError:
+        queues = []
+    return (_listing(ROOT), vfs.f_bfree, vfs.f_ffree, queues)
+
+
+def _others():
+    """The processes of this PID namespace besides its init (bwrap) and this server."""
+    me = os.getpid()
+    return [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me)]
+
+
+def _settled(deadline_s=2.0):
+    """Wait (briefly) until every process the program left has exited; False if some did not."""
+    end = time.monotonic() + deadline_s
+    while _others():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def _clear_ipc():
@@ -130,9 +227,13 @@ def _child(base, req, work, fds):
     os.dup2(fds[0], 1)
     os.dup2(fds[1], 2)
     os.dup2(fds[2], 3)
-    os.closerange(4, 1 << 16)
+    results = {}
+    if len(fds) > 3:  # the results channel: fd 4
+        os.dup2(fds[3], 4)
+        results = {"EVOL_RESULTS_FD": "4"}
+    os.closerange(5 if results else 4, 1 << 16)
     os.environ.clear()
-    os.environ.update({**req["env"], "HOME": work, "TMPDIR": work})
+    os.environ.update({**req["env"], "HOME": work, "TMPDIR": work, **results})
     cfg = {**base, **req, "workdir": work, "status_fd": 3}
     prepare(cfg)  # noqa: F821 - boot.py's, prepended
     _run(cfg)  # noqa: F821
@@ -163,15 +264,23 @@ def _kill_leftovers(base, pid):
 
 
 def _serve_one(base, req, n):
-    work, out = f"{ROOT}/run-{n}", f"{ROOT}/.out-{n}"
-    os.mkdir(work, 0o700)
-    os.mkdir(out, 0o700)
-    fds = [os.open(f"{out}/{name}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600) for name in ("stdout", "stderr")]
-    status_r, status_w = os.pipe()  # a pipe, not a file: a program that fills /tmp can still be reported
-    os.set_blocking(status_r, False)
-    fds.append(status_w)
-    start = time.monotonic()
-    pid = os.fork()
+    try:
+        work, out = _fresh(f"{ROOT}/run-{n}"), _fresh(f"{ROOT}/.out-{n}")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        fds = [os.open(f"{out}/{name}", flags, 0o600) for name in ("stdout", "stderr")]
+        status_r, status_w = os.pipe()  # a pipe, not a file: a program that fills /tmp can still be reported
+        os.set_blocking(status_r, False)
+        fds.append(status_w)
+        cap, results, results_r = req.get("results"), bytearray(), None
+        if cap is not None:
+            results_r, results_w = os.pipe()
+            os.set_blocking(results_r, False)
+            fds.append(results_w)
+        readers = [status_r] + ([results_r] if results_r is not None else [])
+        start = time.monotonic()
+        pid = os.fork()
+    except OSError as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}  # the program never started
     if pid == 0:
         try:
             _child(base, req, work, fds)
@@ -184,9 +293,15 @@ def _serve_one(base, req, n):
     deadline = start + req["timeout_s"]
     while True:  # drain the status pipe while waiting, so a chatty program cannot block on it
         left = deadline - time.monotonic()
-        ready = select.select([pidfd, status_r], [], [], max(0.0, left))[0] if left > 0 else []
+        ready = select.select([pidfd, *readers], [], [], max(0.0, left))[0] if left > 0 else []
         if status_r in ready:
             _drain(status_r, reports)
+        if results_r is not None and results_r in ready:
+            _drain(results_r, results, cap)
+            if len(results) > cap:  # flooded: stop reading, the writer gets EPIPE
+                readers.remove(results_r)
+                os.close(results_r)
+                results_r = None
         if pidfd in ready or not ready:
             break
     timed_out = pidfd not in ready
@@ -199,6 +314,9 @@ def _serve_one(base, req, n):
     _clear_ipc()
     _drain(status_r, reports)
     os.close(status_r)
+    if results_r is not None:
+        _drain(results_r, results, cap)
+        os.close(results_r)
     answer = {
         "exit": os.waitstatus_to_exitcode(status),
         "timed_out": timed_out,
@@ -206,9 +324,15 @@ def _serve_one(base, req, n):
         "stdout": _tail(f"{out}/stdout"),
         "stderr": _tail(f"{out}/stderr"),
         "status": bytes(reports[-(1 << 16) :]),
+        "results": bytes(results[: cap + 1]) if cap is not None else None,
     }
-    _wipe(ROOT)
-    _wipe(MQUEUE)
+    try:
+        settled = _settled()
+        _wipe(ROOT)
+        _wipe(MQUEUE)
+        answer["clean"] = settled and _state() == base["state"]
+    except Exception:  # noqa: BLE001 - whatever the program left, the run's answer still goes back
+        answer["clean"] = False
     return answer
 
 
@@ -222,12 +346,16 @@ def serve():
         __import__(name)
     _dumpable(0)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    base["state"] = _state()
     n = 0
     while True:
         req = _recv()
         if req is None:
             return
-        _send(_serve_one(base, req, n))
+        answer = _serve_one(base, req, n)
+        _send(answer)
+        if "error" in answer or not answer["clean"]:
+            return  # the host starts a new server for this slot
         n += 1
 
 

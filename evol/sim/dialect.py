@@ -10,7 +10,8 @@
                        reasoning parser);
         "field"        the thinking in `reasoning_content` (vLLM with a reasoning parser).
   json_schema          honour response_format {"type": "json_schema"}: the reply (a fenced code block
-                       unwrapped) goes into the schema's required string properties. Off, a
+                       unwrapped) goes into the schema's required string properties, or, when it is a
+                       JSON object already (test cases), is sent as it is. Off, a
                        response_format other than text gets a 400 naming it, as servers without guided
                        decoding answer.
 """
@@ -22,15 +23,19 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from evol.llm.types import CAP_NAMES
 from evol.sim.responder import count_tokens
 
 FENCED = re.compile(r"```[A-Za-z0-9_+-]*\n(.*?)```", re.S)
+Teacher = Literal["chat", "reasoning"]
+Think = Literal["none", "inline", "field"]
+REASONING_CAP = "max_completion_tokens"  # the only output cap OpenAI's reasoning models take
 
 
 @dataclass
 class SimDialect:
-    dialect: Literal["chat", "reasoning"] = "chat"
-    think: Literal["none", "inline", "field"] = "none"
+    dialect: Teacher = "chat"
+    think: Think = "none"
     json_schema: bool = False
 
     @property
@@ -50,9 +55,10 @@ class Refusal:
 def refusal(body: dict[str, Any], d: SimDialect) -> Refusal | None:
     """The 400 this dialect answers `body` with, or None when it takes the request."""
     if d.dialect == "reasoning":
-        if body.get("max_tokens") is not None:
-            return Refusal("Unsupported parameter: 'max_tokens' is not supported with this model. "
-                           "Use 'max_completion_tokens' instead.", "max_tokens", "unsupported_parameter")
+        for cap in CAP_NAMES:
+            if cap != REASONING_CAP and body.get(cap) is not None:
+                return Refusal(f"Unsupported parameter: '{cap}' is not supported with this model. "
+                               f"Use '{REASONING_CAP}' instead.", cap, "unsupported_parameter")
         for name in ("temperature", "top_p"):
             value = body.get(name)
             if value is not None and value != 1:
@@ -74,7 +80,7 @@ def refusal(body: dict[str, Any], d: SimDialect) -> Refusal | None:
 
 def output_cap(body: dict[str, Any]) -> int:
     """The output cap of a request, whatever it is called (0: none)."""
-    return int(body.get("max_completion_tokens") or body.get("max_tokens") or 0)
+    return next((int(body[name]) for name in CAP_NAMES if body.get(name)), 0)
 
 
 def thought_of(prompt: str, effort: str | None) -> str:
@@ -91,6 +97,12 @@ def structured(text: str, fmt: dict[str, Any]) -> str:
     schema = (fmt.get("json_schema") or {}).get("schema") or {}
     block = FENCED.search(text)
     value = block.group(1).strip() if block else text.strip()
+    try:
+        data = json.loads(value)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):  # the reply is already the JSON object the schema asks for (test cases)
+        return json.dumps(data)
     props = schema.get("properties") or {}
     names = [n for n in schema.get("required") or list(props) if (props.get(n) or {}).get("type") == "string"]
     return json.dumps({n: value for n in names})

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from evol.llm import LLMFailure
-from evol.stages.base import first_failure
 from evol.stages.context import Item, ItemContext, Reject, call
+from evol.stages.rules import first_failure
 from evol.stages.timing import to_thread
 from evol.verification.tests_reply import split_joint
 

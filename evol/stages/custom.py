@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from evol.errors import ConfigError
-from evol.stages.base import Record, Rule
+from evol.stages.rules import Record, Rule
 
 
 class FunctionRule(Rule):

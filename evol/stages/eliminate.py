@@ -6,10 +6,10 @@ Each record reaching these rules has `instruction` (evolved) and `parent_instruc
 from __future__ import annotations
 
 from evol.config import EliminateSettings
-from evol.stages.base import Record, Rule, first_failure, register, without
 from evol.stages.context import Item, ItemContext, Reject
 from evol.stages.custom import load_rules
-from evol.stages.text import has_code_block, normalize, words
+from evol.stages.rules import Record, Rule, first_failure, register, without
+from evol.text import has_code_block, normalize, words
 
 
 @register

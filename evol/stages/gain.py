@@ -1,14 +1,14 @@
 """Gain stage: execution judges whether an evolution added anything.
 
-The parent's verified code runs against the child's tests. If it already passes them all, the evolution added
-nothing a test can see: `no_tested_gain`. Applies to the methods in `verify.require_gain` (those that change
-behaviour), when both child and parent were verified in the same language.
+The parent's verified code runs on the child's test cases (the trusted judge). If it already passes them all, the
+evolution added nothing a test can see: `no_tested_gain`. Applies to the methods in `verify.require_gain` (those
+that change behaviour), when both child and parent were verified in the same language.
 """
 
 from __future__ import annotations
 
 from evol.stages.context import Item, ItemContext, Reject
-from evol.stages.verify import check
+from evol.stages.verify import cases_of, check
 
 
 def applies(ctx: ItemContext, item: Item) -> bool:
@@ -21,7 +21,7 @@ def applies(ctx: ItemContext, item: Item) -> bool:
 
 async def run(ctx: ItemContext, item: Item) -> Reject | None:
     record, parent = item.record, item.parent
-    verdict = await check(ctx, parent["code"], record["tests"], record["language"], record["instruction"])
+    verdict = await check(ctx, parent["code"], cases_of(record), record["language"], record["instruction"])
     record["gain"] = {"parent_status": verdict.status, "parent_passed": verdict.passed, "total": verdict.total,
                       "seconds": verdict.seconds}
     return Reject("no_tested_gain") if verdict.ok else None

@@ -34,7 +34,7 @@ class Requirement:
             found = importlib.util.find_spec(self.name) is not None
             return None if found else f"Python module {self.name} not installed{how}"
         if self.kind == "runner":
-            from evol.sandbox.languages import RUNNERS
+            from evol.sandbox.runners import RUNNERS
 
             runner = RUNNERS.get(self.name)
             return f"no sandbox runner named {self.name!r}" if runner is None else runner.missing()

@@ -7,9 +7,9 @@ import re
 import evol.pyparse as pyparse
 from evol.config import FilterSettings
 from evol.sandbox.settings import SandboxSettings, build_sandbox
-from evol.stages.base import Record, Rule, register, without
 from evol.stages.custom import load_rules
-from evol.stages.text import STOP_WORDS, code_blocks, words
+from evol.stages.rules import Record, Rule, register, without
+from evol.text import STOP_WORDS, code_blocks, words
 
 
 @register

@@ -85,11 +85,6 @@ def _bos(tokenizer: Any) -> list[int]:
     return []
 
 
-def encode_prompt(tokenizer: Any, instruction: str, input: str = "") -> list[int]:
-    """The prompt ids exactly as at inference: ``build_prompt`` tokenized on its own."""
-    return _bos(tokenizer) + _encode(tokenizer, [build_prompt(instruction, input)])[0]
-
-
 def build_example(
     prompt_ids: list[int], response_ids: list[int], eos_id: int, max_length: int, truncation: Truncation = "cut"
 ) -> tuple[dict[str, list[int]] | None, bool]:

@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-from evol.stages.text import code_blocks
-
-# Fence tags and seed `lang` values, mapped to the sandbox's language names.
-ALIASES = {
-    "python": "python", "py": "python", "python3": "python", "py3": "python",
-    "javascript": "javascript", "js": "javascript", "node": "javascript", "nodejs": "javascript",
-    "bash": "bash", "sh": "bash", "shell": "bash",
-    "sql": "sql", "sqlite": "sql",
-    "cpp": "cpp", "c++": "cpp", "cxx": "cpp",
-    "go": "go", "golang": "go",
-    "rust": "rust", "rs": "rust",
-    "java": "java",
-}
+from evol.sandbox.runners import canonical_language
+from evol.text import code_blocks
 
 # Fences that hold no program (sample output, data, prose).
 NOT_CODE = frozenset({"text", "txt", "output", "console", "plaintext", "json", "yaml", "yml", "markdown", "md",
@@ -22,8 +11,8 @@ NOT_CODE = frozenset({"text", "txt", "output", "console", "plaintext", "json", "
 
 
 def language_of(tag: str | None) -> str | None:
-    """The canonical language for a fence tag or seed `lang` (None when unknown or empty)."""
-    return ALIASES.get((tag or "").strip().lower())
+    """The canonical language for a fence tag or seed `lang` (the sandbox's runner names; None when unknown)."""
+    return canonical_language(tag or "")
 
 
 def answer_code(output: str, hint: str | None = None) -> tuple[str | None, str | None]:

@@ -7,8 +7,8 @@ import random
 import pytest
 
 from evol.dedup import DedupConfig, DedupIndex
-from evol.dedup.jaccard import jaccard_sets
 from evol.errors import DataError
+from tests.dedup.corpus import jaccard_sets
 
 from .corpus import corpus, mutate, sentence, shingle_set
 

@@ -6,7 +6,8 @@ import random
 
 import numpy as np
 
-from evol.dedup.jaccard import ShingleSets, jaccard_sets, pair_jaccard
+from evol.dedup.jaccard import ShingleSets, pair_jaccard
+from tests.dedup.corpus import jaccard_sets
 
 
 def sets_from(lists: list[list[int]]) -> ShingleSets:

@@ -17,6 +17,6 @@ def problems() -> list[Problem]:
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random 2-layer GPTBigCode and byte-level BPE tokenizer built locally (never the hub)."""
-    from evol.train.tiny import save_tiny_checkpoint
+    from tests.tiny_checkpoint import save_tiny_checkpoint
 
     return Path(save_tiny_checkpoint(str(tmp_path_factory.mktemp("tiny") / "model")))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from evol.sandbox import Limits, Sandbox
-from evol.stages.base import RULES
 from evol.stages.exec_filter import ExecutionFilter
+from evol.stages.rules import RULES
 
 F = "`" * 3
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from typing import get_args
 
 import pytest
+from pydantic import ValidationError
 
-from evol.llm import EndpointConfig, LLMClient, LLMRequest
+from evol.config import Sampling
+from evol.llm import EndpointConfig, LLMClient, LLMRequest, dialect
 from evol.llm.dialect import Dialect
-from evol.sim.dialect import SimDialect
+from evol.llm.types import CAP_NAMES, TokenParam
+from evol.sim.dialect import REASONING_CAP, SimDialect, output_cap, refusal
 from tests.llm.helpers import client, request, sim
 
 MAX_TOKENS_400 = ("Unsupported parameter: 'max_tokens' is not supported with this model. "
@@ -133,3 +137,25 @@ def test_structured_output_where_supported_else_plain_text(supported: bool) -> N
                 assert "```" in r.text
 
     asyncio.run(main())
+
+
+def test_the_output_cap_names_are_one_table_the_config_client_and_sim_read() -> None:
+    """`TokenParam` (evol.llm.types) lists the cap's names once: the config takes them, the sim reads them."""
+    assert CAP_NAMES == get_args(TokenParam)[1:] == ("max_tokens", "max_completion_tokens")
+    for name in get_args(TokenParam):
+        assert Sampling(token_param=name).token_param == name
+    with pytest.raises(ValidationError):
+        Sampling(token_param="max_output_tokens")
+    for cap in CAP_NAMES:
+        assert output_cap({cap: 7}) == 7
+        refused = refusal({cap: 7}, SimDialect("reasoning"))
+        assert (refused is None) == (cap == REASONING_CAP)
+
+
+def test_auto_tries_each_cap_name_once_in_table_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dialect, "CAP_NAMES", ("max_tokens", "max_completion_tokens", "max_output_tokens"))
+    d = Dialect("u")
+    for name in dialect.CAP_NAMES:
+        sent = d.apply(request(0))
+        assert sent.params[name] == 512
+        assert d.learn(sent, 400, f"Unsupported parameter: '{name}'") == (name != "max_output_tokens")

@@ -13,6 +13,7 @@ from evol.llm.cache import ResponseCache
 from evol.pipeline import run
 from evol.plan.batch import batch_line, import_results, write_files
 from evol.plan.pending import collect
+from evol.rundir import RunDir
 from evol.sim.launch import SimProcess
 from evol.sim.offline import run_batch
 from tests.helpers import DEMO, REPO, demo_config
@@ -38,7 +39,7 @@ def test_batches_then_a_run_that_makes_no_call(tmp_path: Path) -> None:
         if not requests:
             break
         rounds.append(summary["by_stage"])
-        files = write_files(requests, tmp_path / "batch")
+        files = write_files(requests, RunDir(tmp_path))
         cache = ResponseCache(cfg.run_dir() / "cache.sqlite")
         for path in files.values():
             run_batch(path, tmp_path / "out.jsonl")

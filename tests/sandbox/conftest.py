@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from evol.sandbox import Limits, Sandbox, probe
-from evol.sandbox.languages import RUNNERS
+from evol.sandbox.runners import RUNNERS
 
 FAST = Limits(timeout_s=1.0, memory_mb=256)
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from evol.cli import app
 from evol.sandbox import Sandbox, probe
-from evol.sandbox.languages import RUNNERS
+from evol.sandbox.runners import RUNNERS
 from tests.sandbox.conftest import require_bwrap
 
 
@@ -37,3 +37,13 @@ def test_doctor_says_how_to_fix_a_machine_without_a_safe_mode(monkeypatch: pytes
     done = CliRunner().invoke(app, ["sandbox", "doctor"])
     assert done.exit_code == 1
     assert "isolation: unavailable" in done.output and probe.INSTALL_BWRAP in done.output
+
+
+def test_doctor_names_the_slot_caps_and_every_exposed_folder() -> None:
+    require_bwrap()
+    report = json.loads(CliRunner().invoke(app, ["sandbox", "doctor", "--json"]).output)
+    assert report["slot_caps"]["mode"] in ("cgroup v2", "cgroup v1", "rlimits")
+    if report["slot_caps"]["mode"] == "rlimits":
+        assert "RLIMIT_AS per process" in report["slot_caps"]["detail"]
+    assert report["slot_caps"]["tasks"].startswith("tasks: ")
+    assert not any(folder.rstrip("/").endswith("/.cargo") for folder in report["exposed"])  # no cargo home

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from evol.cli import app
 from evol.sandbox import Limits, Sandbox, attacks, canonical_language, probe
-from evol.sandbox.languages import RUNNERS
 from evol.sandbox.outcome import error_line
+from evol.sandbox.runners import RUNNERS, Runner, aliases, packages
+from evol.verification.code import answer_code, language_of
 from tests.sandbox.conftest import require_bwrap, require_runner
 
+ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = list(RUNNERS)
 PROGRAMS = {  # (passes and prints 42, fails)
     "python": ("print(6 * 7)", "assert 1 == 2"),
@@ -98,3 +106,42 @@ def test_the_error_line_of_other_languages() -> None:
     node = "/build/main.js:1\nthrow new Error('boom')\n^\n\nError: boom\n    at Object.<anonymous>\n\nNode.js v20\n"
     assert error_line(node, 1) == "Error: boom"
     assert error_line("", 3) == "exited with status 3"
+
+
+def test_one_table_names_every_language_for_the_sandbox_and_verification() -> None:
+    """The aliases of fence tags and seed `lang` values are the runner table's (they once disagreed on these)."""
+    for alias in ("cc", "sqlite3", "nodejs", "py3", "shell", "cxx"):
+        assert language_of(alias) == canonical_language(alias) == aliases()[alias]
+    assert language_of("cobol") is None and language_of(None) is None
+
+
+def test_a_runner_added_by_one_entry_reaches_sandbox_aliases_doctor_and_test_deps(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    require_bwrap()
+    dash = Runner("dash", ("ash",), ("sh",), "main.sh", ("sh", "{build}/{src}"), package="dash")
+    monkeypatch.setitem(RUNNERS, "dash", dash)
+    box = Sandbox(Limits(timeout_s=10.0), workers=1)
+    assert box.supports("ASH") and box.run("echo $((6 * 7))", language="ash").stdout.strip() == "42"
+    assert canonical_language("ash") == language_of("ash") == "dash"
+    assert answer_code("```ash\necho 1\n```") == ("dash", "echo 1\n")
+    done = CliRunner().invoke(app, ["sandbox", "doctor", "--json"])
+    assert json.loads(done.output)["runners"]["dash"]["available"], done.output
+    assert "sh:dash" in packages()
+
+
+def test_test_deps_installs_the_runner_tables_packages() -> None:
+    """scripts/test-deps.sh reads the table (run as a plain file with no site-packages: before any install)."""
+    listed = subprocess.run([sys.executable, "-S", "-I", "evol/sandbox/runners.py", "--packages"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.split()
+    assert listed == packages() and "javac:default-jdk-headless" in listed
+    script = subprocess.run(["bash", "scripts/test-deps.sh", "--list"], cwd=ROOT, capture_output=True, text=True,
+                            check=True)
+    assert script.stdout.split() == ["chromium:chromium", "redis-server:redis-server", "bwrap:bubblewrap", *listed]
+
+
+def test_the_docs_runner_table_is_the_runner_table() -> None:
+    doc = (ROOT / "docs" / "sandbox.md").read_text(encoding="utf-8")
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in doc.splitlines()
+            if line.startswith("| ") and line.count("|") == 6 and not line.startswith("| language")]
+    shown = {row[0]: (set(row[1].split(", ")) - {"-"}, row[4].strip("-")) for row in rows}
+    assert shown == {name: (set(r.aliases), r.package) for name, r in RUNNERS.items()}

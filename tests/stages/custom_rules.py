@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evol.stages.base import Record, Rule
+from evol.stages.rules import Record, Rule
 
 NOT_A_RULE = 42
 

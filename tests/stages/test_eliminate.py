@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from evol.config import EliminateSettings
-from evol.stages.base import first_failure
 from evol.stages.eliminate import elimination_rules
+from evol.stages.rules import first_failure
 
 PARENT = "Write a Python function that returns the second largest number in a list."
 GOOD = PARENT + " The function must run in linear time and raise ValueError when the list has fewer than two items."

@@ -12,7 +12,8 @@ from rich.console import Console
 from evol.calls import read_calls
 from evol.pipeline import run
 from evol.plan.estimate import estimate
-from evol.progress import RoundBar, funnel_table, make_progress
+from evol.progress import RoundBar, make_progress
+from evol.report.funnel import funnel_table
 from evol.report.page import write_report
 from evol.stages import table
 from tests.helpers import demo_config

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from evol.config import FilterSettings
-from evol.stages.base import first_failure
 from evol.stages.response_filters import response_rules
+from evol.stages.rules import first_failure
 
 GOOD = "Use a dictionary to count.\n\n```python\ndef count(xs):\n    return {x: xs.count(x) for x in set(xs)}\n```"
 

@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 
 from evol.pipeline import run
-from evol.progress import funnel_table
+from evol.report.funnel import funnel_table
 from evol.report.page import write_report
 from evol.stages import table
 from evol.stages.context import Item, ItemContext, Reject

@@ -40,7 +40,8 @@ def test_a_passing_answer_is_verified_on_the_first_try() -> None:
     record = trip(client)
     assert record["status"] == "ok" and record["difficulty"] == "first_try"
     assert record["verification"] == {"status": "verified", "attempts": 1, "passed": 2, "total": 2,
-                                      "seconds": record["verification"]["seconds"], "language": "python"}
+                                      "cases": 2, "checks": 0, "seconds": record["verification"]["seconds"],
+                                      "language": "python"}
     assert record["code"].startswith("def double") and record["tests"].startswith("assert double")
 
 
@@ -61,6 +62,18 @@ def test_reject_sampling_keeps_a_later_passing_answer() -> None:
     answers = [r for r in client.requests if r.stage == "answer"]
     assert len({r.cache_key() for r in answers}) == 3  # each attempt its own cache key ...
     assert [r.params.get("seed") for r in answers] == [None, 1, 2]  # ... and sampling seed
+
+
+def test_a_crash_inside_the_answer_is_resampled_wherever_the_test_called_it() -> None:
+    """#20 (blame): tests written `r = f(x); assert r == ...` used to blame the answer's own crash on the tests."""
+    crash = "Sure.\n```python\ndef double(xs):\n    return [2 * x for x in xz]\n```"
+    setup_style = "```python\nr = double([1, 2])\nassert r == [2, 4]\nassert double([]) == []\n```"
+    record = trip(FakeClient(crash, setup_style, GOOD))
+    assert record["status"] == "ok" and record["verification"]["attempts"] == 2
+    assert record["verification"]["cases"] == 2 and record["difficulty"] == "later_try"
+    broken = trip(FakeClient(GOOD, "```python\nassert triple([1]) == [3]\n```"))  # a name the task never gave
+    assert (broken["stage"], broken["reason"]) == ("verify", "tests_broken")
+    assert broken["verification"]["attempts"] == 1
 
 
 def test_an_answer_failing_every_attempt_is_rejected_with_the_failing_test() -> None:

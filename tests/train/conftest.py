@@ -21,7 +21,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 @pytest.fixture(scope="session")
 def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A saved random tiny GPTBigCode plus its tokenizer (no pad token, like StarCoder's)."""
-    from evol.train.tiny import save_tiny_checkpoint
+    from tests.tiny_checkpoint import save_tiny_checkpoint
 
     return Path(save_tiny_checkpoint(str(tmp_path_factory.mktemp("tiny") / "model")))
 

@@ -15,14 +15,20 @@ from evol.train.collator import SFTCollator
 from evol.train.data import (
     IGNORE_INDEX,
     PAD_TOKEN,
+    _bos,
+    _encode,
     build_example,
-    encode_prompt,
     ensure_pad_token,
     load_records,
     pack_examples,
     tokenize_records,
 )
 from evol.train.run import resize_for_tokenizer
+
+
+def encode_prompt(tokenizer: Any, instruction: str, input: str = "") -> list[int]:
+    """The prompt ids exactly as at inference: ``build_prompt`` tokenized on its own."""
+    return _bos(tokenizer) + _encode(tokenizer, [build_prompt(instruction, input)])[0]
 
 BOUNDARY_OUTPUTS = [
     "def f():\n    return 1\n",

@@ -1,4 +1,5 @@
-"""An evaluation's output folder: where it goes, what it was run with, and whether --resume may continue it."""
+"""An evaluation's output folder (a run's is `evol.rundir`): where it goes, what it was run with, and whether
+--resume may continue it."""
 
 from __future__ import annotations
 

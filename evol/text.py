@@ -1,4 +1,4 @@
-"""Small text helpers shared by the rules: word counts, code blocks, normalization."""
+"""Small text helpers shared by the stages, verification and the report: word counts, code blocks, normalization."""
 
 from __future__ import annotations
 

@@ -1,0 +1,113 @@
+"""The `evol` Typer app and its command decorator: each command module registers on `app`; errors become exit codes."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from typer.core import TyperArgument, TyperOption
+
+from evol.errors import EvolError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Grow and judge code instruction data.",
+                  rich_markup_mode=None)  # help text is plain: `[prices]` is a TOML table, not markup
+
+
+def _flag_metavar(self: TyperOption, ctx: Any) -> str | None:
+    """No `<bool>` after a flag (--help, --json, --no-cache): it takes no value."""
+    return None if self.is_flag else _option_metavar(self, ctx)
+
+
+_option_metavar = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_metavar  # type: ignore[method-assign]
+# one casing for arguments, as in `evol infer IN OUT`: upper case unless a metavar says otherwise
+TyperArgument.display_name_raw = property(lambda self: self.metavar or self.name.upper())  # type: ignore[assignment]
+
+
+def _one_line(self: Any, file: Any = None) -> None:
+    """A usage error (unknown option, missing argument, bad value) as one line, like every other error."""
+    ctx = getattr(self, "ctx", None)
+    hint = f" (see `evol {ctx.info_name} --help`)" if ctx is not None and ctx.parent is not None else ""
+    typer.secho(f"error: {self.format_message()}{hint}", fg="red", err=True)
+
+
+def _one_line_usage_errors() -> None:
+    """Click's errors (typer's own copy of click, and click itself) show as one `error:` line (exit code 2)."""
+    import importlib
+
+    for name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        module.ClickException.show = _one_line
+        module.UsageError.show = _one_line
+
+
+_one_line_usage_errors()
+
+
+@app.callback()
+def main(verbose: int = typer.Option(0, "--verbose", "-v", count=True,
+                                     help="log failed calls (-v), every call and retry (-vv)")) -> None:
+    """Grow and judge code instruction data."""
+    if verbose:
+        import logging
+
+        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+        logging.getLogger("evol").setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
+
+
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn an EvolError (or a filesystem fault) into one red line and its exit code, Ctrl-C into a note (130)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except EvolError as exc:
+            typer.secho(f"error: {exc}", fg="red", err=True)
+            sys.exit(exc.exit_code)
+        except Exception as exc:  # a filesystem fault (disk full, read-only, no such place, ...) is one line too
+            from evol.io import StorageError, storage_error
+
+            unnamed = isinstance(exc, OSError) and exc.filename is None  # storage_error would blame the run folder
+            failure = None if unnamed else storage_error(exc)
+            if failure is None and isinstance(exc, OSError):
+                failure = StorageError(str(exc.filename or "a file or socket"), exc.strerror or str(exc))
+            if failure is None:
+                raise
+            typer.secho(f"error: {failure}", fg="red", err=True)
+            sys.exit(failure.exit_code)
+        except KeyboardInterrupt:
+            _quiet_teardown()
+            typer.secho("interrupted: what finished is saved; rerun the same command to resume",
+                        fg="yellow", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def _quiet_teardown() -> None:
+    """After Ctrl-C (a second one may cut the clean-up short), connections left open are closed by the
+    garbage collector: its `Unclosed client session` notes would only blur the one line that matters."""
+    import logging
+    import signal
+    import warnings
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the interrupt is being reported: more Ctrl-C change nothing
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    warnings.simplefilter("ignore", ResourceWarning)
+
+
+def command(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a CLI command wrapped by `friendly`."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        app.command(name, **kwargs)(friendly(fn))
+        return fn
+
+    return register

@@ -1,0 +1,97 @@
+"""evol.reward.score: HumanEval's canonical solutions score 1.0, wrong and forged completions 0.0, always the same."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from evol.reward import Reward, score
+from evol.sandbox import Sandbox
+
+ADD = {
+    "prompt": "Write add(a, b).",
+    "language": "python",
+    "cases": [{"call": f"add({a}, {b})", "stdin": None, "expected": str(a + b)} for a, b in ((1, 2), (2, 2), (-1, 1))],
+}
+GOOD = "def add(a, b):\n    return a + b\n"
+
+
+def test_the_164_canonical_humaneval_solutions_score_one(box: Sandbox, humaneval_items: list[dict[str, Any]]) -> None:
+    assert len(humaneval_items) == 164
+    rewards = score(humaneval_items, [item["reference"] for item in humaneval_items], sandbox=box)
+    pairs = list(zip(humaneval_items, rewards, strict=True))
+    assert [(item["task_id"], r.status, r.detail) for item, r in pairs if r.reward != 1.0] == []
+    assert all(r.verified and r.passed == r.total == len(item["cases"]) for item, r in pairs)
+
+
+def test_a_wrong_set_scores_zero(box: Sandbox, humaneval_items: list[dict[str, Any]]) -> None:
+    wrong = [item["prompt"] + "    raise NotImplementedError\n" for item in humaneval_items]
+    rewards = score(humaneval_items, wrong, sandbox=box)
+    assert [r.reward for r in rewards] == [0.0] * 164 and not any(r.verified for r in rewards)
+
+
+FORGED = {
+    "AlwaysEqual (an int subclass)": "class Yes(int):\n    def __eq__(self, other):\n        return True\n"
+    "    __hash__ = int.__hash__\n\ndef {name}(*args):\n    return Yes(0)\n",
+    "forged records on every fd, then os._exit(0)": "import json, os\nfor fd in range(3, 64):\n    try:\n"
+    "        for i in range({n}):\n"
+    "            os.write(fd, (json.dumps({{'i': i, 'ok': True, 'v': 0}}) + '\\n').encode())\n"
+    "    except OSError:\n        pass\nos._exit(0)\n",
+    "forged records, then a definition": "import json, os\nfor fd in range(3, 64):\n    try:\n"
+    "        for i in range({n}):\n"
+    "            os.write(fd, (json.dumps({{'i': i, 'ok': True, 'v': 0}}) + '\\n').encode())\n"
+    "    except OSError:\n        pass\n\ndef {name}(*args):\n    return 0\n",
+    "sys.exit(0) on import": "import sys\nsys.exit(0)\n",
+    "a forged pass line on stdout": "print('PASSED all tests')\nimport os\nos._exit(0)\n",
+    "patched builtins": "import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.type = lambda *a: int\n"
+    "def {name}(*args):\n    return object()\n",
+}
+
+
+@pytest.mark.parametrize("attack", sorted(FORGED))
+def test_forged_completions_score_zero(box: Sandbox, humaneval_items: list[dict[str, Any]], attack: str) -> None:
+    chosen = humaneval_items[:8]
+    forged = [FORGED[attack].format(name=i["cases"][0]["call"].split("(")[0], n=len(i["cases"])) for i in chosen]
+    rewards = score(chosen, forged, sandbox=box)
+    assert [r.reward for r in rewards] == [0.0] * len(chosen), [r.detail for r in rewards]
+    assert not any(r.verified for r in rewards)
+
+
+def test_right_records_then_an_early_exit_score_zero(box: Sandbox) -> None:
+    """Fail closed: records that would pass, written before the driver ran, and an exit: the run never completed."""
+    forged = (
+        "import json, os\nfor fd in range(3, 64):\n    try:\n"
+        "        for i, v in enumerate([3, 4, 0]):\n"
+        "            os.write(fd, (json.dumps({'i': i, 'ok': True, 'v': v}) + '\\n').encode())\n"
+        "    except OSError:\n        pass\nos._exit(0)\n"
+    )
+    (reward,) = score([ADD], [forged], sandbox=box)
+    assert reward.reward == 0.0 and not reward.verified and reward.cases == [False] * 3
+
+
+def test_partial_credit_per_case_and_chat_completions(box: Sandbox) -> None:
+    half = "def add(a, b):\n    return 4 if a == 2 else 0\n"
+    chat = [{"role": "user", "content": "add?"}, {"role": "assistant", "content": f"```python\n{GOOD}```"}]
+    rewards = score([ADD, ADD], [half, chat], sandbox=box)
+    assert rewards[0].reward == pytest.approx(2 / 3) and rewards[0].cases == [False, True, True]
+    assert rewards[1] == Reward(1.0, True, "verified", 3, 3, [True, True, True], "")
+
+
+def test_scores_are_deterministic(box: Sandbox, humaneval_items: list[dict[str, Any]]) -> None:
+    chosen = humaneval_items[:20]
+    completions = [i["reference"] if k % 2 else i["prompt"] + "    return None\n" for k, i in enumerate(chosen)]
+    first = score(chosen, completions, sandbox=box)
+    assert [r.to_dict() | {"detail": ""} for r in first] == [
+        r.to_dict() | {"detail": ""} for r in score(chosen, completions, sandbox=box)
+    ]
+
+
+def test_items_without_cases(box: Sandbox) -> None:
+    with_tests = {"prompt": "add", "language": "python", "tests": "assert add(1, 2) == 3\nassert add(0, 0) == 0"}
+    bare = {"prompt": "add", "language": "python"}
+    converted, broken = score([with_tests, bare], [GOOD, GOOD], sandbox=box)
+    assert converted.verified and converted.total == 2
+    assert broken.status == "tests_broken" and broken.reward == 0.0 and "no cases" in broken.detail
+    with pytest.raises(ValueError, match="one completion per item"):
+        score([ADD], [], sandbox=box)
