@@ -23,3 +23,12 @@ class EndpointError(EvolError):
     """The LLM endpoint failed in a way retries cannot fix (bad key, no quota, unreachable)."""
 
     exit_code = 4
+
+
+class RunBusy(DataError):
+    """The run folder's run is still going: another process holds its lock (see evol.rundir.RunDir.locked)."""
+
+    def __init__(self, path: object, pid: int | None, doing: str) -> None:
+        who = f"process {pid}" if pid else "another process"
+        super().__init__(f"{path}: a run is still going in this folder ({who} holds its lock); {doing}")
+        self.pid = pid

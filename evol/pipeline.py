@@ -3,7 +3,6 @@ decontaminate) -> train.json and manifest.json. Resumable: rerun the same comman
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib.metadata
 import json
@@ -23,10 +22,13 @@ from evol.errors import ConfigError
 from evol.export import write_train_json
 from evol.io import atomic_write_jsonl, read_jsonl, storage_error
 from evol.llm import LLMClient
-from evol.preflight import check_endpoints, check_requirements
+from evol.loops import run_async
+from evol.preflight import check_requirements, listed, model_warnings, probe_endpoints
+from evol.pricing import closing_price, cost_line
 from evol.prompts import PromptSet
 from evol.records import Record
 from evol.round import (
+    check_pending,
     dedup_state_path,
     finalize,
     is_done,
@@ -35,6 +37,7 @@ from evol.round import (
     next_pool,
     stream_items,
 )
+from evol.round_pending import EndpointDown, ItemsPending
 from evol.rundir import RunDir
 from evol.runview import QuietView, RunView
 from evol.seeds import load_seeds
@@ -54,7 +57,7 @@ class RunResult:
     run_dir: Path
     stats: list[dict[str, Any]]
     train_rows: int
-    simulated: bool
+    simulated: bool  # the data is synthetic: evol's simulator answered
 
 
 def effective_model(cfg: PipelineConfig) -> str:
@@ -76,18 +79,39 @@ def data_digest(cfg: PipelineConfig) -> str:
     return digest_of(data_config(cfg))
 
 
+@dataclass
+class Served:
+    """Who answers the run: URLs, model, whether evol started its simulator (`simulated`), whether the data
+    is synthetic (the simulator answers, however reached), and the models each URL lists (for messages)."""
+
+    urls: list[str]
+    model: str
+    simulated: bool
+    synthetic: bool
+    listed: dict[str, str]
+
+
 @contextlib.contextmanager
-def endpoint(cfg: PipelineConfig, console: Console) -> Iterator[tuple[list[str], str, bool]]:
-    """The endpoint URLs and model to use; starts the built-in simulator when none is configured."""
+def endpoint(cfg: PipelineConfig, console: Console) -> Iterator[Served]:
+    """The endpoints and model to use; starts the built-in simulator when none is configured."""
     urls = resolve_base_urls(cfg.endpoint)
     if urls:
-        yield check_endpoints(urls, cfg.endpoint.api_key_env, console), cfg.endpoint.model, False
+        infos = probe_endpoints(urls, cfg.endpoint.api_key_env, console)
+        for warning in model_warnings(infos, cfg.endpoint.model):
+            console.print(f"[yellow]warning[/yellow]: {warning}")
+        synthetic = [i.url for i in infos if i.synthetic]
+        if synthetic:
+            from evol.sim.launch import synthetic_banner
+
+            synthetic_banner(console, synthetic)
+        yield Served([i.url for i in infos], cfg.endpoint.model, False, bool(synthetic),
+                     {i.url: listed(i.models) for i in infos if i.models})
         return
     from evol.sim.launch import SimProcess, sim_banner
 
     with SimProcess("--json-schema") as sim:  # the built-in sim honours response_format (tests stage)
         sim_banner(console, sim.base_url)
-        yield [sim.base_url], SIM_MODEL, True
+        yield Served([sim.base_url], SIM_MODEL, True, True, {})
 
 
 def _check_run_dir(run_dir: Path, cfg: PipelineConfig) -> None:
@@ -98,21 +122,22 @@ def _check_run_dir(run_dir: Path, cfg: PipelineConfig) -> None:
     if old and old != data_digest(cfg):
         diff = differences(manifest.get("data_config") or {}, data_config(cfg)) if "data_config" in manifest else []
         why = "; ".join(diff) or f"digest {old}"
-        raise ConfigError(f"{run_dir}: this run was made with a different config ({why}); use --out for a new run, "
-                          "or delete the folder to start over")
+        raise ConfigError(f"{run_dir}: this run was made with a different config ({why}); use --out (make: OUT=) "
+                          "for a new run, or delete the folder to start over")
     if is_done(run_dir, cfg.rounds + 1):
         raise ConfigError(f"{run_dir}: rounds: this run already finished round {cfg.rounds + 1}, more than "
                           f"--rounds {cfg.rounds}; raise --rounds to extend it (export --max-round for fewer rounds)")
 
 
-def _manifest(cfg: PipelineConfig, urls: list[str], model: str, simulated: bool, status: str,
+def _manifest(cfg: PipelineConfig, served: Served, status: str,
               stats: list[dict[str, Any]], client: LLMClient | None, started: float) -> dict[str, Any]:
     return {
         "evol_version": __version__, "python": platform.python_version(),
         "packages": {name: _version(name) for name in ("openai", "aiohttp", "datasets", "datasketch")},
         "status": status, "config_digest": cfg.digest(),
         "data_digest": data_digest(cfg), "data_config": data_config(cfg),
-        "endpoints": urls, "model": model, "simulated": simulated,
+        "endpoints": served.urls, "model": served.model, "simulated": served.simulated,
+        "synthetic": served.synthetic,
         "rounds": [{k: s[k] for k in ("round", "pool", "kept", "seconds")} for s in stats],
         "kept_total": sum(s["kept"] for s in stats),
         "usage": client.ledger.rows() if client else [],
@@ -157,10 +182,12 @@ async def _run_rounds(cfg: PipelineConfig, ctx: ItemContext, run_dir: Path, seed
                 started = time.monotonic()
                 bar = new_bar("answer seeds" if round_no == 0 else f"round {round_no}", len(pool), len(done))
                 weights = _round_weights(cfg, round_no, all_stats)
-                await stream_items(ctx, pool, round_no, journal, done, cfg.endpoint.concurrency, bar,
-                                   weights if cfg.evolve.adapt else None)
+                with contextlib.suppress(EndpointDown):  # what is left is counted as pending just below
+                    await stream_items(ctx, pool, round_no, journal, done, cfg.endpoint.concurrency, bar,
+                                       weights if cfg.evolve.adapt else None)
                 if ctx.calls_log is not None:
                     ctx.calls_log.flush()
+                check_pending(journal, pool, round_no, started, all_stats)
                 usage = ctx.client.ledger.by_stage(round_no)
                 kept, rejected, stats = finalize(run_dir, round_no, pool, index, started, usage,
                                                  {"method_weights": weights} if round_no else {}, ctx.stages)
@@ -221,38 +248,53 @@ def run_rounds(cfg: PipelineConfig, client: Any, model: str, console: Console,
     inputs = _inputs(cfg)
     cfg.run_dir().mkdir(parents=True, exist_ok=True)
     ctx = _context(cfg, inputs, client, model)
-    return asyncio.run(_run_and_close(cfg, ctx, client, cfg.run_dir(), inputs.seeds, console, view or QuietView()))
+    return run_async(_run_and_close(cfg, ctx, client, cfg.run_dir(), inputs.seeds, console, view or QuietView()))
 
 
 def run(cfg: PipelineConfig, console: Console | None = None, view: RunView | None = None) -> RunResult:
-    """Run (or resume) a whole evolution run; returns its per-round stats. ``view`` shows its progress."""
+    """Run (or resume) a whole evolution run; returns its per-round stats. ``view`` shows its progress.
+
+    One run per folder: the folder's lock (RunDir.locked) is held throughout; a second run stops at once
+    (RunBusy). Works from a running event loop too (a notebook): the rounds then run in a thread of their own.
+    """
     view = view or QuietView()
     console = console or Console(stderr=True)
     if not console.is_terminal:
         console.width = max(console.width, 132)
     started = time.time()
-    run_dir = cfg.run_dir()
-    _check_run_dir(run_dir, cfg)
+    files = RunDir(cfg.run_dir())
+    files.check_not_running()  # a quick look first: a second run stops before reading seeds or benchmarks
+    _check_run_dir(files.path, cfg)
     inputs = _inputs(cfg)
     check_requirements(cfg, inputs.stages)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    files = RunDir(run_dir)
+    with files.locked():
+        return _run_locked(cfg, files, inputs, console, started, view)
+
+
+def _run_locked(cfg: PipelineConfig, files: RunDir, inputs: _Inputs, console: Console, started: float,
+                view: RunView) -> RunResult:
+    run_dir = files.path
     files.write_resolved_config(to_toml(cfg))
     if inputs.duplicates:
         console.print(f"seeds: dropped {inputs.duplicates} exact duplicate(s)")
-    with endpoint(cfg, console) as (urls, model, simulated):
+    with endpoint(cfg, console) as served:
         cache_path = files.cache if cfg.cache else None
-        client = LLMClient.from_settings(cfg.endpoint, urls, cache_path=cache_path, sampling=cfg.sampling)
+        client = LLMClient.from_settings(cfg.endpoint, served.urls, cache_path=cache_path, sampling=cfg.sampling)
+        client.listed_models = served.listed
         calls = open_call_log(run_dir, cfg.calls)
         client.on_call = calls.record if calls else None
-        ctx = _context(cfg, inputs, client, model)
+        ctx = _context(cfg, inputs, client, served.model)
         ctx.calls_log = calls
-        manifest = _manifest(cfg, urls, model, simulated, "running", [], None, started)
+        manifest = _manifest(cfg, served, "running", [], None, started)
         files.write_manifest(manifest)
         stats: list[dict[str, Any]] = []
-        failure = None
+        failure, waiting = None, 0
         try:
-            stats = asyncio.run(_run_and_close(cfg, ctx, client, run_dir, inputs.seeds, console, view))
+            stats = run_async(_run_and_close(cfg, ctx, client, run_dir, inputs.seeds, console, view))
+        except ItemsPending as pending:  # the closing table shows the pending items apart from the rejected
+            _print_closing(console, view, pending.stats, cfg, served)
+            stats, waiting = pending.stats[:-1], len(pending.pending)
+            raise
         except Exception as exc:  # disk full, read-only, ...: the manifest says so, the CLI says it in one line
             failure = storage_error(exc, run_dir)
             if failure is None:
@@ -262,14 +304,25 @@ def run(cfg: PipelineConfig, console: Console | None = None, view: RunView | Non
             if calls:
                 calls.close()
             status = "finished" if len(stats) == cfg.rounds + 1 else "interrupted"
-            files.write_manifest(_manifest(cfg, urls, model, simulated, status, stats, client, started), failure)
+            manifest = _manifest(cfg, served, status, stats, client, started)
+            manifest["pending"] = waiting
+            files.write_manifest(manifest, failure)
     rows = write_train_json(run_dir)
-    funnel = view.funnel(stats)
-    if funnel is not None:
-        console.print(funnel)
+    _print_closing(console, view, stats, cfg, served)
     console.print(f"[bold green]done[/bold green]: {rows} training rows in {files.train}"
-                  + ("  [bold yellow](SYNTHETIC: simulated endpoint)[/bold yellow]" if simulated else ""))
-    return RunResult(run_dir, stats, rows, simulated)
+                  + ("  [bold yellow](SYNTHETIC: simulated endpoint)[/bold yellow]" if served.synthetic else ""))
+    return RunResult(run_dir, stats, rows, served.synthetic)
+
+
+def _print_closing(console: Console, view: RunView, stats: list[dict[str, Any]], cfg: PipelineConfig,
+                   served: Served) -> None:
+    """The view's closing table (if it has one) and, under it, the run's tokens and dollars."""
+    funnel = view.funnel(stats)
+    if funnel is None:
+        return
+    console.print(funnel)
+    price = closing_price(cfg.prices, served.model, cfg.endpoint.model, served.synthetic)
+    console.print(cost_line(stats, price, served.model, served.synthetic), markup=False)
 
 
 def _sandbox(cfg: PipelineConfig) -> Any:

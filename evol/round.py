@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from evol.calls import CURRENT_ITEM
-from evol.errors import EvolError
+from evol.errors import DataError, EvolError
 from evol.io import JsonlAppender, atomic_write_json, atomic_write_jsonl, read_jsonl
 from evol.records import Record, child_id
+from evol.round_pending import ItemsPending, Streak, pending_cause
 from evol.rundir import RunDir
 from evol.stages.context import ItemContext
-from evol.stages.item import process
+from evol.stages.item import PENDING, process
 from evol.stages.table import Stage, columns, method_counts, retry_stages, stage_counts
 
 DROP_FIELDS = ("status", "passed", "timing")
@@ -32,9 +33,39 @@ def is_done(run_dir: Path, round_no: int) -> bool:
     return RunDir(run_dir).is_done(round_no)
 
 
+def journal_records(journal: Path) -> dict[str, Record]:
+    """The final record of each item a round's journal holds, by id (a cut last line is ignored).
+
+    Pending records (an item that waits for the endpoint) are not final: a later line may finish the item.
+    """
+    if not journal.exists():
+        return {}
+    return {r["id"]: r for r in read_jsonl(journal, tolerate_partial_tail=True) if r.get("status") != PENDING}
+
+
 def journal_ids(journal: Path) -> set[str]:
-    """Ids of the items a round's journal already holds (a cut last line is ignored)."""
-    return {r["id"] for r in read_jsonl(journal, tolerate_partial_tail=True)} if journal.exists() else set()
+    """Ids of the items a round's journal has finished (kept or rejected; pending ones are retried)."""
+    return set(journal_records(journal))
+
+
+def pending_ids(journal: Path, pool: list[Record], round_no: int) -> list[str]:
+    """The pool's items without a final journal record, in pool order (failed for the endpoint, or not tried)."""
+    done = journal_ids(journal)
+    return [i for p in pool if (i := _item_id(p, round_no)) not in done]
+
+
+def check_pending(journal: Path, pool: list[Record], round_no: int, started: float,
+                  done_stats: list[dict[str, Any]]) -> None:
+    """Raise ItemsPending when a streamed round still has items without a final record (it is not done)."""
+    pending = pending_ids(journal, pool, round_no)
+    if not pending:
+        return
+    final = journal_records(journal)
+    partial = round_stats(round_no, [final[i] for p in pool if (i := _item_id(p, round_no)) in final],
+                          time.monotonic() - started)
+    partial.update(pool=len(pool), pending=len(pending))
+    everything = list(read_jsonl(journal, tolerate_partial_tail=True))
+    raise ItemsPending(round_no, pending, len(pool), pending_cause(everything), [*done_stats, partial])
 
 
 async def stream_items(ctx: ItemContext, pool: list[Record], round_no: int, journal: Path, done: set[str],
@@ -42,8 +73,12 @@ async def stream_items(ctx: ItemContext, pool: list[Record], round_no: int, jour
                        weights: dict[str, float] | None = None) -> None:
     """Process every pool item not in `done`, `concurrency` workers pulling from one iterator.
 
-    `weights`: this round's method mix when it is adapted (None: the configured weights)."""
+    `weights`: this round's method mix when it is adapted (None: the configured weights).
+    An item that failed for the endpoint is journaled as pending (not shown as done); after PENDING_STREAK
+    of them in a row the round stops with an EndpointError (the caller counts what is pending).
+    """
     todo = iter(p for p in pool if _item_id(p, round_no) not in done)
+    streak = Streak()
     with JsonlAppender(journal) as out:
 
         async def worker() -> None:
@@ -51,7 +86,9 @@ async def stream_items(ctx: ItemContext, pool: list[Record], round_no: int, jour
                 CURRENT_ITEM.set(_item_id(parent, round_no))  # names the item in the calls log
                 record = await process(ctx, parent, round_no, weights)
                 out.write(record)
-                on_done(record)
+                if record.get("status") != PENDING:
+                    on_done(record)
+                streak.see(record)
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -83,11 +120,16 @@ def finalize(run_dir: Path, round_no: int, pool: list[Record], dedup_index: Any 
              stages: list[Stage] | None = None) -> tuple[list[Record], list[Record], dict[str, Any]]:
     """Order the journal by pool order, deduplicate, write kept/rejected, the index state, then stats.
 
-    stats.json is written last: its presence marks the round as done. `llm_usage` (calls, attempts and
+    stats.json is written last: its presence marks the round as done, so a round with an item still
+    pending (no final journal record) is never finalized (DataError). `llm_usage` (calls, attempts and
     errors per stage, as this process saw them) is stored beside the counts. `stages`: the run's (None: the
     table's).
     """
-    journal = {r["id"]: r for r in read_jsonl(journal_path(run_dir, round_no), tolerate_partial_tail=True)}
+    journal = journal_records(journal_path(run_dir, round_no))
+    missing = [i for p in pool if (i := _item_id(p, round_no)) not in journal]
+    if missing:
+        raise DataError(f"round {round_no}: {len(missing)} items have no final record (e.g. {missing[0]}); "
+                        "the round cannot be finished yet")
     ordered = [journal[_item_id(p, round_no)] for p in pool]
     candidates = [r for r in ordered if r["status"] == "ok"]
     wall, cpu = time.perf_counter(), time.process_time()

@@ -2,6 +2,7 @@
 
 ```
 <out_dir>/<name>/
+  run.lock                 held (fcntl.flock) by the one `evol run` working here, with its pid; left in place
   manifest.json            status, digests, data config, endpoints, model, usage (rewritten as the run goes)
   config.resolved.toml     the config the run was started with, every default written out
   cache.sqlite             the response cache (WAL: -wal/-shm beside it)
@@ -21,15 +22,22 @@ Writers (pipeline, round, export, batch) and readers (report, show, stats, expor
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 import shutil
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from evol.config_file import read_toml
-from evol.errors import ConfigError, DataError
+from evol.errors import ConfigError, DataError, RunBusy
 from evol.io import StorageError, atomic_write_json, atomic_write_text, write_manifest
 
+LOCK_TRIES = 5  # a reader's probe holds the lock for microseconds: a starting run tries again this often
+LOCK_PAUSE = 0.02  # seconds between tries
 EXPORT_NAMES = {"json": "train.json", "jsonl": "train.jsonl", "parquet": "train.parquet", "hf": "hf", "rl": "rl.jsonl"}
 
 
@@ -67,6 +75,7 @@ class RunDir:
     def batch_results(self, batch_id: str) -> Path:
         """The downloaded output of one submitted batch."""
         return self.batch / f"results-{batch_id}.jsonl"
+    lock = _in_run("run.lock")
 
     def export(self, fmt: str) -> Path:
         """Where `evol export --format FMT` writes by default."""
@@ -97,6 +106,51 @@ class RunDir:
     def dedup_index(self, n: int) -> Path:
         """The near-dup index after round ``n`` (rounds start from the previous round's state)."""
         return self.path / "dedup" / f"index-after-round-{n:02d}.npz"
+
+    # -- the run's lock ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the folder's lock for a run (created with the folder); RunBusy at once if another holds it.
+
+        An advisory `fcntl.flock`: the kernel releases it however the holder ends (SIGKILL included).
+        """
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            for attempt in range(LOCK_TRIES):
+                with contextlib.suppress(BlockingIOError):
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                if attempt + 1 == LOCK_TRIES:
+                    raise RunBusy(self.path, _pid_in(fd), "wait for it to end, or use --out for another run")
+                time.sleep(LOCK_PAUSE)
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def running_pid(self) -> int | None:
+        """The pid of the run still going in this folder (0: one is, its pid unknown); None when none is."""
+        try:
+            fd = os.open(self.lock, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return _pid_in(fd) or 0
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
+
+    def check_not_running(self) -> None:
+        """RunBusy when a run is still going here (readers call this before reading a run's files)."""
+        pid = self.running_pid()
+        if pid is not None:
+            raise RunBusy(self.path, pid, "wait for it to end (its files are still being written)")
 
     # -- state -------------------------------------------------------------------------------
     def is_done(self, n: int) -> bool:
@@ -153,11 +207,17 @@ class RunDir:
         atomic_write_text(self.resolved_config, text)
 
     def copy_state(self, dest: str | Path) -> RunDir:
-        """A copy of the run's journals and state at ``dest``, without its cache, manifest and batch files."""
+        """A copy of the run's journals and state at ``dest``, without its cache, manifest, lock and batch files."""
         dest = Path(dest)
         if self.path.exists():
             shutil.copytree(self.path, dest, ignore=shutil.ignore_patterns(
-                "cache.sqlite*", "calls.sqlite*", "batch", "manifest.json"))
+                "cache.sqlite*", "calls.sqlite*", "batch", "manifest.json", "run.lock"))
         else:
             dest.mkdir(parents=True)
         return RunDir(dest)
+
+
+def _pid_in(fd: int) -> int | None:
+    """The pid written in a lock file (None when it holds none yet)."""
+    text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    return int(text) if text.isdigit() else None

@@ -18,6 +18,7 @@ from evol.calls_migrations import MIGRATIONS, migrate
 from evol.cli import app
 from evol.llm.types import LLMRequest, LLMResult
 from evol.pipeline import run
+from evol.round_pending import ItemsPending
 from evol.sim.launch import SimProcess
 from tests.helpers import REPO, demo_config
 
@@ -27,14 +28,18 @@ SMALL = {"limit": 12, "rounds": 1, "decontam.enabled": False, "endpoint.backoff_
 
 
 def _faulty_run(out: Path, **extra: object) -> dict[str, int]:
-    """A run against a sim answering 30% 500s (failed at once: max_attempts 1) and 10% 429s (retried)."""
+    """A run against a sim answering 30% 500s (failed at once: max_attempts 1) and 10% 429s (retried); the
+    items whose call failed stay pending, and the run stops after round 0 (ItemsPending)."""
     with SimProcess(*FAULTS) as sim:
-        run(demo_config(out, **{**SMALL, "endpoint.base_url": sim.base_url, **extra}))
+        with contextlib.suppress(ItemsPending):
+            run(demo_config(out, **{**SMALL, "endpoint.base_url": sim.base_url, **extra}))
         return httpx.get(sim.base_url.removesuffix("/v1") + "/stats", timeout=5).json()["counts"]
 
 
-def _rejected(out: Path) -> list[dict]:
-    return [json.loads(line) for p in sorted(out.glob("round-*/rejected.jsonl")) for line in p.read_text().splitlines()]
+def _failed_items(out: Path) -> list[dict]:
+    """The journal records of items rejected or left pending for an LLM error."""
+    lines = [json.loads(line) for p in sorted(out.glob("round-*/*.jsonl")) for line in p.read_text().splitlines()]
+    return [r for r in lines if str(r.get("reason", "")).startswith("llm_error:")]
 
 
 def test_every_call_is_logged_and_failed_ones_carry_their_kind(tmp_path: Path) -> None:
@@ -44,15 +49,15 @@ def test_every_call_is_logged_and_failed_ones_carry_their_kind(tmp_path: Path) -
     # every request the sim saw is an attempt of exactly one logged call
     assert sum(c["attempts"] for c in calls) == served["requests"]
     assert sum(c["status"] == "ok" for c in calls) == served["ok"]
-    assert {c["stage"] for c in calls} == {"evolve", "answer"}
+    assert {c["stage"] for c in calls} == {"answer"}  # round 0 left items pending: the run stopped there
     assert all(c["item"] and c["endpoint"].startswith("http://127.0.0.1:") for c in calls)
     ok = [c for c in calls if c["status"] == "ok"]
     assert all(c["prompt_tokens"] and c["finish_reason"] and c["error_kind"] is None for c in ok)
     assert all(c["prompt"] is None and c["reply"] is None for c in calls)  # no text unless asked
-    # each item rejected for an LLM error has its failed call, with the same stage and kind
+    # each item rejected or pending for an LLM error has its failed call, with the same stage and kind
     failed = {(c["item"], c["stage"]): c["error_kind"] for c in calls if c["status"] == "failed"}
     llm_errors = {(r["id"], r["stage"]): r["reason"].removeprefix("llm_error:")
-                  for r in _rejected(out) if r["reason"].startswith("llm_error:")}
+                  for r in _failed_items(out)}
     assert llm_errors and failed == llm_errors
     assert "server_error" in failed.values()
 

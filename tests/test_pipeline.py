@@ -162,19 +162,70 @@ def test_unreachable_endpoint_fails_fast_naming_it(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_says_how_to_resume_and_rerun_finishes(tmp_path: Path) -> None:
-    with SimProcess("--latency", "0.05") as sim:
-        out = tmp_path / "run"
-        proc = cli_run(out, sim.base_url)
-        wait_for_lines(out / "round-01" / "evolved.jsonl", 3)
+    """Judged by state, not timing: the Ctrl-C lands while round 0 still has most of its items in flight
+    against a slow sim (2 s a reply), so no load can let the run finish first; the rerun uses a fast sim."""
+    out = tmp_path / "run"
+    with SimProcess("--latency", "2") as slow:
+        proc = cli_run(out, slow.base_url)
+        wait_for_lines(out / "round-00" / "answered.jsonl", 1)
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-        assert proc.returncode == 130 and b"rerun the same command to resume" in err
-        assert b"Traceback" not in err
-        assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
-        proc = cli_run(out, sim.base_url)
-        assert proc.wait(timeout=120) == 0
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and b"rerun the same command to resume" in err, err[-2000:]
+    assert b"Traceback" not in err
+    assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+    assert not (out / "round-00" / "stats.json").exists()  # it was cut mid-round
+    with SimProcess() as fast:
+        proc = cli_run(out, fast.base_url)
+        assert proc.wait(timeout=300) == 0, proc.stderr.read().decode() if proc.stderr else ""
     assert json.loads((out / "manifest.json").read_text())["status"] == "finished"
     assert json.loads((out / "train.json").read_text())
+
+
+SMALL = {"limit": 6, "rounds": 1, "decontam.enabled": False}
+
+
+def test_a_round_without_its_stats_is_finished_again_on_the_rerun(tmp_path: Path) -> None:
+    """stats.json, written last, marks a round done: with kept.jsonl written but stats.json not (a crash
+    between the two), the rerun finishes the round again, from its journal, to the same data."""
+    out = tmp_path / "run"
+    run(demo_config(out, **SMALL))
+    before = (out / "train.json").read_bytes()
+    (out / "round-01" / "stats.json").unlink()
+    assert (out / "round-01" / "kept.jsonl").exists()
+    log = tmp_path / "served.log"
+    with SimProcess("--log", str(log)) as sim:
+        run(demo_config(out, **SMALL, **{"endpoint.base_url": sim.base_url, "endpoint.model": "evol-sim"}))
+    assert (out / "round-01" / "stats.json").exists() and served(log) == []
+    assert (out / "train.json").read_bytes() == before
+
+
+def test_the_rounds_draw_their_methods_from_the_adapted_weights(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import evol.pipeline
+
+    only = {"add_constraints": 0.0, "replace_requirement": 0.0, "more_reasoning": 1.0, "erroneous_code": 0.0,
+            "complexity": 0.0}
+    monkeypatch.setattr(evol.pipeline, "adapted_weights", lambda *args: dict(only))
+    out = tmp_path / "run"
+    run(demo_config(out, **{**SMALL, "rounds": 2, "evolve.adapt": True}))
+    first = {r["method"] for r in jsonl(out / "round-01" / "evolved.jsonl")}
+    second = jsonl(out / "round-02" / "evolved.jsonl")
+    assert len(first) > 1  # round 1 uses the configured mix (nothing measured yet)
+    assert second and {r["method"] for r in second} == {"more_reasoning"}
+    assert json.loads((out / "round-02" / "stats.json").read_text())["method_weights"] == only
+
+
+def test_a_round_drops_the_near_duplicates_among_its_items(tmp_path: Path) -> None:
+    words = ("Write a Python function that takes a list of integers and a target value and returns the "
+             "indices of the two numbers that add up to the target, raising ValueError when there are").split()
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text("".join(json.dumps({"instruction": " ".join([*words, end])}) + "\n"
+                             for end in ("none", "no such numbers")))
+    out = tmp_path / "run"
+    run(demo_config(out, **{**SMALL, "rounds": 0, "seeds.paths": [str(seeds)]}))
+    kept, rejected = jsonl(out / "round-00" / "kept.jsonl"), jsonl(out / "round-00" / "rejected.jsonl")
+    assert len(kept) == 1 and [r["stage"] for r in rejected] == ["dedup"]
+    assert json.loads((out / "round-00" / "stats.json").read_text())["deduplicated"] == 1
 
 
 def test_execution_filter_runs_answers_in_the_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

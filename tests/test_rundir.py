@@ -11,13 +11,13 @@ from tests.helpers import REPO, demo_config
 
 RUN_FILES = ("manifest.json", "config.resolved.toml", "cache.sqlite", "train.json", "stats.json", "kept.jsonl",
              "rejected.jsonl", "pool.jsonl", "seeds.jsonl", "evolved.jsonl", "answered.jsonl", "calls.sqlite",
-             "state.json")
+             "state.json", "run.lock")
 RUN_FILE_PREFIXES = ("round-", "requests-", "results-")  # round folders, batch mode's request and result files
 
 
 def _layout(files: RunDir, rounds: int) -> set[Path]:
     per_round = (files.pool, files.journal, files.kept, files.rejected, files.stats, files.dedup_index)
-    return {files.manifest, files.resolved_config, files.cache, files.calls, files.train} | {
+    return {files.manifest, files.resolved_config, files.cache, files.calls, files.train, files.lock} | {
         path(n) for path in per_round for n in range(rounds + 1)}
 
 

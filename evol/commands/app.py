@@ -27,6 +27,29 @@ TyperOption.display_type_rich = _flag_metavar  # type: ignore[method-assign]
 TyperArgument.display_name_raw = property(lambda self: self.metavar or self.name.upper())  # type: ignore[assignment]
 
 
+def _one_line(self: Any, file: Any = None) -> None:
+    """A usage error (unknown option, missing argument, bad value) as one line, like every other error."""
+    ctx = getattr(self, "ctx", None)
+    hint = f" (see `evol {ctx.info_name} --help`)" if ctx is not None and ctx.parent is not None else ""
+    typer.secho(f"error: {self.format_message()}{hint}", fg="red", err=True)
+
+
+def _one_line_usage_errors() -> None:
+    """Click's errors (typer's own copy of click, and click itself) show as one `error:` line (exit code 2)."""
+    import importlib
+
+    for name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        module.ClickException.show = _one_line
+        module.UsageError.show = _one_line
+
+
+_one_line_usage_errors()
+
+
 @app.callback()
 def main(verbose: int = typer.Option(0, "--verbose", "-v", count=True,
                                      help="log failed calls (-v), every call and retry (-vv)")) -> None:
@@ -48,20 +71,36 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except EvolError as exc:
             typer.secho(f"error: {exc}", fg="red", err=True)
             sys.exit(exc.exit_code)
-        except Exception as exc:  # a filesystem fault (disk full, read-only, ...) is one line too
-            from evol.io import storage_error
+        except Exception as exc:  # a filesystem fault (disk full, read-only, no such place, ...) is one line too
+            from evol.io import StorageError, storage_error
 
-            failure = storage_error(exc)
+            unnamed = isinstance(exc, OSError) and exc.filename is None  # storage_error would blame the run folder
+            failure = None if unnamed else storage_error(exc)
+            if failure is None and isinstance(exc, OSError):
+                failure = StorageError(str(exc.filename or "a file or socket"), exc.strerror or str(exc))
             if failure is None:
                 raise
             typer.secho(f"error: {failure}", fg="red", err=True)
             sys.exit(failure.exit_code)
         except KeyboardInterrupt:
+            _quiet_teardown()
             typer.secho("interrupted: what finished is saved; rerun the same command to resume",
                         fg="yellow", err=True)
             sys.exit(130)
 
     return wrapper
+
+
+def _quiet_teardown() -> None:
+    """After Ctrl-C (a second one may cut the clean-up short), connections left open are closed by the
+    garbage collector: its `Unclosed client session` notes would only blur the one line that matters."""
+    import logging
+    import signal
+    import warnings
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the interrupt is being reported: more Ctrl-C change nothing
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    warnings.simplefilter("ignore", ResourceWarning)
 
 
 def command(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -93,3 +93,5 @@ def sim_command(
         asyncio.run(serve(opts, port_file, announce=announce))
     except KeyboardInterrupt:
         pass
+    except OSError as exc:  # the port is taken, or not ours to bind
+        raise ConfigError(f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc})") from None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from evol.loops import run_async
 from evol.template import build_prompt
 
 STOP = ("\n### Instruction:",)
@@ -124,7 +125,7 @@ class EndpointBackend:
         )
 
     def generate(self, requests: Sequence[GenRequest], sampling: Sampling, on_result: OnResult) -> None:
-        asyncio.run(self._generate(requests, sampling, on_result))
+        run_async(self._generate(requests, sampling, on_result))
 
     async def _generate(self, requests: Sequence[GenRequest], sampling: Sampling, on_result: OnResult) -> None:
         from evol.llm import LLMFailure

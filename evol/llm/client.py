@@ -15,7 +15,7 @@ from typing import Any
 from evol.errors import EndpointError
 from evol.llm.cache import ResponseCache
 from evol.llm.endpoint import Endpoint
-from evol.llm.fatal import FailureGate
+from evol.llm.fatal import FailureGate, keyed
 from evol.llm.reasoning import only_reasoning
 from evol.llm.retry import RetryDecision, backoff, classify
 from evol.llm.router import Router
@@ -27,6 +27,8 @@ log = logging.getLogger("evol.llm")
 OVERLOAD_ATTEMPTS_FACTOR = 4  # 429/503 retries allowed per request, as a multiple of max_attempts
 DRAIN_SECONDS = 10.0  # at close, wait this long for replies already paid for, so they reach the cache
 TRUNCATED = RetryDecision("truncated", retry=False)  # the reply was only thinking: the output cap cut the answer
+KEY_STATUS = frozenset({401, 403})  # replies about the key: only their status is kept, never their body
+KEY_PART = 6  # a reply quoting this many characters of a key in a row quotes the key: its text is withheld
 
 
 class LLMClient:
@@ -58,6 +60,7 @@ class LLMClient:
         self.gate = FailureGate()
         self._rng = random.Random(seed)
         self._secrets = {v for c in endpoints if (v := os.environ.get(c.api_key_env) or "")}  # any length
+        self.listed_models: dict[str, str] = {}  # url -> the models its /models lists (named when one is not found)
         self._inflight: dict[str, asyncio.Future[LLMResult]] = {}
         self._attempts: set[asyncio.Task[Any]] = set()
         # Told of every finished call (not cache hits): (request, result or None, error or None, seconds).
@@ -159,7 +162,7 @@ class LLMClient:
             if not verdict.retry or exhausted or time.monotonic() + delay > deadline:
                 self.ledger.add(req.stage, req.round, endpoint.url, failures=1)
                 failure = LLMFailure(verdict.kind, message, attempt, endpoint.url,
-                                     endpoint.dialect.apply(req).params)
+                                     endpoint.dialect.apply(req).params, transient=verdict.retry)
                 if verdict.retry:  # transient failures that lasted: this item's bad luck, not the run's
                     raise failure from None
                 await self.gate.failed(verdict, failure, endpoint.url, message)
@@ -184,9 +187,12 @@ class LLMClient:
             verdict = classify(exc)
             if verdict is None:  # not a reply or transport failure: a bug, which must not become data
                 raise
+            verdict = keyed(verdict, endpoint.cfg.api_key_env)
             message = self.redact(_status_line(exc))
-            if verdict.kind == "auth":  # servers echo the key given, whole or in part: keep only the status
+            if verdict.status in KEY_STATUS:  # servers echo the key given, whole or in part: keep only the status
                 message = f"HTTP {verdict.status}"
+            if verdict.kind == "model_not_found" and endpoint.cfg.base_url in self.listed_models:
+                message += f"; it lists: {self.listed_models[endpoint.cfg.base_url]}"
             if endpoint.dialect.learn(sent, verdict.status, _error_text(exc)) or endpoint.dialect.apply(req) != sent:
                 self.ledger.error(req.stage, req.round, endpoint.url, "dialect")
                 return None, None, ""
@@ -219,9 +225,12 @@ class LLMClient:
     # -- helpers ------------------------------------------------------------------------------------------
 
     def redact(self, text: str) -> str:
-        """The text with any API key of this client's endpoints masked."""
+        """The text with any API key of this client's endpoints masked; a text quoting part of one (KEY_PART
+        characters in a row) is withheld whole, as servers echo keys cut or starred."""
         for secret in self._secrets:
             text = text.replace(secret, "***")
+            if any(secret[i:i + KEY_PART] in text for i in range(len(secret) - KEY_PART + 1)):
+                return "(the reply's text is withheld: it quotes part of the API key)"
         return text
 
     def snapshot(self) -> list[dict[str, Any]]:

@@ -15,8 +15,9 @@ off as failed: a rerun after the fix tries them again.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from evol.errors import EndpointError
 from evol.llm.retry import RetryDecision
@@ -28,7 +29,10 @@ SETTLE_SECONDS = 0.25  # all in-flight requests held for this long (no new reque
 RESUME_HINT = "work done so far is kept: fix it, then rerun the same command to resume"
 WHY = {
     "auth": "the endpoint refused the API key (HTTP 401); check the variable named by endpoint.api_key_env",
+    "no_key": "no API key is set and the endpoint wants one (HTTP 401); put it in the variable named by "
+              "endpoint.api_key_env (OPENAI_API_KEY by default)",
     "insufficient_quota": "the account has no quota left (insufficient_quota); add credit or raise the limit",
+    "model_not_found": "the endpoint has no model named by endpoint.model (--model)",
     "truncated": "the replies were only reasoning, cut at the output cap; raise sampling.max_tokens",
 }
 
@@ -42,6 +46,13 @@ class RunStopped(EndpointError):
     def __init__(self, message: str, cause: str) -> None:
         super().__init__(message)
         self.cause = cause
+
+
+def keyed(verdict: RetryDecision, api_key_env: str) -> RetryDecision:
+    """A refused key (`auth`) told apart from no key at all (`no_key`: the variable is unset or empty)."""
+    if verdict.kind == "auth" and not os.environ.get(api_key_env):
+        return replace(verdict, kind="no_key")
+    return verdict
 
 
 def stop_now(verdict: RetryDecision, successes: int) -> str | None:

@@ -77,6 +77,15 @@ def error_code(exc: BaseException) -> str:
     return str(inner.get("code") or inner.get("type") or "")
 
 
+def _model_not_found(exc: BaseException) -> bool:
+    """A 404 that says the model does not exist (OpenAI's code `model_not_found`, vLLM's and others' text)."""
+    if error_code(exc) == "model_not_found":
+        return True
+    inner = _inner(getattr(exc, "body", None))
+    text = str(inner.get("message") or exc).lower()
+    return "model" in text and ("does not exist" in text or "not found" in text)
+
+
 def _status_kind(status: int) -> str:
     return {429: "rate_limit", 408: "timeout", 409: "conflict"}.get(status, "server_error" if status >= 500
                                                                         else f"http_{status}")
@@ -103,6 +112,8 @@ def classify(exc: BaseException) -> RetryDecision | None:
             return RetryDecision("auth", retry=False, fatal=True, status=status)
         if status == 429 and error_code(exc) == "insufficient_quota":
             return RetryDecision("insufficient_quota", retry=False, fatal=True, status=status)
+        if status == 404 and _model_not_found(exc):
+            return RetryDecision("model_not_found", retry=False, fatal=True, status=status)
         if status in RETRY_STATUS or status >= 500:
             return RetryDecision(_status_kind(status), retry=True, overload=status in OVERLOAD_STATUS,
                            retry_after=retry_after(_headers(exc)), status=status)

@@ -122,12 +122,18 @@ class LLMResult:
 
 
 class LLMFailure(Exception):
-    """An item's call failed for good (after retries, or not retryable). `kind` goes into the reason."""
+    """An item's call failed for good (after retries, or not retryable). `kind` goes into the reason.
+
+    `transient`: the endpoint's fault (server errors, timeouts, connection, rate limits) that lasted past
+    the retries, not a refusal of the request's content: the item is kept pending and a rerun retries it.
+    """
 
     def __init__(self, kind: str, message: str, attempts: int = 1, endpoint: str = "",
-                 sent_params: dict[str, Any] | None = None) -> None:
+                 sent_params: dict[str, Any] | None = None, transient: bool = False) -> None:
         super().__init__(f"{kind}: {message}")
         self.kind = kind
+        self.message = message
         self.attempts = attempts
         self.endpoint = endpoint  # the URL of the last attempt
         self.sent_params = sent_params  # the last attempt's parameters, as the endpoint's dialect sent them
+        self.transient = transient

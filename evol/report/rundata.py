@@ -55,7 +55,7 @@ class RunData:
 
     @property
     def simulated(self) -> bool:
-        return bool(self.manifest.get("simulated"))
+        return bool(self.manifest.get("synthetic") or self.manifest.get("simulated"))
 
     @property
     def model(self) -> str:
@@ -110,6 +110,7 @@ def load_run(run_dir: str | Path) -> RunData:
     if not path.is_dir():
         raise DataError(f"{path}: not a directory (give the run folder, e.g. data/runs/demo)")
     files = RunDir(path)
+    files.check_not_running()
     manifest = files.read_manifest()
     if manifest is None:
         raise DataError(f"{path}: not an evol run directory (no manifest.json); was `evol run` pointed here?")
@@ -128,4 +129,7 @@ def load_run(run_dir: str | Path) -> RunData:
         total = f" of {run.planned_rounds}" if run.planned_rounds else ""
         run.warnings.append(f"run not finished (status: {manifest.get('status', 'unknown')}): "
                             f"showing {len(finished)}{total} rounds (0..{finished[-1]})")
+    if manifest.get("pending"):
+        run.warnings.append(f"{manifest['pending']} items pending after endpoint failures; rerun `evol run` "
+                            "to retry them")
     return run

@@ -12,8 +12,8 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from evol.pricing import Price, cost_text, fmt_dollars, round_cost, tokens_text
 from evol.records import Record
-from evol.report.costs import Price, fmt_dollars, round_cost
 from evol.report.funnel import funnel_table as progress_funnel
 from evol.report.lineage import Lineage, outcome
 from evol.report.metrics import record_tokens
@@ -33,8 +33,8 @@ def totals_table(totals: dict[str, Any]) -> Table:
     table = Table(title="totals", show_header=False)
     table.add_column("", style="bold")
     table.add_column("")
-    cost = fmt_dollars(totals["cost"]) + (f" at {totals['price_model']} prices" if totals["price_model"]
-                                          else " (no price for this model; try --prices pipelines/wizardcoder.toml)")
+    cost = cost_text(totals["cost"], totals["price_model"],
+                     "no price for this model; try --prices pipelines/wizardcoder.toml")
     api = totals["api"]
     rows = [
         ("status", totals["status"] + ("  (SYNTHETIC: simulated endpoint)" if totals["simulated"] else "")),
@@ -46,8 +46,7 @@ def totals_table(totals: dict[str, Any]) -> Table:
         ("top reasons", ", ".join(f"{k} {v}" for k, v in list(totals["reasons"].items())[:6]) or "none"),
         ("methods kept/drawn", ", ".join(f"{m} {totals['methods_kept'].get(m, 0)}/{n}"
                                          for m, n in totals["methods"].items()) or "none"),
-        ("tokens", f"{totals['prompt_tokens']:,} prompt + {totals['completion_tokens']:,} completion"
-                   + (f" (of which {totals['reasoning_tokens']:,} reasoning)" if totals["reasoning_tokens"] else "")),
+        ("tokens", tokens_text(totals["prompt_tokens"], totals["completion_tokens"], totals["reasoning_tokens"])),
         ("cost", cost),
         ("API calls", f"{api.get('calls', 0):,} ({api.get('cached', 0):,} from cache, "
                       f"{api.get('failures', 0):,} failed, {api.get('attempts', 0):,} attempts; last process only)"),

@@ -81,3 +81,12 @@ def sim_banner(console: Console, url: str) -> None:
         "good for trying the pipeline, worthless for training. Point evol at a real endpoint with\n"
         "  make evolve BASE_URL=http://localhost:8000/v1 MODEL=<served model>",
         title="[bold yellow]evol: SIMULATED ENDPOINT[/bold yellow]", border_style="yellow"))
+
+
+def synthetic_banner(console: Console, urls: list[str]) -> None:
+    """The endpoint given is evol's simulator (it says so in every reply): the data is synthetic."""
+    console.print(Panel.fit(
+        f"{', '.join(urls)} is evol's OFFLINE SIMULATOR (it marks itself so in /v1/models and every reply).\n"
+        "[bold red]The data this run makes is SYNTHETIC[/bold red]: rule-based rewrites and canned answers,\n"
+        "good for trying the pipeline, worthless for training; the run's manifest, stats and card say so.",
+        title="[bold yellow]evol: SIMULATED ENDPOINT[/bold yellow]", border_style="yellow"))

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from evol.sim.dialect import refusal, shape
 from evol.sim.faults import SimOptions
+from evol.sim.mark import SYNTHETIC_HEADER
 from evol.sim.responder import count_tokens, respond
 
 
@@ -31,6 +32,7 @@ class Sim:
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.on_response_prepare.append(_mark_synthetic)  # every reply, errors included, says what it is
         app.router.add_post("/v1/chat/completions", self.chat)
         app.router.add_post("/v1/completions", self.completions)
         app.router.add_get("/v1/models", self.models)
@@ -48,7 +50,7 @@ class Sim:
         if (refused := self._key_refused(request)) is not None:
             return refused
         return web.json_response({"object": "list", "data": [{"id": self.opts.model, "object": "model",
-                                                               "owned_by": "evol"}]})
+                                                               "owned_by": "evol-sim", "synthetic": True}]})
 
     async def stats(self, _: web.Request) -> web.Response:
         return web.json_response({"counts": dict(self.counts), "max_in_flight": self.max_in_flight})
@@ -194,6 +196,10 @@ class Sim:
             choice["reasoning_content"] = reasoning
         return {"id": f"cmpl-{rid}", "object": "text_completion", "created": int(time.time()),
                 "model": self.opts.model, "choices": [choice], "usage": usage}
+
+
+async def _mark_synthetic(_: web.Request, response: web.StreamResponse) -> None:
+    response.headers[SYNTHETIC_HEADER] = "true"
 
 
 def _reasoning_tokens(reply: dict) -> int:

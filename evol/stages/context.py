@@ -58,14 +58,31 @@ class Reject:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class EndpointPending(Exception):
+    """An item's request failed for the endpoint's sake past its retries: the item stays pending (a rerun
+    retries it) instead of being rejected. Not an LLMFailure, so no stage writes it off."""
+
+    def __init__(self, failure: LLMFailure) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+
+
 async def call(ctx: ItemContext, item: Item, request: LLMRequest) -> LLMResult:
     """One of the item's requests, its retries bounded by the item's deadline.
+
+    A transient failure that lasted (LLMFailure.transient) raises EndpointPending; any other LLMFailure is
+    the stage's to turn into a rejection.
 
     A reasoning teacher's thinking never reaches the data fields: with `keep_reasoning` it is stored apart,
     in `record["reasoning"][stage]` (the last attempt's, for a resampled answer).
     """
     request.deadline = item.deadline
-    result = await ctx.client.complete(request)
+    try:
+        result = await ctx.client.complete(request)
+    except LLMFailure as exc:
+        if getattr(exc, "transient", False):
+            raise EndpointPending(exc) from None
+        raise
     if ctx.keep_reasoning and getattr(result, "reasoning", None):
         item.record.setdefault("reasoning", {})[request.stage] = result.reasoning
     return result

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from evol.records import Record, child_id
 from evol.stages import table
-from evol.stages.context import Item, ItemContext
+from evol.stages.context import EndpointPending, Item, ItemContext
 from evol.stages.timing import timed
+
+PENDING = "pending"  # a journal record's status while its item waits for the endpoint (not final)
 
 
 def start_record(ctx: ItemContext, parent: Record, round_no: int, weights: dict[str, float] | None) -> Record:
@@ -24,7 +26,8 @@ def start_record(ctx: ItemContext, parent: Record, round_no: int, weights: dict[
 
 async def process(ctx: ItemContext, parent: Record, round_no: int,
                   weights: dict[str, float] | None = None) -> Record:
-    """The finished journal record for one pool item (kept, or rejected with a stage and reason).
+    """The finished journal record for one pool item (kept, or rejected with a stage and reason), or a
+    pending one when a request failed for the endpoint's sake past its retries (a rerun retries the item).
 
     `record["passed"]` lists the stages it got through (the funnel counts them), `record["timing"]` each
     stage's [wall, CPU] seconds (evol/stages/timing.py); the round's stats sum both, its files drop them.
@@ -35,7 +38,13 @@ async def process(ctx: ItemContext, parent: Record, round_no: int,
     for stage in ctx.stages or table.STAGES:
         if stage.run is None or not stage.applies(ctx, item):
             continue
-        rejected, wall, cpu = await timed(stage.run(ctx, item))
+        try:
+            rejected, wall, cpu = await timed(stage.run(ctx, item))
+        except EndpointPending as pending:
+            failure = pending.failure
+            record.update(status=PENDING, stage=stage.name, reason=f"llm_error:{failure.kind}",
+                          attempts=failure.attempts, error=failure.message)
+            return record
         record["timing"][stage.name] = [round(wall, 6), round(cpu, 6)]
         if rejected is not None:
             record.update(status="rejected", stage=stage.name, reason=rejected.reason, **rejected.extra)

@@ -20,7 +20,7 @@ START_SECONDS = 240.0  # a loaded 2-core CI machine imports torch or litellm slo
 
 
 class Server:
-    """A server subprocess; `port()` reads its port from a callback (a file, or its log)."""
+    """A server subprocess; `port()` reads its port from a callback (its log)."""
 
     def __init__(self, cmd: list[str], log: Path, port: Callable[[], int | None], env: dict[str, str]) -> None:
         self.log = log
@@ -50,10 +50,6 @@ class Server:
 
     def stop(self) -> None:
         stop_process(self.proc, timeout=15)
-
-
-def port_in_file(path: Path) -> Callable[[], int | None]:
-    return lambda: int(path.read_text()) if path.exists() and path.read_text().strip() else None
 
 
 def port_in_log(log: Path) -> Callable[[], int | None]:
