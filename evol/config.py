@@ -126,6 +126,9 @@ class VerifySettings(Strict):
     max_answers: int = Field(3, ge=1, le=20)  # answer attempts per item (reject sampling)
     keep_unverifiable: bool = False  # keep (marked) items whose answer cannot be run, instead of rejecting
     require_gain: list[str] = ["add_constraints", "replace_requirement", "complexity"]
+    # A parent without a verified answer (a seed that failed verification): "drop" it (it is no parent), or
+    # "check" its children's gain against the answer it had. Never waved through (docs/verification.md).
+    unverified_parents: Literal["drop", "check"] = "drop"
     timeout_s: float = Field(5.0, gt=0, le=600)
     memory_mb: int = Field(1024, ge=64)
 

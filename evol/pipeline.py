@@ -159,7 +159,8 @@ async def _run_rounds(cfg: PipelineConfig, ctx: ItemContext, run_dir: Path, seed
                 kept, rejected, stats = finalize(run_dir, round_no, pool, index, bar.started, usage,
                                                  {"method_weights": weights} if round_no else {})
             all_stats.append(stats)
-            pool = next_pool(round_no, pool, kept, rejected, cfg.evolve.on_failed == "carry_parent")
+            pool = next_pool(round_no, pool, kept, rejected, cfg.evolve.on_failed == "carry_parent",
+                             cfg.verify.enabled and cfg.verify.unverified_parents == "drop")
     return all_stats
 
 

@@ -122,15 +122,26 @@ def _clean(record: Record) -> Record:
     return {k: v for k, v in record.items() if k not in DROP_FIELDS}
 
 
+TRIED_ANSWER = ("output", "code", "language", "tests", "verification")
+
+
 def next_pool(round_no: int, pool: list[Record], kept: list[Record], rejected: list[Record],
-              carry_failed: bool) -> list[Record]:
-    """Survivors go on; with carry_failed, the parent of a failed evolution is tried again next round."""
+              carry_failed: bool, verified_only: bool = False) -> list[Record]:
+    """Survivors go on; with carry_failed, the parent of a failed evolution is tried again next round.
+
+    `verified_only`: a seed rejected in round 0 never verified, so it is no parent. Otherwise a carried seed
+    takes the answer it was tried with along (its children's gain is checked against it)."""
     if not carry_failed:
         return list(kept)
     by_id = {p["id"]: p for p in pool}
     retry = retry_stages()
-    carried = [by_id[r["id"] if round_no == 0 else r["parent_id"]] for r in rejected if r.get("stage") in retry]
-    return list(kept) + carried
+    failed = [r for r in rejected if r.get("stage") in retry]
+    if round_no > 0:
+        return list(kept) + [by_id[r["parent_id"]] for r in failed]
+    if verified_only:
+        return list(kept)
+    return list(kept) + [{**by_id[r["id"]], **{k: r[k] for k in TRIED_ANSWER if k in r}} if r.get("verification")
+                         else by_id[r["id"]] for r in failed]
 
 
 def round_stats(round_no: int, records: list[Record], seconds: float) -> dict[str, Any]:

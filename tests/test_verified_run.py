@@ -62,6 +62,14 @@ def test_every_kept_child_that_needs_gain_beats_its_parent(verified_run: Path, t
         assert run_script(parent["code"] + "\n\n" + child["tests"], tmp_path / f"g{i}", timeout=10) != 0, child["id"]
 
 
+def test_no_kept_child_of_an_unverified_parent_skipped_its_gain_check(verified_run: Path) -> None:
+    kept = {r["id"]: r for n in (0, 1, 2) for r in jsonl(verified_run / f"round-{n:02d}" / "kept.jsonl")}
+    children = [r for r in kept.values() if r["round"] > 0]
+    assert children
+    for child in children:  # round 1's parents are the verified seeds; later ones, verified children
+        assert child["parent_id"] in kept, child["id"]
+
+
 def test_the_funnel_and_stats_show_verification_and_method_yield(verified_run: Path) -> None:
     stats = [json.loads((verified_run / f"round-{n:02d}" / "stats.json").read_text()) for n in (0, 1, 2)]
     for st in stats:
