@@ -122,7 +122,7 @@ def _clean(record: Record) -> Record:
     return {k: v for k, v in record.items() if k not in DROP_FIELDS}
 
 
-TRIED_ANSWER = ("output", "code", "language", "tests", "verification")
+TRIED_ANSWER = ("output", "code", "language", "tests", "cases", "checks", "verification")
 
 
 def next_pool(round_no: int, pool: list[Record], kept: list[Record], rejected: list[Record],

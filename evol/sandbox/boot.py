@@ -2,7 +2,9 @@
 
 It reads its config (marshal, from an fd), becomes a tiny init when it is PID 1 of a new PID namespace, sets the
 resource limits, installs the guard (an audit hook), runs the program, and reports how it ended on the
-status fd as a dict literal line carrying the run's nonce, so a program that exits early cannot pass.
+status fd as a dict literal line carrying the run's nonce, and exits 0 only when the program passed. The parent
+decides by the exit status it observes; the report only says why (the program can read the nonce and write a
+report of its own, so a report never turns a failing exit into a pass).
 """
 
 import _signal
@@ -32,6 +34,10 @@ def _be_init(cfg):
             break
         if pid == worker:
             break
+    try:  # whatever the worker left dies first, so this report is the last line on the status fd
+        os.kill(-1, 9)
+    except OSError:
+        pass
     _report(cfg["status_fd"], cfg["nonce"], worker_exit=os.waitstatus_to_exitcode(status))
     os._exit(0)
 
@@ -86,7 +92,7 @@ def _run(cfg):
         code = compile(cfg["program"], "main.py", "exec")
     except (SyntaxError, ValueError) as exc:
         _report(fd, nonce, status="failed", kind=type(exc).__name__, error=f"{type(exc).__name__}: {exc}")
-        os._exit(0)
+        os._exit(1)
     namespace = {
         "__name__": "__main__",
         "__file__": os.path.join(cfg["workdir"], "main.py"),
@@ -116,7 +122,7 @@ def _run(cfg):
         except BaseException:  # noqa: S110
             pass
     _report(fd, nonce, **outcome)
-    os._exit(0)
+    os._exit(0 if outcome["status"] == "passed" else 1)  # the parent judges by this status, the report explains
 
 
 def _quit(code=None):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from evol.sandbox import probe
+from evol.sandbox.channel import Channel
 from evol.sandbox.outcome import classify
 from evol.sandbox.policy import Isolation, Limits, RunResult, SandboxHost
 
@@ -222,8 +223,17 @@ def prlimit_words(limits: Limits, runner: Runner, uid: int | None) -> list[str]:
     return [*words, "--"]
 
 
-def execute(sandbox: SandboxHost, runner: Runner, program: str, limits: Limits, slot: int, iso: Isolation) -> RunResult:
-    """Build (once per source) and run one program of `runner`'s language."""
+def execute(
+    sandbox: SandboxHost,
+    runner: Runner,
+    program: str,
+    limits: Limits,
+    slot: int,
+    iso: Isolation,
+    *,
+    channel: Channel | None = None,
+) -> RunResult:
+    """Build (once per source) and run one program of `runner`'s language (`channel`: its results pipe)."""
     missing = runner.missing()
     if missing:
         return RunResult("failed", "RunnerMissing", f"{runner.name}: {missing}")
@@ -255,8 +265,10 @@ def execute(sandbox: SandboxHost, runner: Runner, program: str, limits: Limits, 
             binds=[(str(build), BUILD, False)],
             env=runner.env,
             stdin=build / runner.filename if runner.stdin_source else None,
+            channel=channel,
         )
-        return classify([], code, timed_out, duration, limits, True, out, err, exit_kind=True)
+        res = classify([], code, timed_out, duration, limits, True, out, err, exit_kind=True)
+        return res if channel is None else replace(res, results=channel.collect())
     finally:
         shutil.rmtree(outer, ignore_errors=True)
         if not runner.compile:

@@ -62,16 +62,17 @@ def classify(
     *,
     exit_kind: bool = False,
 ) -> RunResult:
-    """Turn the child's reports, exit status and the wall clock into a RunResult.
+    """Turn the child's exit status, the wall clock and its reports into a RunResult.
 
-    `exit_kind`: a program that reports nothing (not Python): a non-zero exit is kind "exit:N", its error the
-    last line of stderr.
+    The exit status (observed by the parent: the process's own, or the namespace init's last `worker_exit`
+    report, written after everything else in the namespace was killed) decides; the reports (the last one:
+    boot writes it after the program) only name the failure. A program that forges a report and then exits
+    non-zero, or is killed, fails. `exit_kind`: a program that reports nothing (not Python): a non-zero exit
+    is kind "exit:N", its error the last line of stderr.
     """
     common = {"duration_s": duration, "stdout": stdout, "stderr": stderr}
-    exit_code = next((r["worker_exit"] for r in reports if "worker_exit" in r), returncode)
-    result = next((r for r in reports if "status" in r), None)
-    if result is not None:
-        return RunResult(result["status"], result.get("kind"), result.get("error"), exit_code, **common)
+    exit_code = next((r["worker_exit"] for r in reversed(reports) if type(r.get("worker_exit")) is int), returncode)
+    result = next((r for r in reversed(reports) if "status" in r), None)
     if timed_out:
         return RunResult("timed_out", "Timeout", f"timed out after {limits.timeout_s:g} s", exit_code, **common)
     if exit_code < 0:
@@ -83,8 +84,10 @@ def classify(
                 "failed", "FileSizeLimit", f"wrote more than {limits.file_size_mb} MB to a file", exit_code, **common
             )
         return RunResult("failed", f"Signal:{sig.name}", f"killed by {sig.name}", exit_code, **common)
-    if exit_code == 0 and exit_ok:
+    if exit_code == 0 and (result["status"] == "passed" if result is not None else exit_ok):
         return RunResult("passed", None, None, exit_code, **common)
+    if result is not None and result["status"] != "passed":
+        return RunResult("failed", result.get("kind"), result.get("error"), exit_code, **common)
     last = stderr.strip().splitlines()[-1][:300] if stderr.strip() else ""
     if exit_kind:
         return RunResult("failed", f"exit:{exit_code}", error_line(stderr, exit_code), exit_code, **common)

@@ -115,6 +115,7 @@ class RunResult:
     duration_s: float = 0.0
     stdout: str = ""
     stderr: str = ""
+    results: bytes | None = None  # what the program wrote to its results channel (Sandbox.run(results=cap))
 
     @property
     def passed(self) -> bool:
@@ -145,4 +146,4 @@ class SandboxHost(Protocol):
     def spawn(self, argv: list[str], outer: Path, limits: Limits, slot: int, iso: Isolation, *,
               fds: tuple[int, ...] = (), exposed: list[str] | None = None,
               binds: list[tuple[str, str, bool]] | None = None, env: dict[str, str] | None = None,
-              stdin: Path | None = None) -> tuple[int, bool, float, str, str]: ...
+              stdin: Path | None = None, channel: Any = None) -> tuple[int, bool, float, str, str]: ...

@@ -51,8 +51,10 @@ class SandboxWorker:
         check = getattr(self.sandbox, "supports", None)
         return bool(check(language)) if check is not None else language == "python"
 
-    def run(self, program: str, language: str, limits: Limits, exit_ok: bool) -> RunResult:
-        return self.sandbox.run(program, language=language, limits=limits, exit_ok=exit_ok)
+    def run(
+        self, program: str, language: str, limits: Limits, exit_ok: bool, results: int | None = None
+    ) -> RunResult:
+        return self.sandbox.run(program, language=language, limits=limits, exit_ok=exit_ok, results=results)
 
 
 @dataclass
@@ -173,7 +175,13 @@ class RaySandbox:
         return actor.remote(slots, self.limits)
 
     def run(
-        self, program: str, *, language: str = "python", limits: Limits | None = None, exit_ok: bool = True
+        self,
+        program: str,
+        *,
+        language: str = "python",
+        limits: Limits | None = None,
+        exit_ok: bool = True,
+        results: int | None = None,
     ) -> RunResult:
         """Run one program on a free worker slot (blocks while all are busy); rerun it if its worker is lost."""
         self.start()
@@ -184,7 +192,7 @@ class RaySandbox:
         for _ in range(self.max_lost_retries + 1):
             index, actor = self._take()
             try:
-                ref = actor.handle.run.remote(program, language, limits, exit_ok)
+                ref = actor.handle.run.remote(program, language, limits, exit_ok, results)
                 return ray.get(ref, timeout=limits.timeout_s + self.hang_margin_s)
             except lost_errors as exc:
                 losses.append(type(exc).__name__)

@@ -14,11 +14,13 @@ import tempfile
 import threading
 import time
 import weakref
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from evol.sandbox import host, languages, probe
 from evol.sandbox import warm as warm_executor
+from evol.sandbox.channel import Channel
 from evol.sandbox.outcome import classify, read_reports, read_tail
 from evol.sandbox.policy import Isolation, Limits, RunResult
 
@@ -126,11 +128,19 @@ class Sandbox:
         return runner is not None and runner.available()
 
     def run(
-        self, program: str, *, language: str = "python", limits: Limits | None = None, exit_ok: bool = True
+        self,
+        program: str,
+        *,
+        language: str = "python",
+        limits: Limits | None = None,
+        exit_ok: bool = True,
+        results: int | None = None,
     ) -> RunResult:
         """Run one program (blocks while all worker slots are busy).
 
         `exit_ok`: whether sys.exit(0) / exiting without reaching the end counts as passing (Python).
+        `results`: give the program a results channel (a pipe, its fd number in $EVOL_RESULTS_FD) and keep at
+        most this many bytes + 1 of what it writes there in `RunResult.results`.
         """
         runner = languages.runner_for(language)
         if runner is None:
@@ -141,9 +151,14 @@ class Sandbox:
             if runner.name == "python":
                 zygote = self._zygote(slot, iso) if self.warm_off is None else None
                 if zygote is not None:
-                    return zygote.run(program, limits or self.limits, exit_ok, BASE_ENV)
-                return self._execute(program, limits or self.limits, exit_ok, slot, iso)
-            return languages.execute(self, runner, program, limits or self.limits, slot, iso)
+                    return zygote.run(program, limits or self.limits, exit_ok, BASE_ENV, results)
+                return self._execute(program, limits or self.limits, exit_ok, slot, iso, results)
+            channel = Channel(results) if results is not None else None
+            try:
+                return languages.execute(self, runner, program, limits or self.limits, slot, iso, channel=channel)
+            finally:
+                if channel is not None:
+                    channel.collect(0)
         finally:
             self._slots.put(slot)
 
@@ -188,11 +203,13 @@ class Sandbox:
         binds: list[tuple[str, str, bool]] | None = None,
         env: dict[str, str] | None = None,
         stdin: Path | None = None,
+        channel: Channel | None = None,
     ) -> tuple[int, bool, float, str, str]:
         """Run `argv` in the sandbox (the isolation prefix added here); (exit code, timed out, seconds, out, err).
 
         `outer` is the run's host folder (0711, root's): stdout and stderr land there; without a mount
-        namespace the work dir is `outer`/work, owned by the slot's uid.
+        namespace the work dir is `outer`/work, owned by the slot's uid. `channel`: the run's results pipe
+        (its write end passed to the child; read while it runs).
         """
         uid = probe.slot_uid(iso, slot)
         work = probe.WORK if iso.mountns else str(outer / "work")
@@ -214,11 +231,13 @@ class Sandbox:
                 stdin=source,
                 stdout=out,
                 stderr=err,
-                env={**BASE_ENV, "HOME": work, "TMPDIR": work, **(env or {})},
-                pass_fds=fds,
+                env={**BASE_ENV, "HOME": work, "TMPDIR": work, **(env or {}), **(channel.env() if channel else {})},
+                pass_fds=(*fds, *(channel.fds if channel else ())),
                 cwd=work if not iso.mountns else outer,
                 start_new_session=True,
             )
+            if channel is not None:
+                channel.start()
             try:
                 timed_out = not host.wait(proc, limits.timeout_s)
             finally:
@@ -227,9 +246,12 @@ class Sandbox:
             duration = time.monotonic() - start
         return proc.returncode, timed_out, duration, read_tail(outer / "stdout"), read_tail(outer / "stderr")
 
-    def _execute(self, program: str, limits: Limits, exit_ok: bool, slot: int, iso: Isolation) -> RunResult:
+    def _execute(
+        self, program: str, limits: Limits, exit_ok: bool, slot: int, iso: Isolation, results: int | None = None
+    ) -> RunResult:
         uid = probe.slot_uid(iso, slot)
         outer = Path(tempfile.mkdtemp(prefix="evol-sbx-"))
+        channel = Channel(results) if results is not None else None
         try:
             os.chmod(outer, 0o711)
             work = probe.WORK if iso.mountns else str(outer / "work")
@@ -241,11 +263,14 @@ class Sandbox:
                 os.unlink(config.name)  # the child reads it through the fd; nothing else can
                 argv = [sys.executable, "-I", "-S", "-B", "-c", BOOT, str(config.fileno())]
                 code, timed_out, duration, out, err = self.spawn(
-                    argv, outer, limits, slot, iso, fds=(status.fileno(), config.fileno())
+                    argv, outer, limits, slot, iso, fds=(status.fileno(), config.fileno()), channel=channel
                 )
             reports = read_reports(outer / "status", nonce)
-            return classify(reports, code, timed_out, duration, limits, exit_ok, out, err)
+            res = classify(reports, code, timed_out, duration, limits, exit_ok, out, err)
+            return res if channel is None else replace(res, results=channel.collect())
         finally:
+            if channel is not None:
+                channel.collect(0)
             shutil.rmtree(outer, ignore_errors=True)
 
     def _config(

@@ -59,8 +59,9 @@ def _tail(path):
         return ""
 
 
-def _drain(fd, into):
-    while True:
+def _drain(fd, into, cap=None):
+    """Read what is ready; `cap`: keep the first cap + 1 bytes (the results), else the last MB (the reports)."""
+    while cap is None or len(into) <= cap:
         try:
             chunk = os.read(fd, 1 << 16)
         except BlockingIOError:
@@ -68,7 +69,8 @@ def _drain(fd, into):
         if not chunk:
             return
         into += chunk
-        del into[: max(0, len(into) - (1 << 20))]  # keep the last MB: the report is the last line
+        if cap is None:
+            del into[: max(0, len(into) - (1 << 20))]  # keep the last MB: the report is the last line
 
 
 def _wipe(folder, device=None):
@@ -130,9 +132,13 @@ def _child(base, req, work, fds):
     os.dup2(fds[0], 1)
     os.dup2(fds[1], 2)
     os.dup2(fds[2], 3)
-    os.closerange(4, 1 << 16)
+    results = {}
+    if len(fds) > 3:  # the results channel: fd 4
+        os.dup2(fds[3], 4)
+        results = {"EVOL_RESULTS_FD": "4"}
+    os.closerange(5 if results else 4, 1 << 16)
     os.environ.clear()
-    os.environ.update({**req["env"], "HOME": work, "TMPDIR": work})
+    os.environ.update({**req["env"], "HOME": work, "TMPDIR": work, **results})
     cfg = {**base, **req, "workdir": work, "status_fd": 3}
     prepare(cfg)  # noqa: F821 - boot.py's, prepended
     _run(cfg)  # noqa: F821
@@ -170,6 +176,12 @@ def _serve_one(base, req, n):
     status_r, status_w = os.pipe()  # a pipe, not a file: a program that fills /tmp can still be reported
     os.set_blocking(status_r, False)
     fds.append(status_w)
+    cap, results, results_r = req.get("results"), bytearray(), None
+    if cap is not None:
+        results_r, results_w = os.pipe()
+        os.set_blocking(results_r, False)
+        fds.append(results_w)
+    readers = [status_r] + ([results_r] if results_r is not None else [])
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:
@@ -184,9 +196,15 @@ def _serve_one(base, req, n):
     deadline = start + req["timeout_s"]
     while True:  # drain the status pipe while waiting, so a chatty program cannot block on it
         left = deadline - time.monotonic()
-        ready = select.select([pidfd, status_r], [], [], max(0.0, left))[0] if left > 0 else []
+        ready = select.select([pidfd, *readers], [], [], max(0.0, left))[0] if left > 0 else []
         if status_r in ready:
             _drain(status_r, reports)
+        if results_r is not None and results_r in ready:
+            _drain(results_r, results, cap)
+            if len(results) > cap:  # flooded: stop reading, the writer gets EPIPE
+                readers.remove(results_r)
+                os.close(results_r)
+                results_r = None
         if pidfd in ready or not ready:
             break
     timed_out = pidfd not in ready
@@ -199,6 +217,9 @@ def _serve_one(base, req, n):
     _clear_ipc()
     _drain(status_r, reports)
     os.close(status_r)
+    if results_r is not None:
+        _drain(results_r, results, cap)
+        os.close(results_r)
     answer = {
         "exit": os.waitstatus_to_exitcode(status),
         "timed_out": timed_out,
@@ -206,6 +227,7 @@ def _serve_one(base, req, n):
         "stdout": _tail(f"{out}/stdout"),
         "stderr": _tail(f"{out}/stderr"),
         "status": bytes(reports[-(1 << 16) :]),
+        "results": bytes(results) if cap is not None else None,
     }
     _wipe(ROOT)
     _wipe(MQUEUE)

@@ -11,8 +11,13 @@ from evol.prompts import PromptSet
 
 VLLM_EXTRAS = ("top_k", "min_p", "repetition_penalty")
 # The tests stage's reply, where the endpoint supports response_format (else parsed from fenced blocks).
-TESTS_SCHEMA = {"type": "object", "properties": {"tests": {"type": "string"}}, "required": ["tests"],
-                "additionalProperties": False}
+CASE_SCHEMA = {"type": "object", "properties": {"call": {"type": "string"}, "stdin": {"type": "string"},
+                                               "expected": {"type": "string"}, "tolerance": {"type": "number"},
+                                               "raises": {"type": "string"}},
+               "required": ["expected"], "additionalProperties": False}
+TESTS_SCHEMA = {"type": "object", "properties": {"cases": {"type": "array", "items": CASE_SCHEMA},
+                                                 "checks": {"type": "string"}},
+                "required": ["cases"], "additionalProperties": False}
 
 
 def sampling_params(cfg: PipelineConfig) -> dict[str, Any]:

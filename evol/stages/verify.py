@@ -1,20 +1,24 @@
-"""Verify stage: the answer's code runs against the tests in the sandbox; a failing answer is resampled.
+"""Verify stage: the trusted judge runs the answer's code on the test cases; a failing answer is resampled.
 
 Up to `verify.max_answers` answers are tried (each a fresh request with its own cache key and seed); the first
-that passes is kept. Every item that reaches this stage carries `verification = {status, attempts, passed,
-total, seconds, language}`, the `code` that ran, its `tests` and a `difficulty` (first_try / later_try / never).
+that passes every case is kept. An exception raised inside the answer's code is the answer's failure (resample);
+`tests_broken` only when the cases fail on their own. Every item that reaches this stage carries `verification =
+{status, attempts, passed, total, cases, checks, seconds, language}` (cases: how many decided; checks: the extra
+assertions kept apart, never run to verify), the `code` that ran and a `difficulty` (first_try / later_try / never).
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
+from typing import Any
 
 from evol.sandbox import Limits
 from evol.stages import answer
 from evol.stages.base import first_failure
 from evol.stages.context import Item, ItemContext, Reject
-from evol.verification import Verdict, answer_code, build_program, judge
+from evol.verification import Case, Verdict, answer_code
+from evol.verification import check as judge_check
+from evol.verification.cases import count_asserts
 
 # Outcomes that are not the answer's fault: another answer would not change them.
 NOT_THE_ANSWER = frozenset({"tests_broken", "unverifiable"})
@@ -28,10 +32,11 @@ async def run(ctx: ItemContext, item: Item) -> Reject | None:
     record = item.record
     language, code = answer_code(record.get("output") or "", record.get("lang"))
     attempts, seconds = 1, 0.0
-    verdict = _precheck(ctx, language, code, record.get("tests"))
+    cases = cases_of(record)
+    verdict = _precheck(ctx, language, code, cases)
     can_resample = ctx.answer_seeds or item.round_no > 0
     while verdict is None:
-        verdict = await check(ctx, code or "", record["tests"], language or "python", record["instruction"])
+        verdict = await check(ctx, code or "", cases, language or "python", record["instruction"])
         seconds += verdict.seconds
         if verdict.ok or verdict.status in NOT_THE_ANSWER or not can_resample:
             break
@@ -45,22 +50,30 @@ async def run(ctx: ItemContext, item: Item) -> Reject | None:
         if verdict is not None:  # no new answer could run: keep the one that did, with its verdict
             record.update(ran)
     record.update(code=code, language=language)
+    checks = record.get("checks") or ""
     record["verification"] = {"status": verdict.status, "attempts": attempts, "passed": verdict.passed,
-                              "total": verdict.total, "seconds": round(seconds, 4), "language": language}
+                              "total": verdict.total, "cases": len(cases),
+                              "checks": count_asserts([checks]) if language == "python" else int(bool(checks)),
+                              "seconds": round(seconds, 4), "language": language}
     record["difficulty"] = ("first_try" if attempts == 1 else "later_try") if verdict.ok else "never"
     if verdict.ok or (verdict.status == "unverifiable" and ctx.verify.keep_unverifiable):
         return None
     return Reject(verdict.status, {"detail": verdict.detail} if verdict.detail else {})
 
 
-def _precheck(ctx: ItemContext, language: str | None, code: str | None, tests: str | None) -> Verdict | None:
-    """An `unverifiable` verdict when nothing can run (no code, no runner, no tests); None to go on."""
+def cases_of(record: dict[str, Any]) -> list[Case]:
+    """The record's test cases (empty when it has none)."""
+    return [Case.from_record(c) for c in record.get("cases") or []]
+
+
+def _precheck(ctx: ItemContext, language: str | None, code: str | None, cases: list[Case]) -> Verdict | None:
+    """An `unverifiable` verdict when nothing can run (no code, no runner, no cases); None to go on."""
     if code is None or language is None:
         return Verdict("unverifiable", detail="the answer has no code block")
     if not ctx.sandbox.supports(language):
         return Verdict("unverifiable", detail=f"no {language} runner in the sandbox")
-    if not tests:
-        return Verdict("unverifiable", detail="no tests")
+    if not cases:
+        return Verdict("unverifiable", detail="no test cases")
     return None
 
 
@@ -74,10 +87,7 @@ async def _resample(ctx: ItemContext, item: Item, attempt: int, language: str) -
     return code if new_language == language else None
 
 
-async def check(ctx: ItemContext, code: str, tests: str, language: str, instruction: str) -> Verdict:
-    """Run `code` against `tests` in the sandbox (in a thread: it blocks) and judge the outcome."""
-    nonce = secrets.token_hex(8)
-    program = build_program(code, tests, language, nonce)
+async def check(ctx: ItemContext, code: str, cases: list[Case], language: str, instruction: str) -> Verdict:
+    """The trusted judge's verdict on `code` for `cases` (run in the sandbox, in a thread: it blocks)."""
     limits = Limits(timeout_s=ctx.verify.timeout_s, memory_mb=ctx.verify.memory_mb)
-    result = await asyncio.to_thread(ctx.sandbox.run, program, language=language, limits=limits, exit_ok=True)
-    return judge(result, nonce, language, instruction, tests)
+    return await asyncio.to_thread(judge_check, ctx.sandbox, code, language, cases, limits, instruction)

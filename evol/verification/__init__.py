@@ -1,10 +1,13 @@
-"""Verified evolution: parse the teacher's tests, run an answer against them, judge what happened.
+"""Verified evolution: test cases from the teacher's reply, run on an answer by the trusted judge.
 
-Everything here is pure (no LLM, no I/O) except `check`, which runs one program in the sandbox.
+Everything here is pure (no LLM, no I/O) except `judge.run_cases`/`judge.check`, which run one program in the
+sandbox.
 """
 
+from evol.verification.cases import Case, from_asserts, script
 from evol.verification.code import answer_code
-from evol.verification.harness import Verdict, build_program, judge
-from evol.verification.tests_reply import parse_tests
+from evol.verification.judge import Verdict, check, judge, run_cases
+from evol.verification.tests_reply import parse_cases, parse_tests
 
-__all__ = ["Verdict", "answer_code", "build_program", "judge", "parse_tests"]
+__all__ = ["Case", "Verdict", "answer_code", "check", "from_asserts", "judge", "parse_cases", "parse_tests",
+           "run_cases", "script"]

@@ -1,9 +1,12 @@
-"""Parse the teacher's tests reply into a self-running test program (or None: `tests_unparsable`).
+"""Parse the teacher's tests reply into cases the judge runs (or None: `tests_unparsable`).
 
-Accepted shapes: a JSON object {"tests": "..."} (structured output), one or several fenced blocks with prose
-around them, or bare code. Python tests must hold at least one `assert` or `test_*` function; `test_*`
-functions the reply defines but never calls get their calls appended, and imports of the solution's module
-(`from solution import f`) are dropped, since the answer's code runs in the same script, above the tests.
+`parse_cases`: a JSON object {"cases": [{"call"|"stdin": ..., "expected": ...}, ...], "checks": ...} (structured
+output, or a fenced ```json block), else (Python) assert-style tests converted by AST (`cases.from_asserts`); the
+assertions that do not convert are kept as extra checks. Cases the judge could not run are dropped.
+`parse_tests`: assert-style tests as a self-running program. Accepted shapes: a JSON object {"tests": "..."},
+one or several fenced blocks with prose around them, or bare code. Python tests must hold at least one `assert`
+or `test_*` function; `test_*` functions the reply defines but never calls get their calls appended, and imports
+of the solution's module (`from solution import f`) are dropped, since the answer's code comes first.
 """
 
 from __future__ import annotations
@@ -12,9 +15,13 @@ import ast
 import json
 import re
 
+from typing import Any
+
 import evol.pyparse as pyparse
 from evol.stages.text import code_blocks
+from evol.verification.cases import Case, from_asserts
 from evol.verification.code import NOT_CODE, language_of
+from evol.verification.judge import case_problem
 
 SOLUTION_MODULES = r"(?:solution|solutions|main|answer|code|module|your_module|my_module|program|app)"
 SOLUTION_IMPORT = re.compile(rf"^\s*(?:from\s+{SOLUTION_MODULES}\s+import\s+.*|import\s+{SOLUTION_MODULES})\s*$",
@@ -37,6 +44,64 @@ def parse_tests(reply: str, language: str, structured: bool = False) -> str | No
     if language == "python":
         return _python_tests(source)
     return source + "\n" if ASSERTISH.search(source) else None
+
+
+def parse_cases(reply: str, language: str, structured: bool = False) -> tuple[list[Case], list[str]] | None:
+    """(cases, extra checks) of a tests reply; None when it holds no case the judge can run."""
+    data = _json_cases(reply or "", language)
+    if data is not None:
+        cases, checks = data
+    elif language == "python":
+        tests = parse_tests(reply, language, structured)
+        if tests is None:
+            return None
+        try:
+            cases, checks = from_asserts(tests)
+        except (SyntaxError, ValueError, RecursionError):
+            return None
+    else:
+        return None
+    cases = [c for c in cases if case_problem(c, language) is None]
+    return (cases, checks) if cases else None
+
+
+def _json_cases(text: str, language: str) -> tuple[list[Case], list[str]] | None:
+    """Cases from a JSON reply (the whole text or a fenced json block): {"cases": [...], "checks": ...} or a
+    bare list of cases; None when there is none."""
+    candidates = [text] + [code for tag, code in code_blocks(text) if tag in ("json", "")]
+    for candidate in candidates:
+        try:
+            data = json.loads(candidate)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(data, list):
+            data = {"cases": data}
+        if isinstance(data, dict) and isinstance(data.get("cases"), list):
+            checks = data.get("checks") or []
+            checks = [checks] if isinstance(checks, str) else [c for c in checks if isinstance(c, str)]
+            cases = [_case(item, language) for item in data["cases"]]
+            return [c for c in cases if c is not None], [c for c in checks if c.strip()]
+    return None
+
+
+def _case(item: Any, language: str) -> Case | None:
+    """One case of a JSON reply. `expected` is the value's source text; given as a JSON value instead, it is
+    written as one (Python: its repr; a Python text that is no literal is taken as the string it says)."""
+    if not isinstance(item, dict):
+        return None
+    call, stdin, expected = item.get("call"), item.get("stdin"), item.get("expected")
+    tolerance, raises = item.get("tolerance"), item.get("raises")
+    if isinstance(call, str) and call.strip() and stdin is None and isinstance(raises, str) and raises.strip():
+        return Case(call.strip(), None, "", None, raises.strip())
+    if isinstance(call, str) and call.strip() and stdin is None:
+        text = expected if isinstance(expected, str) else (repr if language == "python" else json.dumps)(expected)
+        if language == "python" and isinstance(expected, str) and case_problem(Case("f()", None, text), language):
+            text = repr(expected)
+        tol = float(tolerance) if type(tolerance) in (int, float) and tolerance > 0 else None
+        return Case(call.strip(), None, text, tol)
+    if isinstance(stdin, str) and call is None and isinstance(expected, str):
+        return Case(None, stdin, expected)
+    return None
 
 
 def _from_json(text: str) -> str | None:

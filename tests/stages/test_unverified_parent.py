@@ -18,7 +18,7 @@ def unverified_parent(output: str) -> dict:
     """A seed whose every answer failed its tests (as next_pool carries it: its tried answer along)."""
     seed = trip(FakeClient(output, "```python\nassert double([1]) == [3]\n```", output, output))
     assert seed["stage"] == "verify" and seed["reason"] == "failed_tests"
-    keep = ("output", "code", "language", "tests", "verification")
+    keep = ("output", "code", "language", "tests", "cases", "checks", "verification")
     return {**SEED, **{k: seed[k] for k in keep}}
 
 

@@ -40,7 +40,8 @@ def test_a_passing_answer_is_verified_on_the_first_try() -> None:
     record = trip(client)
     assert record["status"] == "ok" and record["difficulty"] == "first_try"
     assert record["verification"] == {"status": "verified", "attempts": 1, "passed": 2, "total": 2,
-                                      "seconds": record["verification"]["seconds"], "language": "python"}
+                                      "cases": 2, "checks": 0, "seconds": record["verification"]["seconds"],
+                                      "language": "python"}
     assert record["code"].startswith("def double") and record["tests"].startswith("assert double")
 
 
