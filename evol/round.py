@@ -193,7 +193,8 @@ def verification_stats(records: list[Record]) -> dict[str, Any]:
     return {
         "tried": len(tried),
         "status": dict(sorted(Counter(r["verification"]["status"] for r in tried).items())),
-        "difficulty": dict(sorted(Counter(r.get("difficulty", "never") for r in tried).items())),
+        "difficulty": dict(sorted(Counter(r.get("difficulty", "never") for r in tried).items(),
+                                  key=lambda kv: str(kv[0]))),  # labels, or pass rates over k
         "attempts_total": sum(attempts),
         "seconds_total": round(sum(r["verification"].get("seconds") or 0 for r in tried), 3),
         "gain_seconds_total": round(sum((r.get("gain") or {}).get("seconds") or 0 for r in records), 3),

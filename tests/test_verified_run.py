@@ -75,8 +75,9 @@ def test_the_funnel_and_stats_show_verification_and_method_yield(verified_run: P
     for st in stats:
         assert st["verified"] == st["verification"]["status"]["verified"]
         assert st["pool"] == st["kept"] + sum(st[k] for k in ("evolve_rejected", "eliminated", "answer_rejected",
-                                                                "filtered", "tests_rejected", "unverified", "no_gain",
-                                                                "contaminated", "deduplicated", "llm_errors"))
+                                                                "filtered", "tests_rejected", "unverified",
+                                                                "weak_tests", "no_gain", "contaminated",
+                                                                "deduplicated", "llm_errors"))
     assert sum(st["no_gain"] for st in stats) > 0  # the sim's requirements that change nothing testable
     assert {"evolved", "eliminated", "verified", "no_tested_gain", "deduplicated", "kept"} <= set(
         stats[1]["by_method"]["complexity"])

@@ -89,7 +89,11 @@ class RequestFactory:
         values = {"instruction": instruction, "language": language} if joint else {"instruction": instruction}
         request = self._request(self.prompts.render(name, **values), "answer", round_no,
                                 self._attempt_params(attempt), attempt)
-        return request, self.prompts.sha(name)
+        return request, self.answer_sha(joint)
+
+    def answer_sha(self, joint: bool = False) -> str:
+        """The sha of the answer template in use."""
+        return self.prompts.sha("answer_with_tests" if joint else "answer")
 
     def tests(self, instruction: str, language: str, round_no: int) -> tuple[LLMRequest, str]:
         """The tests request: it sees the instruction (and the language to write in), never the answer."""

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from evol.stages import answer, contamination, eliminate, evolve, gain, verify, write_tests
+from evol.stages import agreed, answer, contamination, eliminate, evolve, gain, teeth, verify, write_tests
 from evol.stages.context import Item, ItemContext, Reject
 
 StageFn = Callable[[ItemContext, Item], Awaitable[Reject | None]]
@@ -42,7 +42,8 @@ STAGES: list[Stage] = [
     Stage("answer", "answer_rejected", "answer failed", True, answer.run, answer.applies, ("answered", "answered")),
     Stage("filter", "filtered", "filtered", True, answer.filter_run, answer.filter_applies),
     Stage("tests", "tests_rejected", "no tests", True, write_tests.run, write_tests.applies, ("tested", "tested")),
-    Stage("verify", "unverified", "unverified", True, verify.run, verify.applies, ("verified", "verified")),
+    Stage("verify", "unverified", "unverified", True, agreed.verify_run, verify.applies, ("verified", "verified")),
+    Stage("teeth", "weak_tests", "weak tests", True, teeth.run, teeth.applies),
     Stage("gain", "no_gain", "no gain", True, gain.run, gain.applies),
     Stage("decontam", "contaminated", "decontaminated", False, contamination.run, contamination.applies),
     Stage("dedup", "deduplicated", "deduplicated", False),

@@ -57,6 +57,23 @@ def is_value(key: Key) -> bool:
     return isinstance(key, tuple) and len(key) == 2 and key[0] == "v"
 
 
+def freeze(value: Any) -> Hashable:
+    """A hashable, canonical form of a decoded output value (floats to 9 decimals; sets and dicts sorted)."""
+    if isinstance(value, float):
+        return ("float", value if value != value or value in (math.inf, -math.inf) else round(value, 9))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(freeze(v) for v in value))
+    if isinstance(value, (set, frozenset)):
+        return (type(value).__name__, tuple(sorted((freeze(v) for v in value), key=repr)))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted(((freeze(k), freeze(v)) for k, v in value.items()), key=repr)))
+    try:
+        hash(value)
+    except TypeError:
+        return ("repr", repr(value))
+    return (type(value).__name__, value)
+
+
 def agree(keys: Sequence[Sequence[Key]], passes: Sequence[Sequence[bool]], *, consensus: float = 0.5,
           on_suspect: Literal["drop", "reject"] = "drop", min_cases: int = 1,
           min_pass_rate: float = 0.0) -> Agreement:
@@ -76,7 +93,8 @@ def agree(keys: Sequence[Sequence[Key]], passes: Sequence[Sequence[bool]], *, co
     if len(kept) < min_cases:
         result.status = "too_few_cases"
         return result
-    answering = [g for g in groups if all(is_value(keys[g[0]][c]) for c in kept)]  # crashes are no answer
+    # crashes (but an expected exception) and missing results are no answer
+    answering = [g for g in groups if all(is_value(keys[g[0]][c]) or passes[g[0]][c] for c in kept)]
     top = len(answering[0]) if answering else 0
     winners = [g for g in answering if len(g) == top and any(a in passing for a in g)]
     if winners:
