@@ -5,8 +5,8 @@
    time times the sandbox's worker slots.
 2. The same recipe with verification off: the wall-time ratio says what verification costs a round end to end
    (it also asks the tests requests and resampled answers, so it is the whole price, not the sandbox alone).
-3. Every verified pair of run 1 checked again straight through the sandbox (harness + code + tests, one
-   worker slot per core): items per second per core.
+3. Every verified pair of run 1 checked again straight through the trusted judge (the Python driver + code on
+   its cases, one worker slot per core): items per second per core.
 ``python -m bench.bench_verify``.
 """
 
@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 import os
 import platform
-import secrets
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rich.console import Console
@@ -25,8 +25,8 @@ from rich.console import Console
 from evol.config import load_config
 from evol.export import kept_records
 from evol.pipeline import run
-from evol.sandbox import Limits, default_sandbox, run_many
-from evol.verification import build_program, judge
+from evol.sandbox import Limits, default_sandbox
+from evol.verification import Case, check
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -45,14 +45,16 @@ def _recheck(records: list[dict]) -> dict:
     sandbox = default_sandbox()
     limits = Limits(timeout_s=5.0)
     items = [r for r in records if r["language"] == "python"]
-    nonce = secrets.token_hex(8)
-    programs = [(i, build_program(r["code"], r["tests"], "python", nonce)) for i, r in enumerate(items)]
+    def one(r: dict) -> bool:
+        cases = [Case.from_record(c) for c in r["cases"]]
+        return check(sandbox, r["code"], "python", cases, limits, r["instruction"]).ok
+
     cpu0 = os.times()
     started = time.perf_counter()
-    results = dict(run_many(sandbox, programs, limits=limits))
+    with ThreadPoolExecutor(max_workers=sandbox.workers) as pool:
+        ok = sum(pool.map(one, items))
     wall = time.perf_counter() - started
     cpu1 = os.times()
-    ok = sum(judge(results[i], nonce, "python", r["instruction"], r["tests"]).ok for i, r in enumerate(items))
     children_cpu = (cpu1.children_user + cpu1.children_system) - (cpu0.children_user + cpu0.children_system)
     return {"items": len(items), "verified_again": ok, "workers": sandbox.workers, "wall_s": round(wall, 3),
             "items_per_s": round(len(items) / wall, 1),

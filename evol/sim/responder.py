@@ -125,7 +125,7 @@ def answer_with_tests(prompt: str, seed: object = None) -> str:
     instruction = prompt.split(JOINT_MARK, 1)[0].strip()
     reply = answer(prompt, seed, instruction)
     task, rates = Task.of(instruction), Rates.from_env()
-    block = task.tests(prompt, rates)
+    block = task.joint_tests(prompt, rates)
     if block.startswith("```"):
         comment = "//" if task.language == "javascript" else "#"
         head, _, rest = block.partition("\n")

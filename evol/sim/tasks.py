@@ -38,8 +38,8 @@ EXPECTED = {
     "equal_pairs": (2, "0"),
 }
 BIG = "list(range(200000))"
-BIG_CHECK = {"unique_sorted": " == list(range(200000))", "running_max": "[-1] == 199999",
-             "counts": ".get(199999) == 1", "equal_pairs": " == 0"}
+BIG_CHECK = {"unique_sorted": ("[-1]", "199999"), "running_max": ("[-1]", "199999"), "counts": (".get(199999)", "1"),
+             "equal_pairs": ("", "0")}
 NAIVE = {
     "unique_sorted": ("out = []\n    for i in range(len(xs)):\n        if xs[i] not in out:\n"
                       "            out.append(xs[i])\n            ops += 1\n    result = sorted(out)"),
@@ -147,33 +147,50 @@ class Task:
         return f"def {self.name}({sig}:\n    {doc}\n    {body}\n\n\nprint({self.name}({call}))\n"
 
     def tests(self, prompt: str, rates: Rates) -> str:
-        """A tests reply (fenced), or a bad one at the configured rates."""
+        """A tests reply: test cases as a fenced JSON object, or a bad one at the configured rates."""
+        if roll(prompt, "tests_unparsable", rates.tests_unparsable):
+            return "Tests should cover normal input, empty input and large input. Good luck!"
+        cases, checks = self.cases(prompt, rates)
+        return "```json\n" + json.dumps({"cases": cases, "checks": "\n".join(checks)}, indent=1) + "\n```"
+
+    def joint_tests(self, prompt: str, rates: Rates) -> str:
+        """The tests block of a joint reply: plain asserts (Python), or assert calls (JavaScript)."""
         if roll(prompt, "tests_unparsable", rates.tests_unparsable):
             return "Tests should cover normal input, empty input and large input. Good luck!"
         if self.language == "javascript":
             return f"```javascript\n{self._js_tests(prompt, rates)}```"
-        return f"```python\n{self._py_tests(prompt, rates)}```"
+        from evol.verification.cases import Case, script  # the sim writes what a teacher would: plain asserts
 
-    def _py_tests(self, prompt: str, rates: Rates) -> str:
-        fn = "helper_check" if roll(prompt, "tests_broken", rates.tests_broken) else self.name
-        value, empty = EXPECTED[self.family]
+        cases, checks = self.cases(prompt, rates)
+        return "```python\n" + script([Case.from_record(c) for c in cases], checks) + "```"
+
+    def cases(self, prompt: str, rates: Rates) -> tuple[list[dict[str, str]], list[str]]:
+        """The task's test cases (call, expected or raises) and its extra checks, at the configured error rates."""
+        js = self.language == "javascript"
+        fn = ("helperCheck" if js else "helper_check") if roll(prompt, "tests_broken", rates.tests_broken) \
+            else self.name
+        value, empty = (JS_EXPECTED[self.family], "[]") if js else (repr(EXPECTED[self.family][0]),
+                                                                     EXPECTED[self.family][1])
         if roll(prompt, "tests_wrong", rates.tests_wrong):
-            value = "wrong"
-        get = "[0]" if "ops" in self.needs else ""
-        out = ["def _raises(error, func, *args):", "    try:", "        func(*args)", "    except error:",
-               "        return True", "    except Exception:", "        return False", "    return False", "",
-               f"assert {fn}({SAMPLE}){get} == {value!r}", f"assert {fn}([]){get} == {empty}"]
+            value = "[0]" if js else "'wrong'"
+        get = "[0]" if "ops" in self.needs and not js else ""
+        cases = [{"call": f"{fn}({SAMPLE}){get}", "expected": value}, {"call": f"{fn}([]){get}", "expected": empty}]
+        checks = []
         if "validate" in self.needs:
-            out.append(f"assert _raises(ValueError, {fn}, None)")
+            cases.append({"call": f"{fn}(null)" if js else f"{fn}(None)", "raises": "TypeError" if js else "ValueError",
+                          "expected": ""})
+        if js:
+            return cases, checks
         if "hints" in self.needs:
-            out.append(f"assert {fn}.__annotations__, 'type hints are required'")
+            checks.append(f"assert {fn}.__annotations__, 'type hints are required'")
         if "ops" in self.needs:
-            out.append(f"assert isinstance({fn}({SAMPLE}), tuple) and isinstance({fn}({SAMPLE})[1], int)")
+            checks.append(f"assert isinstance({fn}({SAMPLE}), tuple) and isinstance({fn}({SAMPLE})[1], int)")
         if "iterable" in self.needs:
-            out.append(f"assert {fn}(iter({SAMPLE})){get} == {value!r}")
+            cases.append({"call": f"{fn}(iter({SAMPLE})){get}", "expected": value})
         if "fast" in self.needs:
-            out.append(f"assert {fn}({BIG}){get}{BIG_CHECK[self.family]}")
-        return "\n".join(out) + "\n"
+            suffix, big = BIG_CHECK[self.family]
+            cases.append({"call": f"{fn}({BIG}){get}{suffix}", "expected": big})
+        return cases, checks
 
     def _js_tests(self, prompt: str, rates: Rates) -> str:
         fn = "helperCheck" if roll(prompt, "tests_broken", rates.tests_broken) else self.name

@@ -212,14 +212,18 @@ def _fails(stmt: ast.stmt) -> bool:
 def raises_case(stmt: ast.stmt) -> Case | None:
     """The case of an expected-exception test: `with pytest.raises(E): f(x)`, or `try: f(x) except E: pass
     else: assert False` (the failing statement may also follow the call inside the try)."""
-    if isinstance(stmt, ast.With) and len(stmt.items) == 1 and len(stmt.body) == 1             and isinstance(stmt.body[0], ast.Expr):
+    if (isinstance(stmt, ast.With) and len(stmt.items) == 1 and len(stmt.body) == 1
+            and isinstance(stmt.body[0], ast.Expr)):
         ctx = stmt.items[0].context_expr
-        if isinstance(ctx, ast.Call) and _exception_name(ctx.func) == "raises" and len(ctx.args) == 1                 and (name := _exception_name(ctx.args[0])) is not None and _is_call(stmt.body[0].value):
+        if (isinstance(ctx, ast.Call) and _exception_name(ctx.func) == "raises" and len(ctx.args) == 1
+                and (name := _exception_name(ctx.args[0])) is not None and _is_call(stmt.body[0].value)):
             return Case(ast.unparse(stmt.body[0].value), None, "", None, name)
-    if isinstance(stmt, ast.Try) and len(stmt.handlers) == 1 and not stmt.finalbody and stmt.body             and isinstance(stmt.body[0], ast.Expr) and _is_call(stmt.body[0].value):
+    if (isinstance(stmt, ast.Try) and len(stmt.handlers) == 1 and not stmt.finalbody and stmt.body
+            and isinstance(stmt.body[0], ast.Expr) and _is_call(stmt.body[0].value)):
         handler, rest = stmt.handlers[0], stmt.body[1:]
         name = _exception_name(handler.type)
-        fails = (len(rest) == 1 and _fails(rest[0]) and not stmt.orelse) or             (not rest and len(stmt.orelse) == 1 and _fails(stmt.orelse[0]))
+        fails = ((len(rest) == 1 and _fails(rest[0]) and not stmt.orelse)
+                 or (not rest and len(stmt.orelse) == 1 and _fails(stmt.orelse[0])))
         if name is not None and fails and all(isinstance(s, ast.Pass) or _is_noise(s) for s in handler.body):
             return Case(ast.unparse(stmt.body[0].value), None, "", None, name)
     return None

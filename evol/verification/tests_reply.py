@@ -14,7 +14,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-
 from typing import Any
 
 import evol.pyparse as pyparse
