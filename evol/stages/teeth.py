@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import Any
 
 from evol.sandbox import Limits
 from evol.stages.context import Item, ItemContext, Reject
@@ -23,22 +24,26 @@ def applies(ctx: ItemContext, item: Item) -> bool:
             and (record.get("verification") or {}).get("status") == "verified" and bool(record.get("code")))
 
 
-def _killed(ctx: ItemContext, code: str, cases: list[Case]) -> bool:
-    limits = Limits(timeout_s=ctx.verify.timeout_s, memory_mb=ctx.verify.memory_mb)
-    run = run_cases(ctx.sandbox, code, "python", cases, limits)
+def _killed(sandbox: Any, code: str, cases: list[Case], limits: Limits) -> bool:
+    run = run_cases(sandbox, code, "python", cases, limits)
     return run.status != "completed" or not all(passes(c, o, "python") for c, o in zip(cases, run.outputs,
                                                                                       strict=True))
 
 
+async def mutation(sandbox: Any, code: str, cases: list[Case], n: int, limits: Limits) -> dict[str, Any]:
+    """The mutation record of `code` under `cases`: score (None without mutants), mutants, killed, survived."""
+    found = mutants(code, n)
+    killed = await asyncio.gather(*(asyncio.to_thread(_killed, sandbox, m.code, cases, limits) for m in found))
+    survived = Counter(m.kind for m, k in zip(found, killed, strict=True) if not k)
+    return {"score": score(list(killed)), "mutants": len(found), "killed": sum(killed),
+            "survived": dict(sorted(survived.items()))}
+
+
 async def run(ctx: ItemContext, item: Item) -> Reject | None:
     record = item.record
-    cases = cases_of(record)
-    found = mutants(record["code"], ctx.verify.mutants)
-    killed = await asyncio.gather(*(asyncio.to_thread(_killed, ctx, m.code, cases) for m in found))
-    value = score(list(killed))
-    survived = Counter(m.kind for m, k in zip(found, killed, strict=True) if not k)
-    record["mutation"] = {"score": value, "mutants": len(found), "killed": sum(killed),
-                          "survived": dict(sorted(survived.items()))}
-    if value is not None and value < ctx.verify.min_mutation_score:
-        return Reject("weak_tests", {"detail": f"the cases kill {sum(killed)} of {len(found)} mutants"})
+    limits = Limits(timeout_s=ctx.verify.timeout_s, memory_mb=ctx.verify.memory_mb)
+    found = record["mutation"] = await mutation(ctx.sandbox, record["code"], cases_of(record), ctx.verify.mutants,
+                                                limits)
+    if found["score"] is not None and found["score"] < ctx.verify.min_mutation_score:
+        return Reject("weak_tests", {"detail": f"the cases kill {found['killed']} of {found['mutants']} mutants"})
     return None

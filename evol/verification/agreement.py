@@ -9,11 +9,14 @@ the case's expected value. Pure: no sandbox, no LLM.
   and at least 2) that does not meet its expected value, and more answers back that value than meet the
   expected one: the test, not the answers, is likely wrong. Suspect cases are dropped (`on_suspect = "drop"`)
   or the item is rejected (`"reject"`). Errors are not votes: answers that all crash do not overrule a test.
-- The chosen answer is the first answer of the largest group whose members pass every kept case (ties between
-  equally large groups go to the one that passes; answers that crash or return nothing on a kept case are in
-  no agreeing group). The item is verified when there is one, it belongs to a
-  largest group, at least `min_cases` cases remain and the share of the k answers passing the kept cases (the
-  item's pass rate, its difficulty) is at least `min_pass_rate`.
+  Only answers that pass every case not suspected at first vote in the final count: two answers sharing a bug,
+  which the other cases prove wrong, do not overrule a test.
+- Groups are scored as CodeT does: members x kept cases they pass (answers that crash or return nothing on a
+  kept case are in no agreeing group). The best group (then the larger, then the first) must pass every kept
+  case: its first answer is chosen. When it does not but some answer passes, the item is `disputed` (more
+  answers agree on outputs the tests reject). The item is verified when an answer is chosen, at least
+  `min_cases` cases remain and the share of the k answers passing the kept cases (the item's pass rate, its
+  difficulty) is at least `min_pass_rate`.
 
 The limit: a misreading shared by every answer and the tests is invisible here (all agree). Answers and tests
 from different models make a shared misreading less likely (`[verify.tests]` / `[verify.answer]` roles).
@@ -81,7 +84,13 @@ def agree(keys: Sequence[Sequence[Key]], passes: Sequence[Sequence[bool]], *, co
     k = len(keys)
     n = len(keys[0]) if k else 0
     groups = _groups(keys)
-    dropped = [{"case": c, "why": why} for c in range(n) if (why := _suspect(keys, passes, c, consensus))]
+    everyone = list(range(k))
+    first = {c for c in range(n) if _suspect(keys, passes, c, consensus, everyone)}
+    # Only answers that pass every case not suspected at first may vote: a consensus of answers the other
+    # cases prove wrong (two answers with the same bug) does not overrule a test.
+    credible = [a for a in everyone if all(passes[a][c] for c in range(n) if c not in first)]
+    dropped = [{"case": c, "why": why} for c in sorted(first) if (why := _suspect(keys, passes, c, consensus,
+                                                                                  credible))]
     gone = {d["case"] for d in dropped}
     kept = [c for c in range(n) if c not in gone]
     passing = [a for a in range(k) if all(passes[a][c] for c in kept)]
@@ -95,13 +104,14 @@ def agree(keys: Sequence[Sequence[Key]], passes: Sequence[Sequence[bool]], *, co
         return result
     # crashes (but an expected exception) and missing results are no answer
     answering = [g for g in groups if all(is_value(keys[g[0]][c]) or passes[g[0]][c] for c in kept)]
-    top = len(answering[0]) if answering else 0
-    winners = [g for g in answering if len(g) == top and any(a in passing for a in g)]
-    if winners:
-        result.chosen = next(a for a in winners[0] if a in passing)
-        result.status = "verified" if rate >= min_pass_rate else "failed_tests"
-    elif passing:
-        result.status = "disputed"  # an answer passes, but a larger group of answers says otherwise
+    if answering:  # CodeT's dual agreement: answers x the kept cases they pass
+        best = max(answering, key=lambda g: (len(g) * sum(passes[g[0]][c] for c in kept), len(g), -g[0]))
+        if best[0] in passing:
+            result.chosen = best[0]
+            result.status = "verified" if rate >= min_pass_rate else "failed_tests"
+            return result
+    if passing:
+        result.status = "disputed"  # an answer passes, but more answers agree on outputs the tests reject
     return result
 
 
@@ -113,16 +123,17 @@ def _groups(keys: Sequence[Sequence[Key]]) -> list[list[int]]:
     return sorted(by_sig.values(), key=lambda g: (-len(g), g[0]))
 
 
-def _suspect(keys: Sequence[Sequence[Key]], passes: Sequence[Sequence[bool]], c: int, consensus: float) -> str | None:
-    """Why case c's expected value is suspect (a strong consensus of answers contradicts it), or None."""
+def _suspect(keys: Sequence[Sequence[Key]], passes: Sequence[Sequence[bool]], c: int, consensus: float,
+             voters: Sequence[int]) -> str | None:
+    """Why case c's expected value is suspect (a strong consensus of `voters` contradicts it), or None."""
     k = len(keys)
-    votes = Counter(keys[a][c] for a in range(k) if is_value(keys[a][c]))
+    votes = Counter(keys[a][c] for a in voters if is_value(keys[a][c]))
     if not votes:
         return None
     value, count = votes.most_common(1)[0]
     if count < max(2, math.ceil(consensus * k)):
         return None
-    if any(passes[a][c] for a in range(k) if keys[a][c] == value):
+    if any(passes[a][c] for a in voters if keys[a][c] == value):
         return None  # the consensus meets the expected value
     backing = sum(1 for a in range(k) if passes[a][c])
     if count <= backing:

@@ -61,3 +61,10 @@ def test_thresholds_min_cases_and_min_pass_rate() -> None:
     keys, passes = table([[1, 2], [1, 2], [0, 2], [1, 0]], [1, 2])
     assert agree(keys, passes).ok and agree(keys, passes, min_pass_rate=0.6).status == "failed_tests"
     assert agree(keys, passes).to_record()["pass_rate"] == 0.5
+
+
+def test_two_answers_sharing_a_bug_do_not_overrule_a_right_test() -> None:
+    # answers 0 and 1 share a bug (the empty-input case proves them wrong); 2 is right; 3 misreads
+    keys, passes = table([[3, 1], [3, 1], [2, 0], [0, 0]], [2, 0])
+    result = agree(keys, passes)
+    assert result.dropped_cases == [] and result.ok and result.chosen == 2
