@@ -43,6 +43,7 @@ from evol.stages.context import ItemContext
 from evol.stages.eliminate import elimination_rules
 from evol.stages.requests import RequestFactory
 from evol.stages.response_filters import response_rules
+from evol.stages.roles import role_clients
 from evol.version import __version__
 
 SIM_MODEL = "evol-sim"
@@ -156,6 +157,8 @@ async def _run_rounds(cfg: PipelineConfig, ctx: ItemContext, run_dir: Path, seed
                 await stream_items(ctx, pool, round_no, journal, done, cfg.endpoint.concurrency, bar,
                                    weights if cfg.evolve.adapt else None)
                 usage = ctx.client.ledger.by_stage(round_no)
+                for other in ctx.clients.values():
+                    usage.update(other.ledger.by_stage(round_no))
                 kept, rejected, stats = finalize(run_dir, round_no, pool, index, bar.started, usage,
                                                  {"method_weights": weights} if round_no else {})
             all_stats.append(stats)
@@ -237,6 +240,7 @@ def run(cfg: PipelineConfig, console: Console | None = None) -> RunResult:
         calls = open_call_log(run_dir, cfg.calls)
         client.on_call = calls.record if calls else None
         ctx = _context(cfg, inputs, client, model)
+        ctx.clients = role_clients(cfg, cache_path)
         manifest = _manifest(cfg, urls, model, simulated, "running", [], None, started)
         files.write_manifest(manifest)
         stats: list[dict[str, Any]] = []
@@ -272,4 +276,6 @@ async def _run_and_close(cfg: PipelineConfig, ctx: ItemContext, client: Any, run
     try:
         return await _run_rounds(cfg, ctx, run_dir, seeds, console)
     finally:
+        for other in ctx.clients.values():
+            await other.aclose()
         await client.aclose()

@@ -28,6 +28,7 @@ class ItemContext:
     verify: VerifySettings = field(default_factory=VerifySettings)
     sandbox: Any | None = None  # runs answers against tests (verification); None until first needed
     keep_reasoning: bool = False  # store each stage's thinking in record["reasoning"][stage] ([reasoning] keep)
+    clients: dict[str, Any] = field(default_factory=dict)  # a verification role's own client, by stage
 
     @property
     def model(self) -> str:
@@ -63,7 +64,7 @@ async def call(ctx: ItemContext, item: Item, request: LLMRequest) -> LLMResult:
     in `record["reasoning"][stage]` (the last attempt's, for a resampled answer).
     """
     request.deadline = item.deadline
-    result = await ctx.client.complete(request)
+    result = await ctx.clients.get(request.stage, ctx.client).complete(request)
     if ctx.keep_reasoning and getattr(result, "reasoning", None):
         item.record.setdefault("reasoning", {})[request.stage] = result.reasoning
     return result

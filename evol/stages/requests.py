@@ -8,6 +8,7 @@ from typing import Any
 from evol.config import PipelineConfig
 from evol.llm import LLMRequest
 from evol.prompts import PromptSet
+from evol.stages.roles import model_for
 
 VLLM_EXTRAS = ("top_k", "min_p", "repetition_penalty")
 # The tests stage's reply, where the endpoint supports response_format (else parsed from fenced blocks).
@@ -60,10 +61,11 @@ class RequestFactory:
     def _request(self, text: str, stage: str, round_no: int, params: dict | None = None,
                  sample_index: int = 0) -> LLMRequest:
         params = dict(self.params if params is None else params)
+        model = model_for(self.cfg, stage, self.model)  # a verification role may name its own model
         if self.api(stage) == "chat":
-            return LLMRequest(self.model, "chat", messages=[{"role": "user", "content": text}],
+            return LLMRequest(model, "chat", messages=[{"role": "user", "content": text}],
                               params=params, stage=stage, round=round_no, sample_index=sample_index)
-        return LLMRequest(self.model, "completions", prompt=text, params=params, stage=stage, round=round_no,
+        return LLMRequest(model, "completions", prompt=text, params=params, stage=stage, round=round_no,
                           sample_index=sample_index)
 
     def _attempt_params(self, attempt: int) -> dict[str, Any]:
