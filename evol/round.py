@@ -199,4 +199,18 @@ def verification_stats(records: list[Record]) -> dict[str, Any]:
         "seconds_total": round(sum(r["verification"].get("seconds") or 0 for r in tried), 3),
         "gain_seconds_total": round(sum((r.get("gain") or {}).get("seconds") or 0 for r in records), 3),
         "kept_verified": sum(1 for r in tried if r["status"] == "ok" and r["verification"]["status"] == "verified"),
+        **_agreement_stats(tried),
     }
+
+
+def _agreement_stats(tried: list[Record]) -> dict[str, Any]:
+    """With k answers: the mean pass rate over k, the cases dropped as suspect, mutation scores (when measured)."""
+    rates = [r["verification"]["pass_rate"] for r in tried if r["verification"].get("pass_rate") is not None]
+    scores = [r["mutation"]["score"] for r in tried if (r.get("mutation") or {}).get("score") is not None]
+    out: dict[str, Any] = {}
+    if rates:
+        out.update(pass_rate_mean=round(sum(rates) / len(rates), 4),
+                   cases_dropped=sum(len(r.get("cases_dropped") or ()) for r in tried))
+    if scores:
+        out["mutation_score_mean"] = round(sum(scores) / len(scores), 4)
+    return out
