@@ -7,9 +7,9 @@ so each record can be judged by an oracle, outside the pipeline:
 - `no_tested_gain` recall: children of the methods in `verify.require_gain` whose task is their parent's (the
   requirement added changes nothing a test case can see; type hints are a check, never a case), that passed
   verify and were not deduplicated: the share not kept;
-- false rejection: items whose tests were right and not vacuous, rejected at verify, teeth or gain although an
-  answer passed every case (agreement's `passing`), or the tests' `weak_tests` verdict was wrong (the tests
-  were right), or the child did add behaviour: / items with right tests that reached verify;
+- false rejection: items whose tests were right and not vacuous, rejected at verify although an answer passed
+  every case as written (agreement's `passing_written`), at teeth (`weak_tests`: the tests were right), or at
+  gain although the child did add behaviour: / items with right tests that reached verify;
 - mutation score: the mean share of mutants of each kept answer its kept cases kill (measured the same way
   for both runs, after the run), LLM requests and completion tokens per kept item.
 ``python -m bench.verify_quality`` runs it alone (smaller: `--limit 20 --rounds 2`).
@@ -183,8 +183,8 @@ def _kept(run_dir: Path, rounds: int) -> list[dict[str, Any]]:
 
 
 def _falsely_rejected(record: dict[str, Any], pool: dict[str, dict[str, Any]], require_gain: list[str]) -> bool:
-    if record.get("stage") == "verify":
-        return bool((record.get("agreement") or {}).get("passing"))
+    if record.get("stage") == "verify":  # an answer passed the (right) tests as written, yet no answer was kept
+        return bool((record.get("agreement") or {}).get("passing_written"))
     if record.get("stage") == "teeth":
         return True  # the tests were right and not vacuous
     if record.get("stage") == "gain":
@@ -207,14 +207,15 @@ def _share(a: float, b: float, digits: int = 4) -> float | None:
     return round(a / b, digits) if b else None
 
 
-def measure(limit: int = 60, rounds: int = 3) -> dict[str, Any]:
-    """Checks on and off on the same task world, in one process: {world, on, off}."""
+def measure(limit: int = 60, rounds: int = 3, keep: Path | None = None) -> dict[str, Any]:
+    """Checks on and off on the same task world, in one process: {world, on, off} (`keep`: leave the runs there)."""
     previous = os.environ.get("EVOL_SIM_RATES")
     os.environ["EVOL_SIM_RATES"] = json.dumps(WORLD)
     out: dict[str, Any] = {"world": WORLD, "limit": limit, "rounds": rounds, "checks_on": CHECKS_ON,
                            "checks_off": CHECKS_OFF}
     try:
-        with tempfile.TemporaryDirectory(prefix="evol-bench-quality-") as tmp:
+        with contextlib.nullcontext(str(keep)) if keep else tempfile.TemporaryDirectory(
+                prefix="evol-bench-quality-") as tmp:
             for name, overrides in (("on", CHECKS_ON), ("off", CHECKS_OFF)):
                 folder = Path(tmp) / name
                 cfg = load_config(ROOT / "pipelines/verified.toml", {
@@ -247,8 +248,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help="leave the two runs in this folder")
     args = parser.parse_args()
-    result = measure(args.limit, args.rounds)
+    result = measure(args.limit, args.rounds, args.keep)
     print(json.dumps(result, indent=1))
     print("\n".join(quality_table(result)))
 

@@ -43,6 +43,7 @@ class Agreement:
     kept_cases: list[int]
     dropped_cases: list[dict[str, Any]] = field(default_factory=list)  # {"case": i, "why": ...}
     passing: list[int] = field(default_factory=list)  # answers passing every kept case
+    passing_written: list[int] = field(default_factory=list)  # answers passing every case as the tests wrote them
     chosen: int | None = None
     pass_rate: float = 0.0
 
@@ -52,7 +53,8 @@ class Agreement:
 
     def to_record(self) -> dict[str, Any]:
         return {"status": self.status, "k": self.k, "groups": self.groups, "kept_cases": self.kept_cases,
-                "dropped_cases": self.dropped_cases, "passing": self.passing, "chosen": self.chosen,
+                "dropped_cases": self.dropped_cases, "passing": self.passing,
+                "passing_written": self.passing_written, "chosen": self.chosen,
                 "pass_rate": round(self.pass_rate, 4)}
 
 
@@ -95,7 +97,8 @@ def agree(keys: Sequence[Sequence[Key]], passes: Sequence[Sequence[bool]], *, co
     kept = [c for c in range(n) if c not in gone]
     passing = [a for a in range(k) if all(passes[a][c] for c in kept)]
     rate = len(passing) / k if k else 0.0
-    result = Agreement("failed_tests", k, groups, kept, dropped, passing, None, rate)
+    written = [a for a in range(k) if all(passes[a])]
+    result = Agreement("failed_tests", k, groups, kept, dropped, passing, written, None, rate)
     if dropped and on_suspect == "reject":
         result.status = "tests_suspect"
         return result
