@@ -21,6 +21,7 @@ import numpy as np
 
 from bench.dedup_corpus import THRESHOLD, WORD_RE, jaccard, make_corpus
 from bench.dedup_peers import markdown as dedup_peers_markdown
+from bench.provenance import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -220,7 +221,7 @@ def main(sizes: tuple[int, ...] = SIZES) -> list[dict]:
         results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
         print(json.dumps(results[-1]), flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "dedup.json").write_text(json.dumps(results, indent=2) + "\n")
+    write_results("dedup.json", results)
     (RESULTS / "dedup.md").write_text(to_markdown(results))
     return results
 

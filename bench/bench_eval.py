@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+from bench.provenance import write_results
 from evol.eval.postprocess import extract_code
 from evol.eval.problems import load_problems
 from evol.sandbox import Limits, RunResult, Sandbox, attacks, run_many
@@ -174,7 +175,7 @@ def main() -> None:
         "attacks": attack_rows(sandbox),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "eval.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_results("eval.json", report)
     (RESULTS / "eval.md").write_text("\n".join(table(report)) + "\n")
     print(json.dumps(report["canonical"]))
 

@@ -26,6 +26,8 @@ from typing import Any
 
 from bench.llm_peers import markdown as peers_markdown
 from bench.llm_peers import run_peers
+from bench.provenance import write_results
+from evol.config_file import read_toml
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -140,14 +142,17 @@ def overload(quick: bool) -> dict[str, Any]:
 
 # -- pipeline runs ----------------------------------------------------------------------------------------
 
-def _job_config(tmp: Path, n: int, concurrency: int, rounds: int, answer_seeds: bool) -> Path:
-    text = (REPO / "pipelines" / "demo.toml").read_text()
-    text = (text.replace('"data/seeds/', f'"{REPO}/data/seeds/').replace("limit = 50", f"limit = {n}")
-            .replace("rounds = 3", f"rounds = {rounds}").replace("concurrency = 32", f"concurrency = {concurrency}")
-            .replace("answer = true", f"answer = {'true' if answer_seeds else 'false'}")
-            .replace("enabled = true", "enabled = false"))
+def _job_config(tmp: Path, n: int, concurrency: int, rounds: int, answer_seeds: bool,
+                skip_rules: list[str] | None = None) -> Path:
+    """The demo recipe with the job's sizes, built through the config model (a renamed key fails loudly)."""
+    from evol.config import load_config, to_toml
+
+    cfg = load_config(REPO / "pipelines" / "demo.toml", {
+        "limit": n, "rounds": rounds, "endpoint.concurrency": concurrency, "seeds.answer": answer_seeds,
+        "seeds.paths": [str(REPO / p) for p in read_toml(REPO / "pipelines" / "demo.toml")["seeds"]["paths"]],
+        "dedup.enabled": False, "decontam.enabled": False, "eliminate.skip": skip_rules})
     path = tmp / "job.toml"
-    path.write_text(text)
+    path.write_text(to_toml(cfg))
     return path
 
 
@@ -242,7 +247,7 @@ def main(quick: bool = False) -> dict[str, Any]:
     res["seconds"] = round(time.perf_counter() - started, 1)
     res["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "llm.json").write_text(json.dumps(res, indent=2) + "\n")
+    write_results("llm.json", res)
     (RESULTS / "llm.md").write_text(markdown(res))
     print(markdown(res))
     return res

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.provenance import write_results
 from evol.eval.postprocess import extract_code
 from evol.eval.problems import load_problems
 from evol.sandbox import Sandbox, run_many
@@ -89,7 +90,7 @@ def main() -> dict[str, Any]:
     }
     report["machine"]["load_avg_1m_at_end"] = round(os.getloadavg()[0], 2)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "ray.json").write_text(json.dumps(report, indent=1) + "\n")
+    write_results("ray.json", report, indent=1)
     print(json.dumps(pps), json.dumps(report["ratios"]), json.dumps(report["machine"]))
     return report
 

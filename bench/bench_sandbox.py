@@ -24,6 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bench.provenance import write_results
 from evol.eval.postprocess import extract_code
 from evol.eval.problems import load_problems
 from evol.sandbox import Limits, Sandbox, attacks, host, probe, run_many
@@ -124,7 +125,7 @@ def main() -> None:
     report["sandbox_spawn"] = spawn.describe()["python_executor"]
     report["attacks"] = attack_table(warm) if probe.is_root() else "not run: planting a root-only secret needs root"
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "sandbox.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_results("sandbox.json", report)
     (RESULTS / "sandbox.md").write_text("\n".join(table(report)) + "\n")
     print(json.dumps({k: {x: v[x] for x in v if x != "rows"} for k, v in report["results"].items()}))
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from bench.provenance import write_results
 from bench.verify_quality import measure, quality_table
 from evol.config import load_config
 from evol.export import kept_records
@@ -106,7 +107,7 @@ def main() -> None:
         "quality": quality,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "verify.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_results("verify.json", report)
     lines = ["# Verification throughput (bench/bench_verify.py)", "", report["what"] + ".", "",
              f"- whole run: {wall_on:.1f} s with verification, {wall_off:.1f} s without "
              f"({report['run_wall_s']['ratio_on_to_off']}x); 1-minute load average at the end "

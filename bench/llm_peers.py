@@ -135,9 +135,8 @@ def measure(cmd: list[str], base_url: str, env: dict[str, str], timeout: float) 
 
 
 def _evol_cmd(tmp: Path, seeds: Path, n: int, concurrency: int, base_url: str, job_config: Any) -> list[str]:
-    config = job_config(tmp, n, concurrency, 1, False)
     # The same job as the peers': every evolution is answered (no elimination rule drops one before its answer).
-    config.write_text(config.read_text() + f"\n[eliminate]\nskip = {json.dumps(sorted(ELIMINATION_RULES))}\n")
+    config = job_config(tmp, n, concurrency, 1, False, sorted(ELIMINATION_RULES))
     return [sys.executable, "-m", "evol", "run", "--config", str(config), "--seeds", str(seeds), "--limit", str(n),
             "--out", str(tmp / "evol-run"), "--base-url", base_url, "--model", "evol-sim", "--no-cache"]
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.provenance import write_results
 from evol.llm import EndpointConfig, LLMClient, LLMFailure, LLMRequest
 from evol.sim.launch import SimProcess
 
@@ -90,7 +91,7 @@ def main(n: int = 50_000) -> dict[str, Any]:
            "throughput_vs_fault_free": round(faulty["items_per_s"] / clean["items_per_s"], 3),
            "pass": faulty["lost"] == 0 and clean["lost"] == 0 and faulty["rss_growth_after_warmup"] < 0.10}
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "soak.json").write_text(json.dumps(out, indent=2) + "\n")
+    write_results("soak.json", out)
     rows = [f"| {name} | {r['items']} | {r['lost']} | {r['items_per_s']} | {r['rss_after_warmup_mib']} | "
             f"{r['rss_peak_mib']} | {r['rss_final_mib']} | {r['rss_growth_after_warmup']:.1%} |"
             for name, r in (("fault-free", clean), ("10% faults", faulty))]

@@ -40,7 +40,8 @@ class EndpointSettings(Strict):
     item_deadline: NotData[float] = Field(900.0, gt=0)
     backoff_base: NotData[float] = Field(0.5, ge=0, le=60)  # seconds; full-jitter backoff doubles it per attempt
     transport: NotData[Literal["aiohttp", "openai-aiohttp", "openai-httpx"]] = "aiohttp"
-    stage_api: dict[Literal["evolve", "judge", "answer"], Literal["chat", "completions"]] = {}  # overrides `api`
+    # per LLM stage (those of the stage table with prompts: checked when the run's stages are known)
+    stage_api: dict[str, Literal["chat", "completions"]] = {}  # overrides `api`
 
 
 class Sampling(Strict):
@@ -155,6 +156,20 @@ class VerifySettings(Strict):
     memory_mb: int = Field(1024, ge=64)
 
 
+class ExtraStage(Strict):
+    """A stage a recipe adds (evol/stages/compose.py): its dotted path and where it goes (default: before decontam)."""
+
+    path: str
+    after: str | None = None
+    before: str | None = None
+
+
+class StagesSettings(Strict):
+    """The [stages] section: stages added to the table's, in order, e.g. ["mypkg.stages:lint"]."""
+
+    extra: list[str | ExtraStage] = []
+
+
 class PipelineConfig(Strict):
     """A whole evolution run. Fields marked `NotData` do not shape the data (see evol.datafields)."""
 
@@ -172,6 +187,7 @@ class PipelineConfig(Strict):
     eliminate: EliminateSettings = EliminateSettings()
     filters: FilterSettings = FilterSettings()
     verify: VerifySettings = VerifySettings()
+    stages: StagesSettings = StagesSettings()
     dedup: DedupConfig = DedupConfig()
     decontam: DecontamConfig = DecontamConfig()
     reasoning: ReasoningSettings = ReasoningSettings()

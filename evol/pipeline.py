@@ -23,9 +23,9 @@ from evol.errors import ConfigError
 from evol.export import write_train_json
 from evol.io import atomic_write_jsonl, read_jsonl, storage_error
 from evol.llm import LLMClient
-from evol.preflight import check_endpoints
+from evol.preflight import check_endpoints, check_requirements
 from evol.progress import RoundBar, funnel_table, make_progress, sim_banner
-from evol.prompts import DEFAULT_PROMPTS_DIR, PromptSet
+from evol.prompts import PromptSet
 from evol.records import Record
 from evol.round import (
     dedup_state_path,
@@ -39,6 +39,7 @@ from evol.round import (
 from evol.rundir import RunDir
 from evol.seeds import load_seeds
 from evol.stages.adapt import adapted_weights, normalised
+from evol.stages.compose import prompt_set, run_stages
 from evol.stages.context import ItemContext
 from evol.stages.eliminate import elimination_rules
 from evol.stages.requests import RequestFactory
@@ -66,6 +67,8 @@ def data_config(cfg: PipelineConfig) -> dict[str, Any]:
     """The config fields that shape the data (those not marked NotData), with the model that will answer."""
     data = data_view(cfg)
     data["endpoint"]["model"] = effective_model(cfg)
+    if not cfg.stages.extra:  # runs made before [stages] existed resume
+        data.pop("stages", None)
     return data
 
 
@@ -152,18 +155,21 @@ async def _run_rounds(cfg: PipelineConfig, ctx: ItemContext, run_dir: Path, seed
                     index = DedupIndex.load(cfg.dedup, prev) if prev.exists() else DedupIndex(cfg.dedup)
                 journal = journal_path(run_dir, round_no)
                 done = journal_ids(journal)
-                bar = RoundBar(progress, "answer seeds" if round_no == 0 else f"round {round_no}", len(pool), len(done))
+                label = "answer seeds" if round_no == 0 else f"round {round_no}"
+                bar = RoundBar(progress, label, len(pool), len(done), ctx.stages)
                 weights = _round_weights(cfg, round_no, all_stats)
                 await stream_items(ctx, pool, round_no, journal, done, cfg.endpoint.concurrency, bar,
                                    weights if cfg.evolve.adapt else None)
+                if ctx.calls_log is not None:
+                    ctx.calls_log.flush()
                 usage = ctx.client.ledger.by_stage(round_no)
                 for other in ctx.clients.values():
                     usage.update(other.ledger.by_stage(round_no))
                 kept, rejected, stats = finalize(run_dir, round_no, pool, index, bar.started, usage,
-                                                 {"method_weights": weights} if round_no else {})
+                                                 {"method_weights": weights} if round_no else {}, ctx.stages)
             all_stats.append(stats)
             pool = next_pool(round_no, pool, kept, rejected, cfg.evolve.on_failed == "carry_parent",
-                             cfg.verify.enabled and cfg.verify.unverified_parents == "drop")
+                             cfg.verify.enabled and cfg.verify.unverified_parents == "drop", ctx.stages)
     return all_stats
 
 
@@ -176,8 +182,9 @@ def _round_weights(cfg: PipelineConfig, round_no: int, done: list[dict[str, Any]
 
 @dataclass
 class _Inputs:
-    """What a run reads before it writes anything: prompts, validated seeds, the decontaminator."""
+    """What a run reads before it writes anything: its stages, prompts, validated seeds, the decontaminator."""
 
+    stages: list[Any]
     prompts: PromptSet
     seeds: list[Record]
     duplicates: int
@@ -185,16 +192,16 @@ class _Inputs:
 
 
 def _inputs(cfg: PipelineConfig) -> _Inputs:
-    """Prompts (a missing variable fails here), seeds and benchmarks, read before the run folder is touched."""
-    prompts = PromptSet(list(cfg.evolve.methods), Path(cfg.prompts_dir) if cfg.prompts_dir else DEFAULT_PROMPTS_DIR,
-                        verify=cfg.verify.mode if cfg.verify.enabled else None)
+    """Stages, prompts (a missing variable fails here), seeds and benchmarks, read before the run folder is touched."""
+    stages = run_stages(cfg)
+    prompts = prompt_set(cfg, stages)
     seeds, duplicates = load_seeds(cfg.seeds.paths, cfg.limit)  # fully validated before anything is written
     decontaminator = None
     if cfg.decontam.enabled:
         from evol.decontam import Decontaminator
 
         decontaminator = Decontaminator(cfg.decontam)
-    return _Inputs(prompts, seeds, duplicates, decontaminator)
+    return _Inputs(stages, prompts, seeds, duplicates, decontaminator)
 
 
 def _context(cfg: PipelineConfig, inputs: _Inputs, client: Any, model: str) -> ItemContext:
@@ -204,7 +211,7 @@ def _context(cfg: PipelineConfig, inputs: _Inputs, client: Any, model: str) -> I
                        responses=response_rules(cfg.filters, cfg.sandbox), decontaminator=inputs.decontaminator,
                        judge=cfg.eliminate.judge, answer_seeds=cfg.seeds.answer,
                        item_deadline=cfg.endpoint.item_deadline, verify=cfg.verify, keep_reasoning=cfg.reasoning.keep,
-                       sandbox=_sandbox(cfg) if cfg.verify.enabled else None)
+                       sandbox=_sandbox(cfg) if cfg.verify.enabled else None, stages=inputs.stages)
 
 
 def run_rounds(cfg: PipelineConfig, client: Any, model: str, console: Console) -> list[dict[str, Any]]:
@@ -229,6 +236,7 @@ def run(cfg: PipelineConfig, console: Console | None = None) -> RunResult:
     run_dir = cfg.run_dir()
     _check_run_dir(run_dir, cfg)
     inputs = _inputs(cfg)
+    check_requirements(cfg, inputs.stages)
     run_dir.mkdir(parents=True, exist_ok=True)
     files = RunDir(run_dir)
     files.write_resolved_config(to_toml(cfg))
@@ -241,6 +249,7 @@ def run(cfg: PipelineConfig, console: Console | None = None) -> RunResult:
         client.on_call = calls.record if calls else None
         ctx = _context(cfg, inputs, client, model)
         ctx.clients = role_clients(cfg, cache_path)
+        ctx.calls_log = calls
         manifest = _manifest(cfg, urls, model, simulated, "running", [], None, started)
         files.write_manifest(manifest)
         stats: list[dict[str, Any]] = []

@@ -1,4 +1,5 @@
-"""Fail fast on an endpoint that cannot work, before a single item is spent on it."""
+"""Fail fast on an endpoint that cannot work, or a machine that lacks what the run's stages need, before a single
+item is spent on it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
-from evol.errors import EndpointError
+from evol.errors import ConfigError, EndpointError
 from evol.llm.fatal import RunStopped, stop_now, stopped
 from evol.llm.retry import StatusError, classify
 
@@ -61,3 +62,14 @@ def check_endpoints(urls: list[str], api_key_env: str, console: Any = None) -> l
         if console is not None:
             console.print(f"[yellow]warning[/yellow]: {err}; going on with the other endpoint(s)")
     return live
+
+
+def check_requirements(cfg: Any, stages: list[Any]) -> None:
+    """A ConfigError, one line, when this machine lacks what a stage the run uses declares it needs
+    (a system tool, a sandbox runner, a Python extra, the sandbox itself: evol/stages/requires.py)."""
+    from evol.stages.compose import requirements
+    from evol.stages.requires import unmet
+
+    missing = unmet(requirements(cfg, stages))
+    if missing:
+        raise ConfigError("; ".join(missing))

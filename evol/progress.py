@@ -12,11 +12,7 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from evol.stages.table import progress_columns, shown_funnel, tokens_total
-
-SHORT = {"eliminated": "elim", "LLM errors": "llm err", "decontaminated": "contam", "deduplicated": "dedup",
-         "evolve failed": "evo err", "answer failed": "ans err", "evolved": "evol", "answered": "ans",
-         "filtered": "filt", "tested": "tests", "verified": "verif", "unverified": "unver"}
+from evol.stages.table import progress_columns, short_labels, shown_funnel, tokens_total
 
 
 def make_progress(console: Console) -> Progress:
@@ -35,8 +31,9 @@ def rate_text(done: int, seconds: float) -> str:
 class RoundBar:
     """One round's progress bar: call it with each finished record (rate, ETA, kept and rejected so far)."""
 
-    def __init__(self, progress: Progress, label: str, total: int, already: int = 0) -> None:
-        self.progress, self.started = progress, time.monotonic()
+    def __init__(self, progress: Progress, label: str, total: int, already: int = 0,
+                 stages: list[Any] | None = None) -> None:
+        self.progress, self.started, self.columns = progress, time.monotonic(), progress_columns(stages)
         self.task = progress.add_task(label, total=total, completed=already, rate="", detail="")
         self.ok = self.rejected = 0
         self.passed: Counter[str] = Counter()
@@ -48,7 +45,7 @@ class RoundBar:
             self.rejected += 1
         self.passed.update(record.get("passed") or ())
         done = self.ok + self.rejected
-        counts = " · ".join(f"{key} {self.passed[name]}" for name, key in progress_columns() if self.passed[name])
+        counts = " · ".join(f"{key} {self.passed[name]}" for name, key in self.columns if self.passed[name])
         self.progress.update(self.task, advance=1, rate=rate_text(done, time.monotonic() - self.started),
                              detail=f"{counts + ' · ' if counts else ''}ok {self.ok} · rejected {self.rejected}")
 
@@ -58,8 +55,8 @@ def funnel_table(all_stats: list[dict[str, Any]], title: str = "evol run: funnel
                  **table_options: Any) -> Table:
     """The funnel per round (one row a round) with tokens and a last column (seconds, or cost)."""
     table = Table(title=title, **table_options)
-    columns = shown_funnel(all_stats)
-    for label in ("round", *(SHORT.get(label, label) for _, label in columns), "tokens", last[0]):
+    columns, short = shown_funnel(all_stats), short_labels(all_stats)
+    for label in ("round", *(short.get(label, label) for _, label in columns), "tokens", last[0]):
         table.add_column(label, justify="right", no_wrap=True)
     for st in all_stats:
         tokens = tokens_total(st)

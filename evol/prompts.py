@@ -30,6 +30,16 @@ FAMILIES: dict[str, tuple[str, str]] = {"code": ("evolve_code", ""), "depth": ("
 
 
 @dataclass(frozen=True)
+class Prompt:
+    """A template a stage renders (the stage table names them): a shipped one by name; one a stage brings
+    with its placeholders, and the folder it lives in when that is not the run's prompts folder."""
+
+    name: str
+    fields: frozenset[str] | None = None  # None: a shipped template, its fields in TEMPLATE_FIELDS
+    folder: Path | None = None
+
+
+@dataclass(frozen=True)
 class Template:
     """One loaded template; `sha` identifies its exact text and is stored in every record it made."""
 
@@ -62,13 +72,17 @@ def placeholders(text: str, path: Path) -> set[str]:
         raise ConfigError(f"{path}: bad placeholder syntax ({exc}); write literal braces as {{{{ }}}}") from None
 
 
-def load_template(name: str, prompts_dir: Path = DEFAULT_PROMPTS_DIR) -> Template:
-    """Load and validate one template file `<prompts_dir>/<name>.txt`."""
+def load_template(name: str, prompts_dir: Path = DEFAULT_PROMPTS_DIR,
+                  fields: frozenset[str] | None = None) -> Template:
+    """Load and validate one template file `<prompts_dir>/<name>.txt` (`fields`: a stage's own template's)."""
     path = Path(prompts_dir) / f"{name}.txt"
     if not path.is_file():
         raise ConfigError(f"{path}: prompt template not found")
     text = path.read_text(encoding="utf-8")
-    used, wanted = placeholders(text, path), TEMPLATE_FIELDS[name]
+    wanted = fields if fields is not None else TEMPLATE_FIELDS.get(name)
+    if wanted is None:
+        raise ConfigError(f"{path}: not a shipped template; the stage that renders it must give its fields")
+    used = placeholders(text, path)
     if used - wanted:
         raise ConfigError(f"{path}: unknown placeholder(s) {sorted(used - wanted)}; allowed: {sorted(wanted)}")
     if wanted - used:
@@ -94,7 +108,8 @@ class PromptSet:
     """All templates and the chosen methods, validated together at start-up."""
 
     def __init__(self, method_names: list[str], prompts_dir: Path = DEFAULT_PROMPTS_DIR,
-                 verify: str | None = None) -> None:
+                 verify: str | None = None, extra: tuple[Prompt, ...] = ()) -> None:
+        """`extra`: the templates of the run's other stages (those not shipped bring their fields)."""
         available = discover_methods(prompts_dir)
         unknown = [m for m in method_names if m not in available]
         if unknown:
@@ -103,6 +118,9 @@ class PromptSet:
         needed = {"answer", "judge_equal"} | {m.template for m in self.methods.values()}
         needed |= set(VERIFY_TEMPLATES.get(verify or "", ()))
         self.templates = {name: load_template(name, prompts_dir) for name in sorted(needed)}
+        for prompt in extra:
+            if prompt.name not in self.templates and prompt.fields is not None:
+                self.templates[prompt.name] = load_template(prompt.name, prompt.folder or prompts_dir, prompt.fields)
 
     def evolve_prompt(self, method: str, instruction: str) -> tuple[str, str]:
         """The rendered evolution prompt for a method and the sha of the template used."""

@@ -19,13 +19,9 @@ from evol.records import Record, child_id
 from evol.rundir import RunDir
 from evol.stages.context import ItemContext
 from evol.stages.item import process
-from evol.stages.table import retry_stages, stage_counts
+from evol.stages.table import Stage, columns, method_counts, retry_stages, stage_counts
 
-DROP_FIELDS = ("status", "passed")
-
-
-def round_dir(run_dir: Path, round_no: int) -> Path:
-    return RunDir(run_dir).round(round_no)
+DROP_FIELDS = ("status", "passed", "timing")
 
 
 def journal_path(run_dir: Path, round_no: int) -> Path:
@@ -83,24 +79,29 @@ def _item_id(parent: Record, round_no: int) -> str:
 
 
 def finalize(run_dir: Path, round_no: int, pool: list[Record], dedup_index: Any | None, started: float,
-             llm_usage: dict[str, Any] | None = None,
-             extra: dict[str, Any] | None = None) -> tuple[list[Record], list[Record], dict[str, Any]]:
+             llm_usage: dict[str, Any] | None = None, extra: dict[str, Any] | None = None,
+             stages: list[Stage] | None = None) -> tuple[list[Record], list[Record], dict[str, Any]]:
     """Order the journal by pool order, deduplicate, write kept/rejected, the index state, then stats.
 
     stats.json is written last: its presence marks the round as done. `llm_usage` (calls, attempts and
-    errors per stage, as this process saw them) is stored beside the counts.
+    errors per stage, as this process saw them) is stored beside the counts. `stages`: the run's (None: the
+    table's).
     """
     journal = {r["id"]: r for r in read_jsonl(journal_path(run_dir, round_no), tolerate_partial_tail=True)}
     ordered = [journal[_item_id(p, round_no)] for p in pool]
     candidates = [r for r in ordered if r["status"] == "ok"]
+    wall, cpu = time.perf_counter(), time.process_time()
     removals = dedup_index.process(candidates) if dedup_index is not None and candidates else [None] * len(
         candidates)
+    dedup_seconds = [time.perf_counter() - wall, time.process_time() - cpu] if dedup_index is not None else None
     for record, removal in zip(candidates, removals, strict=True):
         if removal is not None:
             record.update(status="rejected", stage="dedup", **removal)
     kept = [_clean(r) for r in ordered if r["status"] == "ok"]
     rejected = [_clean(r) for r in ordered if r["status"] != "ok"]
-    stats = round_stats(round_no, ordered, time.monotonic() - started)
+    stats = round_stats(round_no, ordered, time.monotonic() - started, stages)
+    if dedup_seconds is not None:
+        stats["stage_seconds"]["dedup"] = {"wall": round(dedup_seconds[0], 6), "cpu": round(dedup_seconds[1], 6)}
     stats.update(extra or {})
     if llm_usage is not None:
         stats["llm_calls_this_process"] = llm_usage
@@ -126,7 +127,7 @@ TRIED_ANSWER = ("output", "code", "language", "tests", "cases", "checks", "verif
 
 
 def next_pool(round_no: int, pool: list[Record], kept: list[Record], rejected: list[Record],
-              carry_failed: bool, verified_only: bool = False) -> list[Record]:
+              carry_failed: bool, verified_only: bool = False, stages: list[Stage] | None = None) -> list[Record]:
     """Survivors go on; with carry_failed, the parent of a failed evolution is tried again next round.
 
     `verified_only`: a seed rejected in round 0 never verified, so it is no parent. Otherwise a carried seed
@@ -134,7 +135,7 @@ def next_pool(round_no: int, pool: list[Record], kept: list[Record], rejected: l
     if not carry_failed:
         return list(kept)
     by_id = {p["id"]: p for p in pool}
-    retry = retry_stages()
+    retry = retry_stages(stages)
     failed = [r for r in rejected if r.get("stage") in retry]
     if round_no > 0:
         return list(kept) + [by_id[r["parent_id"]] for r in failed]
@@ -144,8 +145,12 @@ def next_pool(round_no: int, pool: list[Record], kept: list[Record], rejected: l
                          else by_id[r["id"]] for r in failed]
 
 
-def round_stats(round_no: int, records: list[Record], seconds: float) -> dict[str, Any]:
-    """Counts per stage and reason, methods, tokens: the round's line of the funnel (columns from the table)."""
+def round_stats(round_no: int, records: list[Record], seconds: float,
+                stages: list[Stage] | None = None) -> dict[str, Any]:
+    """Counts per stage and reason, methods, tokens, seconds per stage: the round's line of the funnel.
+
+    Its columns come from the run's stages (`funnel` names them, so a recipe's own stages show in the report).
+    """
     reasons = Counter(r["reason"] for r in records if r["status"] != "ok")
     by_stage = Counter(r["stage"] for r in records if r["status"] != "ok")
     tokens: Counter[str] = Counter()
@@ -156,32 +161,37 @@ def round_stats(round_no: int, records: list[Record], seconds: float) -> dict[st
                     tokens[f"{stage}_{kind}"] += n
     return {
         "round": round_no,
-        **stage_counts(records),
+        **stage_counts(records, stages),
+        "funnel": [list(col) for col in columns(stages)],
         "rejected_by_stage": dict(sorted(by_stage.items())),
         "reasons": dict(sorted(reasons.items())),
         "methods": dict(sorted(Counter(r["method"] for r in records).items())),
         "methods_kept": dict(sorted(Counter(r["method"] for r in records if r["status"] == "ok").items())),
-        "by_method": method_yield(records),
+        "by_method": method_yield(records, stages),
         "verification": verification_stats(records),
         "tokens": dict(sorted(tokens.items())),
+        "stage_seconds": stage_seconds(records),
         "seconds": round(seconds, 3),
     }
 
 
-def method_yield(records: list[Record]) -> dict[str, dict[str, int]]:
-    """Per evolution method: evolved, eliminated, verified, no_tested_gain, deduplicated, kept."""
-    out: dict[str, Counter[str]] = {}
+def method_yield(records: list[Record], stages: list[Stage] | None = None) -> dict[str, dict[str, int]]:
+    """Per evolution method: the table's per-method columns (evolved, eliminated, verified, ...) and kept."""
+    by: dict[str, list[Record]] = {}
     for r in records:
-        c = out.setdefault(r["method"], Counter())
-        passed = r.get("passed") or ()
-        c["evolved"] += "evolve" in passed
-        c["eliminated"] += r.get("stage") in ("eliminate", "judge") and r["status"] != "ok"
-        c["verified"] += (r.get("verification") or {}).get("status") == "verified"
-        c["no_tested_gain"] += r.get("reason") == "no_tested_gain"
-        c["deduplicated"] += r.get("stage") == "dedup" and r["status"] != "ok"
-        c["kept"] += r["status"] == "ok"
-    keys = ("evolved", "eliminated", "verified", "no_tested_gain", "deduplicated", "kept")
-    return {m: {k: int(c[k]) for k in keys} for m, c in sorted(out.items())}
+        by.setdefault(r["method"], []).append(r)
+    return {m: method_counts(rs, stages) for m, rs in sorted(by.items())}
+
+
+def stage_seconds(records: list[Record]) -> dict[str, dict[str, float]]:
+    """Wall and CPU seconds per stage, summed over the round's items (evol/stages/timing.py)."""
+    out: dict[str, dict[str, float]] = {}
+    for r in records:
+        for stage, (wall, cpu) in (r.get("timing") or {}).items():
+            acc = out.setdefault(stage, {"wall": 0.0, "cpu": 0.0})
+            acc["wall"] += wall
+            acc["cpu"] += cpu
+    return {stage: {k: round(v, 6) for k, v in acc.items()} for stage, acc in out.items()}
 
 
 def verification_stats(records: list[Record]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import subprocess
@@ -12,8 +13,10 @@ from pathlib import Path
 import httpx
 from typer.testing import CliRunner
 
-from evol.calls import read_calls
+from evol.calls import CallLog, read_calls
+from evol.calls_migrations import MIGRATIONS, migrate
 from evol.cli import app
+from evol.llm.types import LLMRequest, LLMResult
 from evol.pipeline import run
 from evol.sim.launch import SimProcess
 from tests.helpers import REPO, demo_config
@@ -102,3 +105,63 @@ def test_verbose_logs_failed_calls(tmp_path: Path) -> None:
     quiet = subprocess.run([sys.executable, "-m", "evol", "calls", str(tmp_path / "run"), "--failed"],
                            capture_output=True, text=True, cwd=REPO, timeout=60)
     assert "2 call(s), 2 failed: server_error 2" in quiet.stdout
+
+
+OLD_SCHEMA = """CREATE TABLE IF NOT EXISTS calls (
+  id INTEGER PRIMARY KEY, at REAL NOT NULL, round INTEGER, stage TEXT, item TEXT, endpoint TEXT, model TEXT,
+  status TEXT NOT NULL, attempts INTEGER, seconds REAL, prompt_tokens INTEGER, completion_tokens INTEGER,
+  finish_reason TEXT, error_kind TEXT, error TEXT, prompt TEXT, reply TEXT
+)"""
+
+
+def _old_log(path: Path) -> None:
+    """calls.sqlite as evol wrote it before schema versions: the first table, user_version 0, one row."""
+    path.unlink()
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute(OLD_SCHEMA)
+        db.execute("INSERT INTO calls (at, round, stage, item, model, status, attempts, prompt_tokens) "
+                   "VALUES (1.0, 0, 'answer', 'old-item', 'evol-sim', 'ok', 1, 7)")
+
+
+def test_a_run_on_the_old_calls_schema_resumes_and_its_log_migrates(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    small = {**SMALL, "limit": 4}
+    with SimProcess() as sim:
+        run(demo_config(out, **{**small, "rounds": 0, "endpoint.base_url": sim.base_url}))
+        _old_log(out / "calls.sqlite")
+        assert [c["item"] for c in read_calls(out)] == ["old-item"]  # readable before it migrates
+        run(demo_config(out, **{**small, "endpoint.base_url": sim.base_url}))  # resume: round 1
+    with contextlib.closing(sqlite3.connect(out / "calls.sqlite")) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert [n for (n,) in db.execute("SELECT name FROM _migrations")] == [m.__name__ for m in MIGRATIONS]
+    calls = read_calls(out)
+    assert calls[0]["item"] == "old-item" and calls[0]["prompt_tokens"] == 7 and calls[0]["params"] is None
+    new = calls[1:]
+    assert new and {c["round"] for c in new} == {1} and all(c["status"] == "ok" for c in new)
+    for c in new:
+        sent = json.loads(c["params"])
+        assert "max_tokens" in sent and "temperature" in sent  # the parameters as the dialect sent them
+        assert c["served_model"] == "evol-sim" and json.loads(c["usage"])["prompt_tokens"] == c["prompt_tokens"]
+        assert c["reasoning_tokens"] is not None
+    listed = CliRunner().invoke(app, ["calls", str(out), "--json"])
+    assert listed.exit_code == 0 and len(listed.output.splitlines()) == len(calls)
+
+
+def test_migrations_apply_once(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "calls.sqlite", isolation_level=None)
+    assert migrate(db) == [m.__name__ for m in MIGRATIONS]
+    assert migrate(db) == []  # a second open applies nothing (an ALTER TABLE twice would fail)
+    db.close()
+
+
+def test_the_writer_commits_every_queued_row_on_close(tmp_path: Path) -> None:
+    log = CallLog(tmp_path / "calls.sqlite")
+    req = LLMRequest("m", stage="answer", round=0, params={"max_tokens": 5})
+    result = LLMResult("hi", "stop", {"prompt_tokens": 3, "completion_tokens": 1, "reasoning_tokens": 0}, "m",
+                       sent_params={"max_completion_tokens": 5})
+    for _ in range(500):
+        log.record(req, result, None, 0.01)
+    log.close()
+    log.close()  # twice is fine
+    rows = read_calls(tmp_path)
+    assert len(rows) == 500 and json.loads(rows[0]["params"]) == {"max_completion_tokens": 5}

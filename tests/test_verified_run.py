@@ -122,7 +122,7 @@ def test_rl_export_hf_columns_and_report(verified_run: Path) -> None:
     rows = jsonl(result.path)
     verified = [r for r in kept_records(verified_run) if r["verification"]["status"] == "verified"]
     assert len(rows) == len(verified) > 0
-    assert set(rows[0]) == {"prompt", "tests", "reference", "language", "difficulty"}
+    assert set(rows[0]) == {"prompt", "tests", "cases", "reference", "language", "difficulty"}
     assert rows[0]["reference"] == verified[0]["code"] and rows[0]["tests"] == verified[0]["tests"]
     hf = export_run(verified_run, "hf", force=True)
     card = (hf.path / "README.md").read_text()

@@ -16,6 +16,7 @@ import evol.pyparse as pyparse
 from evol.errors import ConfigError, DataError
 from evol.io import parse_json
 from evol.template import HUMANEVAL_PREFIX
+from evol.verification.cases import Case, from_asserts
 
 
 @dataclass(frozen=True)
@@ -31,15 +32,29 @@ class Problem:
         """What the model is asked (WizardCoder's wording); the template wraps it."""
         return HUMANEVAL_PREFIX + self.prompt
 
-    def program(self, completion: str) -> str:
-        """The test program: prompt (when it is code), completion, the tests, and the check call."""
+    def code(self, completion: str) -> str:
+        """The solution's code: prompt (when it is code), then the completion."""
         prefix = self.prompt if _is_code(self.prompt) else ""
         if prefix and not prefix.endswith("\n"):
             prefix += "\n"
         if completion and not completion.startswith((" ", "\t")):
             prefix += "\n"
+        return prefix + completion
+
+    def program(self, completion: str) -> str:
+        """The test program: the solution's code, the tests, and the check call."""
         call = f"\n\ncheck({self.entry_point})\n" if self.entry_point and "def check(" in self.test else "\n"
-        return prefix + completion + "\n\n" + self.test + call
+        return self.code(completion) + "\n\n" + self.test + call
+
+    def cases(self) -> list[Case] | None:
+        """The tests as cases for the trusted judge, when every assertion of them converts (HumanEval's `check`:
+        `candidate` is the entry point); None otherwise (the program is then judged by its exit status)."""
+        try:
+            cases, extra = from_asserts(self.test, rename={"candidate": self.entry_point} if self.entry_point else None)
+        except (SyntaxError, ValueError, RecursionError):
+            return None
+        harmless = all(e.startswith(("METADATA", "import ", "from ")) and "assert" not in e for e in extra)
+        return cases if cases and harmless else None
 
 
 def _is_code(text: str) -> bool:

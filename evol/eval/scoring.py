@@ -1,9 +1,15 @@
-"""Scoring: run each sample's test program in the sandbox, journal the outcome, and summarize pass@k."""
+"""Scoring: judge each sample in the sandbox, journal the outcome, and summarize pass@k.
+
+A problem whose tests convert to cases (157 of HumanEval's 164 `check`s) is scored by the trusted judge: the
+expected values never enter the sandbox and the results cross as typed records. The others run their test
+program and pass only on the exit status the parent observes (`judge: "exit_status"` in results.jsonl).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +17,8 @@ from evol.eval import rundir
 from evol.eval.passk import mean_pass_at_k
 from evol.eval.problems import Problem
 from evol.io import JsonlAppender, read_jsonl
-from evol.sandbox import Sandbox, run_many
+from evol.sandbox import Sandbox
+from evol.verification.judge import judge, passes, run_cases
 
 
 def score_samples(
@@ -30,21 +37,36 @@ def score_samples(
         return 0
     log(f"scoring {len(todo)} samples in the sandbox ({len(scored)} already scored)")
 
-    def programs() -> Iterator[tuple[int, str]]:
-        for i, rec in enumerate(todo):
-            yield i, by_id[rec["task_id"]].program(rec["completion"])
-
+    cases = {task_id: problem.cases() for task_id, problem in by_id.items()}
     step = max(1, len(todo) // 10)
-    with JsonlAppender(results_path) as sink:
-        for done, (i, res) in enumerate(run_many(sandbox, programs(), exit_ok=False), start=1):
-            rec = todo[i]
-            error = res.error[:500] if res.error else None
-            sink.write(
-                {"task_id": rec["task_id"], "sample_index": rec["sample_index"], **res.to_record(), "error": error}
-            )
+    with JsonlAppender(results_path) as sink, ThreadPoolExecutor(max_workers=sandbox.workers) as pool:
+        futures = {pool.submit(score_one, sandbox, by_id[rec["task_id"]], cases[rec["task_id"]], rec["completion"]): rec
+                   for rec in todo}
+        for done, fut in enumerate(as_completed(futures), start=1):
+            rec = futures[fut]
+            sink.write({"task_id": rec["task_id"], "sample_index": rec["sample_index"], **fut.result()})
             if done % step == 0 and done < len(todo):
                 log(f"  scored {done}/{len(todo)}")
     return len(todo)
+
+
+def score_one(sandbox: Sandbox, problem: Problem, cases: list[Any] | None, completion: str) -> dict[str, Any]:
+    """One sample's result record: by the judge on the problem's cases, else by the test program's exit status."""
+    if cases is None:
+        res = sandbox.run(problem.program(completion), exit_ok=False)
+        return {**res.to_record(), "error": res.error[:500] if res.error else None, "judge": "exit_status"}
+    run = run_cases(sandbox, problem.code(completion), "python", cases)
+    verdict = judge(cases, run, "python", problem.prompt)
+    status = {"verified": "passed", "timeout": "timed_out"}.get(verdict.status, "failed")
+    kind = None
+    if status == "timed_out":
+        kind = "Timeout"
+    elif status == "failed":
+        first = next((o for c, o in zip(cases, run.outputs, strict=True) if not passes(c, o, "python")), None)
+        kind = ("AssertionError" if first.ok else first.error) if first is not None else "Crash"
+    return {"status": status, "kind": kind, "error": (verdict.detail or None) and verdict.detail[:500],
+            "exit_code": run.exit_code, "duration_s": round(run.seconds, 4), "judge": "cases",
+            "cases_passed": verdict.passed, "cases_total": verdict.total}
 
 
 def summarize(out: Path, problems: list[Problem], expected: int, settings: Any, sandbox: Sandbox) -> dict[str, Any]:

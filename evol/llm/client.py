@@ -158,7 +158,8 @@ class LLMClient:
             exhausted = errors >= self.max_attempts or overloads >= OVERLOAD_ATTEMPTS_FACTOR * self.max_attempts
             if not verdict.retry or exhausted or time.monotonic() + delay > deadline:
                 self.ledger.add(req.stage, req.round, endpoint.url, failures=1)
-                failure = LLMFailure(verdict.kind, message, attempt, endpoint.url)
+                failure = LLMFailure(verdict.kind, message, attempt, endpoint.url,
+                                     endpoint.dialect.apply(req).params)
                 if verdict.retry:  # transient failures that lasted: this item's bad luck, not the run's
                     raise failure from None
                 await self.gate.failed(verdict, failure, endpoint.url, message)
@@ -195,6 +196,7 @@ class LLMClient:
                 asyncio.get_running_loop().call_later(endpoint.hold, self._end_penalty, endpoint)
             return None, verdict, message
         self.router.release(endpoint)
+        result.sent_params = sent.params
         if endpoint.on_success(result.seconds):
             self.router.wake()
         self.ledger.add(req.stage, req.round, endpoint.url, calls=1, attempts=1, **result.usage)

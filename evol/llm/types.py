@@ -90,6 +90,7 @@ class LLMResult:
     texts: list[str] | None = None  # every choice when n > 1 (text is the first)
     reasoning: str | None = None  # the first choice's thinking
     structured: bool = False
+    sent_params: dict[str, Any] | None = None  # the parameters as sent, after the endpoint's dialect (not cached)
 
     def to_cache(self) -> dict[str, Any]:
         out: dict[str, Any] = {"text": self.text, "finish_reason": self.finish_reason, "usage": self.usage,
@@ -122,8 +123,10 @@ class LLMResult:
 class LLMFailure(Exception):
     """An item's call failed for good (after retries, or not retryable). `kind` goes into the reason."""
 
-    def __init__(self, kind: str, message: str, attempts: int = 1, endpoint: str = "") -> None:
+    def __init__(self, kind: str, message: str, attempts: int = 1, endpoint: str = "",
+                 sent_params: dict[str, Any] | None = None) -> None:
         super().__init__(f"{kind}: {message}")
         self.kind = kind
         self.attempts = attempts
         self.endpoint = endpoint  # the URL of the last attempt
+        self.sent_params = sent_params  # the last attempt's parameters, as the endpoint's dialect sent them

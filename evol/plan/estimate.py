@@ -4,6 +4,10 @@ Prompt tokens come from rendering the real prompts for the real seeds (round 1 e
 scale the instruction by `growth` a round). Completion tokens: an evolution is about as long as its
 instruction times `growth`; an answer as long as the seeds' own outputs on average (or
 `answer_tokens` without them), capped at max_tokens. Tokens are counted at about 4 characters each.
+Every stage of the table that calls the LLM and that the config uses gets a row, in pipeline order: the
+built-ins by their own model above (`verify`: the answers reject sampling asks for again), any other (a
+recipe's stage) one call per item that reaches it, its template's tokens plus the instruction's (and the
+answer's, after `answer`) in, `reply_tokens` out.
 A reasoning model also thinks before each reply: `reasoning_tokens` a call (by default a rough figure for
 the configured sampling.reasoning_effort, 0 without one), counted within the completion tokens (and
 billed as such), capped at max_tokens.
@@ -12,7 +16,6 @@ billed as such), capped at max_tokens.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from evol.llm.usage import cost
@@ -32,6 +35,7 @@ class Assumptions:
     tests_tokens: int = 250  # completion tokens of a tests reply (verification)
     resample_rate: float = 0.3  # share of verified items whose answer fails and is asked again (each time)
     reasoning_tokens: int | None = None  # thinking tokens a call; None: by sampling.reasoning_effort
+    reply_tokens: int = 150  # completion tokens of a call of a stage without a model of its own
 
 
 # Rough thinking tokens a call of a code task at each reasoning_effort (an assumption: set
@@ -60,16 +64,16 @@ class StageEstimate:
 
 def estimate(cfg: Any, assume: Assumptions | None = None) -> dict[str, Any]:
     """{"stages": [...], "total": {...}, "cost", "batch_cost", "price", "assumptions", "seeds"}."""
-    from evol.prompts import DEFAULT_PROMPTS_DIR, PromptSet
     from evol.records import child_id
     from evol.seeds import load_seeds
+    from evol.stages.compose import prompt_set, run_stages
     from evol.stages.requests import RequestFactory
 
     a = assume or Assumptions()
     seeds, _ = load_seeds(cfg.seeds.paths, cfg.limit)
     verify = cfg.verify.mode if cfg.verify.enabled else None
-    prompts = PromptSet(list(cfg.evolve.methods), Path(cfg.prompts_dir) if cfg.prompts_dir else DEFAULT_PROMPTS_DIR,
-                        verify=verify)
+    llm_stages = [s for s in run_stages(cfg) if s.calls_llm and s.active(cfg)]
+    prompts = prompt_set(cfg, llm_stages)
     factory = RequestFactory(cfg, prompts, cfg.endpoint.model)
     n = cfg.sampling.n or 1
     k = cfg.verify.answers if verify == "separate" else 1  # k answers in one request (n = k) instead of resampling
@@ -80,8 +84,10 @@ def estimate(cfg: Any, assume: Assumptions | None = None) -> dict[str, Any]:
     judge_tpl = count_tokens(prompts.render("judge_equal", parent="", child=""))
     think = a.reasoning_tokens if a.reasoning_tokens is not None else EFFORT_TOKENS.get(
         getattr(cfg.sampling, "reasoning_effort", None) or "", 0)
-    stages = {s: StageEstimate(s, think=min(think, cap))
-              for s in ("answer", "evolve", "judge", "tests", "answer_resample")}
+    stages = {s.name: StageEstimate(s.name, think=min(think, cap)) for s in llm_stages}
+    after_answer = {s.name for s in llm_stages[[s.name for s in llm_stages].index("answer") + 1:]}
+    own = {s.name: sum(count_tokens(prompts.templates[p.name].text.format_map(_Blank())) for p in s.prompts)
+           for s in llm_stages if s.name not in BUILT_IN}
     if verify == "joint":
         answer_tpl = count_tokens(prompts.render("answer_with_tests", instruction="", language="python"))
         answer_out += a.tests_tokens
@@ -93,14 +99,22 @@ def estimate(cfg: Any, assume: Assumptions | None = None) -> dict[str, Any]:
             stages["tests"].add(rnd, items, items * (tests_tpl + instr_tokens), items * a.tests_tokens * n)
         extra = 0 if k > 1 else sum(items * a.resample_rate ** i for i in range(1, cfg.verify.max_answers))
         if extra:
-            stages["answer_resample"].add(rnd, extra, extra * (answer_tpl + instr_tokens), extra * answer_out * n)
+            stages["verify"].add(rnd, extra, extra * (answer_tpl + instr_tokens), extra * answer_out * n)
+
+    def others(rnd: int, items: float, instr_tokens: float) -> None:
+        """One call per item of each stage without a model of its own (after `answer`: the answer goes in too)."""
+        for name, tpl in own.items():
+            prompt = tpl + instr_tokens + (answer_out if name in after_answer else 0)
+            stages[name].add(rnd, items, items * prompt, items * a.reply_tokens * n)
 
     if cfg.seeds.answer:
         todo = [s for s in seeds if not s.get("output")]
         stages["answer"].add(0, len(todo), sum(answer_tpl + count_tokens(s["instruction"]) for s in todo),
                              len(todo) * answer_out * n * k)
+    seed_instr = sum(count_tokens(s["instruction"]) for s in seeds) / max(1, len(seeds))
     if verify:
-        verified(0, float(len(seeds)), sum(count_tokens(s["instruction"]) for s in seeds) / max(1, len(seeds)))
+        verified(0, float(len(seeds)), seed_instr)
+    others(0, float(len(seeds)), seed_instr)
     pool = float(len(seeds))
     for rnd in range(1, cfg.rounds + 1):
         scale = a.growth ** (rnd - 1)
@@ -121,6 +135,7 @@ def estimate(cfg: Any, assume: Assumptions | None = None) -> dict[str, Any]:
         stages["answer"].add(rnd, answered, answered * (answer_tpl + evolved_out), answered * answer_out * n * k)
         if verify:
             verified(rnd, answered, evolved_out)
+        others(rnd, answered, evolved_out)
         if cfg.evolve.on_failed == "drop":
             pool *= a.keep_rate
     rows = [_row(s) for s in stages.values() if s.calls]
@@ -130,6 +145,16 @@ def estimate(cfg: Any, assume: Assumptions | None = None) -> dict[str, Any]:
     return {"model": cfg.endpoint.model, "seeds": len(seeds), "rounds": cfg.rounds, "stages": rows, "total": total,
             "price": price, "cost": cost(total, price), "batch_cost": cost(total, price, batch=True),
             "assumptions": a.__dict__}
+
+
+class _Blank(dict):
+    """Every placeholder of a template rendered empty (its own tokens alone)."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+BUILT_IN = frozenset({"evolve", "judge", "answer", "tests", "verify"})  # stages modelled above
 
 
 def _row(s: StageEstimate) -> dict[str, Any]:

@@ -53,8 +53,8 @@ def _column(record: Record, column: str) -> Any:
 
 def rl_rows(records: list[Record]) -> list[dict[str, Any]]:
     """RL with verifiable rewards: the prompt, its tests and a reference that passes them (verified items only)."""
-    return [{"prompt": r["instruction"], "tests": r["tests"], "reference": r["code"], "language": r["language"],
-             "difficulty": r.get("difficulty")}
+    return [{"prompt": r["instruction"], "tests": r["tests"], "cases": r.get("cases"), "reference": r["code"],
+             "language": r["language"], "difficulty": r.get("difficulty")}
             for r in records if (r.get("verification") or {}).get("status") == "verified"]
 
 

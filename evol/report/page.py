@@ -14,7 +14,7 @@ from evol.report.costs import Price, fmt_dollars, round_cost, run_price
 from evol.report.lineage import Lineage, outcome
 from evol.report.metrics import CHARS_PER_TOKEN, record_tokens
 from evol.report.rundata import RunData, load_run
-from evol.stages.table import shown_funnel, tokens_total
+from evol.stages.table import method_columns, shown_funnel, tokens_total
 
 MAX_TEXT = 4000  # characters of an instruction or answer shown in the lineage section
 CHAINS = 3
@@ -97,12 +97,27 @@ def _verification_tables(stats: list[dict[str, Any]]) -> str:
                      diff.get("later_try", 0), diff.get("never", 0), st.get("no_gain", 0)])
     out = _table(["round", "tried", "verified", "verified share of kept", "answers per item", "first try",
                   "later try", "never", "no tested gain"], rows, left=0)
-    methods = [[st["round"], m, *c.values(), f"{(st.get('method_weights') or {}).get(m, 0):.3f}"]
+    keys = method_columns()
+    methods = [[st["round"], m, *(c.get(k, 0) for k in keys), f"{(st.get('method_weights') or {}).get(m, 0):.3f}"]
                for st in stats if st["round"] > 0 for m, c in (st.get("by_method") or {}).items()]
     if methods:
-        out += _table(["round", "method", "evolved", "eliminated", "verified", "no tested gain", "deduplicated",
-                       "kept", "weight drawn"], methods, left=2)
+        out += _table(["round", "method", *(k.replace("_", " ") for k in keys), "weight drawn"], methods, left=2)
     return "<h3>Verification</h3>" + out
+
+
+def _stage_seconds_table(stats: list[dict[str, Any]]) -> str:
+    """Wall and CPU seconds per stage and round (summed over items), beside the stage's tokens."""
+    rows = []
+    for st in stats:
+        tokens = st.get("tokens") or {}
+        for stage, secs in (st.get("stage_seconds") or {}).items():
+            used = sum(tokens.get(f"{stage}_{kind}", 0) for kind in ("prompt_tokens", "completion_tokens"))
+            rows.append([st["round"], stage, f"{secs['wall']:.2f}", f"{secs['cpu']:.3f}", f"{used:,}"])
+    if not rows:
+        return ""
+    return ("<h3>Seconds per stage</h3><p class=\"note\">Summed over the round's items: wall (waits included: many "
+            "items run at once, so it exceeds the round's time) and CPU of evol's own threads working for the stage "
+            "(sandboxed programs apart).</p>" + _table(["round", "stage", "wall s", "CPU s", "tokens"], rows, left=2))
 
 
 def _step(record: Record) -> str:
@@ -197,6 +212,7 @@ def render(run: RunData, price: Price | None = None) -> str:
         f"<h1>evol report: {_e(run.name)}</h1>", f'<p class="sub">{_e(run.path)} · generated {now}</p>',
         *banners, f"<nav>{nav}</nav>", "<h2>Summary</h2>", _summary(run, price),
         "<h3>Funnel</h3>", _funnel_table(run.stats, price), _verification_tables(run.stats),
+        _stage_seconds_table(run.stats),
         *(_plot_div(f) for f in figs),
         '<section id="lineage"><h2>Lineage: seed to last round</h2><p class="note">A few kept items of the last '
         "round traced back to their seed: each step's method, model, tokens and outcome.</p>",

@@ -227,7 +227,7 @@ def _serve_one(base, req, n):
         "stdout": _tail(f"{out}/stdout"),
         "stderr": _tail(f"{out}/stderr"),
         "status": bytes(reports[-(1 << 16) :]),
-        "results": bytes(results) if cap is not None else None,
+        "results": bytes(results[: cap + 1]) if cap is not None else None,
     }
     _wipe(ROOT)
     _wipe(MQUEUE)

@@ -138,7 +138,10 @@ def judge(prompt: str) -> str:
 
 
 def respond(prompt: str, seed: object = None) -> str:
-    """Route a request to the rule that plays it (`seed`: the request's sampling seed, if any)."""
+    """Route a request to the rule that plays it (`seed`: the request's sampling seed, if any).
+
+    A prompt no rule knows (a new stage's, a recipe's own) is answered as a task: the sim serves any stage.
+    """
     if "Your Judgement" in prompt:
         return judge(prompt)
     if TESTS_MARK in prompt:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from evol.llm import LLMFailure, LLMRequest
 from evol.llm.sample import sample
 from evol.stages.base import first_failure
 from evol.stages.context import Item, ItemContext, Reject, call
+from evol.stages.timing import to_thread
 from evol.verification.tests_reply import split_joint
 
 
@@ -59,5 +58,5 @@ def filter_applies(ctx: ItemContext, item: Item) -> bool:
 
 async def filter_run(ctx: ItemContext, item: Item) -> Reject | None:
     """The response rules, in a thread: the execution filter runs code in the sandbox and must not block."""
-    why = await asyncio.to_thread(first_failure, ctx.responses, item.record)
+    why = await to_thread(first_failure, ctx.responses, item.record)
     return None if why is None else Reject(why)

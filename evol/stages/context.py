@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evol.config import VerifySettings
-from evol.llm import LLMClient, LLMRequest, LLMResult
+from evol.llm import LLMClient, LLMFailure, LLMRequest, LLMResult
 from evol.records import Record
 from evol.stages.base import Rule
 from evol.stages.requests import RequestFactory
@@ -29,6 +29,8 @@ class ItemContext:
     sandbox: Any | None = None  # runs answers against tests (verification); None until first needed
     keep_reasoning: bool = False  # store each stage's thinking in record["reasoning"][stage] ([reasoning] keep)
     clients: dict[str, Any] = field(default_factory=dict)  # a verification role's own client, by stage
+    stages: list[Any] | None = None  # the run's stages (evol/stages/compose.py); None: the table's
+    calls_log: Any | None = None  # the run's calls log (evol.calls.CallLog), flushed at each round's end
 
     @property
     def model(self) -> str:
@@ -67,4 +69,17 @@ async def call(ctx: ItemContext, item: Item, request: LLMRequest) -> LLMResult:
     result = await ctx.clients.get(request.stage, ctx.client).complete(request)
     if ctx.keep_reasoning and getattr(result, "reasoning", None):
         item.record.setdefault("reasoning", {})[request.stage] = result.reasoning
+    return result
+
+
+async def ask(ctx: ItemContext, item: Item, stage: str, template: str, **values: str) -> LLMResult | Reject:
+    """A stage's one request from its template (what a new LLM stage needs): the template's sha goes in
+    `record["prompts"][stage]`, the usage in `record["usage"][stage]`; a failed call is `llm_error:<kind>`."""
+    request, sha = ctx.requests.ask(stage, template, item.round_no, **values)
+    item.record["prompts"][stage] = sha
+    try:
+        result = await call(ctx, item, request)
+    except LLMFailure as exc:
+        return Reject(f"llm_error:{exc.kind}")
+    item.record["usage"][stage] = result.usage
     return result

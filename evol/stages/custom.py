@@ -28,7 +28,7 @@ class FunctionRule(Rule):
         return self.fn(record)
 
 
-def _resolve(spec: str, key: str) -> Any:
+def resolve(spec: str, key: str) -> Any:
     module_name, sep, attr = spec.partition(":")
     if not (sep and module_name and attr):
         raise ConfigError(f"{key}: {spec!r} is not a dotted path of the form 'package.module:name'")
@@ -47,7 +47,7 @@ def load_rules(specs: list[str], key: str) -> list[Rule]:
     """The rules `specs` name, in order; a path that does not resolve to a rule is a ConfigError naming `key`."""
     rules: list[Rule] = []
     for spec in specs:
-        obj = _resolve(spec, key)
+        obj = resolve(spec, key)
         if isinstance(obj, type) and issubclass(obj, Rule):
             obj = obj()
         if isinstance(obj, Rule):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from evol.records import Record, child_id
 from evol.stages import table
 from evol.stages.context import Item, ItemContext
+from evol.stages.timing import timed
 
 
 def start_record(ctx: ItemContext, parent: Record, round_no: int, weights: dict[str, float] | None) -> Record:
@@ -25,15 +26,17 @@ async def process(ctx: ItemContext, parent: Record, round_no: int,
                   weights: dict[str, float] | None = None) -> Record:
     """The finished journal record for one pool item (kept, or rejected with a stage and reason).
 
-    `record["passed"]` lists the stages it got through (the funnel counts them).
+    `record["passed"]` lists the stages it got through (the funnel counts them), `record["timing"]` each
+    stage's [wall, CPU] seconds (evol/stages/timing.py); the round's stats sum both, its files drop them.
     """
     record = start_record(ctx, parent, round_no, weights)
     item = Item.start(record, parent, round_no, ctx.item_deadline)
-    record["passed"] = []
-    for stage in table.STAGES:
+    record["passed"], record["timing"] = [], {}
+    for stage in ctx.stages or table.STAGES:
         if stage.run is None or not stage.applies(ctx, item):
             continue
-        rejected = await stage.run(ctx, item)
+        rejected, wall, cpu = await timed(stage.run(ctx, item))
+        record["timing"][stage.name] = [round(wall, 6), round(cpu, 6)]
         if rejected is not None:
             record.update(status="rejected", stage=stage.name, reason=rejected.reason, **rejected.extra)
             return record

@@ -56,7 +56,7 @@ class RequestFactory:
 
     def api(self, stage: str) -> str:
         """The API a stage uses: endpoint.stage_api[stage], else endpoint.api."""
-        return self.cfg.endpoint.stage_api.get(stage, self.cfg.endpoint.api)  # type: ignore[call-overload]
+        return self.cfg.endpoint.stage_api.get(stage, self.cfg.endpoint.api)
 
     def _request(self, text: str, stage: str, round_no: int, params: dict | None = None,
                  sample_index: int = 0) -> LLMRequest:
@@ -103,6 +103,10 @@ class RequestFactory:
         request = self._request(text, "tests", round_no)
         request.json_schema = TESTS_SCHEMA  # structured where the endpoint supports it, else fenced blocks
         return request, self.prompts.sha("tests")
+
+    def ask(self, stage: str, template: str, round_no: int, **values: str) -> tuple[LLMRequest, str]:
+        """Any stage's request: `template` rendered with `values`, the run's sampling, the stage's API."""
+        return self._request(self.prompts.render(template, **values), stage, round_no), self.prompts.sha(template)
 
     def judge(self, parent: str, child: str, round_no: int) -> LLMRequest:
         text = self.prompts.render("judge_equal", parent=parent, child=child)

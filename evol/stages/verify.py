@@ -9,13 +9,13 @@ assertions kept apart, never run to verify), the `code` that ran and a `difficul
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from evol.sandbox import Limits
 from evol.stages import answer
 from evol.stages.base import first_failure
 from evol.stages.context import Item, ItemContext, Reject
+from evol.stages.timing import to_thread
 from evol.verification import Case, Verdict, answer_code
 from evol.verification import check as judge_check
 from evol.verification.cases import count_asserts
@@ -81,7 +81,7 @@ async def _resample(ctx: ItemContext, item: Item, attempt: int, language: str) -
     """Ask for answer `attempt`; its code when it passes the response filters and is in `language`."""
     if await answer.ask(ctx, item, attempt) is not None:
         return None
-    if await asyncio.to_thread(first_failure, ctx.responses, item.record) is not None:
+    if await to_thread(first_failure, ctx.responses, item.record) is not None:
         return None
     new_language, code = answer_code(item.record.get("output") or "", item.record.get("lang"))
     return code if new_language == language else None
@@ -90,4 +90,4 @@ async def _resample(ctx: ItemContext, item: Item, attempt: int, language: str) -
 async def check(ctx: ItemContext, code: str, cases: list[Case], language: str, instruction: str) -> Verdict:
     """The trusted judge's verdict on `code` for `cases` (run in the sandbox, in a thread: it blocks)."""
     limits = Limits(timeout_s=ctx.verify.timeout_s, memory_mb=ctx.verify.memory_mb)
-    return await asyncio.to_thread(judge_check, ctx.sandbox, code, language, cases, limits, instruction)
+    return await to_thread(judge_check, ctx.sandbox, code, language, cases, limits, instruction)

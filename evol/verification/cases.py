@@ -10,8 +10,10 @@ script, `valid_call`/`expected_value` check a case on the trusted side.
 from __future__ import annotations
 
 import ast
+import copy
 import json
 import math
+import operator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -21,6 +23,11 @@ import evol.pyparse as pyparse
 INPUT_BUILDERS = frozenset({"range", "list", "iter", "tuple", "set", "frozenset", "dict", "float", "str", "bytes",
                             "int", "bool", "sorted", "reversed"})
 ISCLOSE_TOL = 1e-9  # math.isclose's default rel_tol
+# One-argument builtins a case may wrap around its call (`tuple(f(x)) == (1, 2)`, `assert f(x)` as `bool(f(x))`).
+WRAPPERS = frozenset({"bool", "tuple", "list", "sorted", "set", "len", "abs"})
+ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+              ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+SIZE_CAP = 1000  # exponents up to this; repeats and powers up to its square in size (evaluated on the host)
 
 
 @dataclass(frozen=True)
@@ -57,11 +64,29 @@ def literal(node: ast.AST) -> Any:
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         items = [literal(e) for e in node.elts]
         return {ast.List: list, ast.Tuple: tuple, ast.Set: set}[type(node)](items)
+    if isinstance(node, ast.BinOp) and type(node.op) in ARITHMETIC:  # constant arithmetic: `2.0 / 3.0`, `3 * 19`
+        left, right = literal(node.left), literal(node.right)
+        _check_size(node.op, left, right)
+        try:
+            return ARITHMETIC[type(node.op)](left, right)
+        except (TypeError, ArithmeticError) as exc:
+            raise ValueError(str(exc)) from None
     if isinstance(node, ast.Dict):
         if any(k is None for k in node.keys):
             raise ValueError("dict unpacking is not a literal")
         return {literal(k): literal(v) for k, v in zip(node.keys, node.values, strict=True)}  # type: ignore[arg-type]
     return ast.literal_eval(node)
+
+
+def _check_size(op: ast.operator, left: Any, right: Any) -> None:
+    """ValueError when `left op right` would be too big to compute here (`'a' * 10**9`, `9 ** 10**8`)."""
+    if isinstance(op, ast.Mult):
+        for seq, n in ((left, right), (right, left)):
+            if type(n) is int and isinstance(seq, (str, bytes, list, tuple)) and len(seq) * abs(n) > SIZE_CAP ** 2:
+                raise ValueError("a repeat too large to evaluate")
+    if isinstance(op, ast.Pow) and type(right) is int and (
+            abs(right) > SIZE_CAP or (type(left) is int and left.bit_length() * abs(right) > SIZE_CAP ** 2)):
+        raise ValueError("a power too large to evaluate")
 
 
 def expected_value(case: Case, language: str = "python") -> Any:
@@ -99,9 +124,7 @@ def _is_call(node: ast.AST) -> bool:
     while True:
         if isinstance(node, ast.Call):
             if not all(_is_input(a) for a in node.args) or not all(k.arg and _is_input(k.value) for k in node.keywords):
-                if not (isinstance(node.func, ast.Name) and node.func.id == "bool" and len(node.args) == 1
-                        and not node.keywords and _is_call(node.args[0])):
-                    return False
+                return _is_wrapper(node)
             calls += 1
             node = node.func
         elif isinstance(node, ast.Attribute):
@@ -116,6 +139,12 @@ def _is_call(node: ast.AST) -> bool:
             return False
 
 
+def _is_wrapper(node: ast.Call) -> bool:
+    """`tuple(<call>)` and the other WRAPPERS around a call."""
+    return (isinstance(node.func, ast.Name) and node.func.id in WRAPPERS and len(node.args) == 1
+            and not node.keywords and _is_call(node.args[0]))
+
+
 def valid_call(call: str) -> bool:
     """Whether a Python case's call has the allowed shape (see `_is_call`)."""
     try:
@@ -126,12 +155,12 @@ def valid_call(call: str) -> bool:
 
 
 def callee(call: str) -> str | None:
-    """The root name a Python call case calls (`f` in `f(1)[0]`; the inner one of `bool(f(1))`)."""
+    """The root name a Python call case calls (`f` in `f(1)[0]`; the inner one of `bool(f(1))`, `tuple(f(1))`)."""
     try:
         node: ast.AST = pyparse.parse(call.strip()).body[0].value  # type: ignore[attr-defined]
     except (SyntaxError, ValueError, IndexError, AttributeError):
         return None
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "bool" and node.args:
+    while isinstance(node, ast.Call) and _is_wrapper(node):
         node = node.args[0]
     while not isinstance(node, ast.Name):
         node = getattr(node, "func", None) or getattr(node, "value", None)
@@ -175,7 +204,8 @@ def case_of(test: ast.expr) -> Case | None:
             return _case(left, right)
         if isinstance(op, (ast.Lt, ast.LtE)) and (tol := _number(right)) is not None:  # abs(f(x) - y) < tol
             inner = left
-            if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == "abs" \
+            fn = inner.func if isinstance(inner, ast.Call) else None
+            if fn is not None and (getattr(fn, "id", None) == "abs" or getattr(fn, "attr", None) == "fabs") \
                     and len(inner.args) == 1 and isinstance(inner.args[0], ast.BinOp) \
                     and isinstance(inner.args[0].op, ast.Sub):
                 diff = inner.args[0]
@@ -241,28 +271,65 @@ def from_asserts(tests: str, rename: dict[str, str] | None = None) -> tuple[list
                 node.id = rename[node.id]
     cases: list[Case] = []
     extra: list[str] = []
+    bindings: list[str] = []
+    env: dict[str, ast.expr] = {}
     for node in tree.body:
         body = node.body if isinstance(node, ast.FunctionDef) and _is_test_function(node) else [node]
         for stmt in body:
-            case = case_of(stmt.test) if isinstance(stmt, ast.Assert) else raises_case(stmt)
+            bound = _binding(stmt, env)
+            if bound is not None:  # `r = f(1)` / `xs = [1, 2]`: inlined into the asserts that use it
+                env[bound[0]] = bound[1]
+                bindings.append(ast.unparse(stmt))
+                continue
+            inlined = _Inline(env).visit(copy.deepcopy(stmt))
+            case = case_of(inlined.test) if isinstance(inlined, ast.Assert) else raises_case(inlined)
             if case is not None:
                 cases.append(case)
             elif not _is_noise(stmt):
+                if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                    env.clear()  # a name rebound in a way not followed: inline nothing from before
                 extra.append(ast.unparse(stmt))
-    return cases, extra
+    return cases, (bindings + extra if extra else [])
+
+
+class _Inline(ast.NodeTransformer):
+    """Replace loaded names by the expressions they were bound to."""
+
+    def __init__(self, env: dict[str, ast.expr]) -> None:
+        self.env = env
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if isinstance(node.ctx, ast.Load) and node.id in self.env:
+            return copy.deepcopy(self.env[node.id])
+        return node
+
+
+def _binding(stmt: ast.stmt, env: dict[str, ast.expr]) -> tuple[str, ast.expr] | None:
+    """(name, value) of `name = <input or call>` (earlier bindings inlined into the value), else None."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+        return None
+    value = _Inline(env).visit(copy.deepcopy(stmt.value))
+    if _is_input(value) or _is_call(value):
+        return stmt.targets[0].id, value
+    return None
 
 
 def _is_test_function(node: ast.FunctionDef) -> bool:
     """A `check(candidate)` / `test_*()` function whose body is only asserts (and a docstring or `pass`)."""
     named = node.name == "check" or node.name.startswith("test")
-    return named and all(isinstance(s, ast.Assert) or _is_noise(s) or raises_case(s) for s in node.body)
+    return named and all(isinstance(s, (ast.Assert, ast.Try, ast.With)) or _is_noise(s) or _binding(s, {}) is not None
+                         or (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name))
+                         for s in node.body)
 
 
 def _is_noise(stmt: ast.stmt) -> bool:
-    """Statements that check nothing: a docstring/constant, `pass`, a call of a test function."""
+    """Statements that check nothing: a docstring/constant/bare name, `pass`, `assert True`, a call of a test
+    function."""
     if isinstance(stmt, ast.Pass):
         return True
-    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, (ast.Constant, ast.Name)):
+        return True
+    if isinstance(stmt, ast.Assert) and isinstance(stmt.test, ast.Constant) and stmt.test.value:
         return True
     return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Name) \
         and (stmt.value.func.id == "check" or stmt.value.func.id.startswith("test")) and not stmt.value.args

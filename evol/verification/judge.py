@@ -40,7 +40,7 @@ class Output:
     value: Any = None
     error: str | None = None
     where: str | None = None
-    name: str | None = None  # the missing name of a NameError
+    name: str | None = None  # the missing name of a NameError or AttributeError
 
 
 @dataclass(frozen=True)
@@ -262,15 +262,18 @@ def judge(cases: list[Case], run: CaseRun, language: str = "python", instruction
         case, out = failing[0]
         where, want = (case.call or "stdin")[:200], case.raises or case.expected[:100]
         detail = (f"{out.error} in {where!r}" + (f", expected {want}" if case.raises else "") if not out.ok
-                  else f"{where!r} gave {str(out.value)[:100]}, expected {'to raise ' if case.raises else ''}{want}")
+                  else f"{where!r} gave {repr(out.value)[:100]}, expected {'to raise ' if case.raises else ''}{want}")
     else:
         detail = run.detail
     return Verdict("failed_tests", passed, total, detail[:500], seconds, flags)
 
 
 def _tests_fault(case: Case, out: Output, language: str, instruction: str | None) -> bool:
-    """A call of a name the answer does not define and the instruction never gave: the tests invented it."""
-    if out.error != "NameError" or out.where != "call" or case.call is None:
+    """A call of a name (function, or method of what the call built) the answer does not define and the
+    instruction never gave, failing before the answer's code ran: the tests invented it."""
+    if out.error not in ("NameError", "AttributeError") or out.where != "call" or case.call is None:
+        return False
+    if out.error == "AttributeError" and not out.name:
         return False
     name = out.name or (callee(case.call) if language == "python" else None)
     if name is None:

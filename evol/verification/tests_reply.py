@@ -51,12 +51,12 @@ def parse_cases(reply: str, language: str, structured: bool = False) -> tuple[li
     if data is not None:
         cases, checks = data
     elif language == "python":
-        tests = parse_tests(reply, language, structured)
-        if tests is None:
-            return None
         try:
+            tests = parse_tests(reply, language, structured)
+            if tests is None:
+                return None
             cases, checks = from_asserts(tests)
-        except (SyntaxError, ValueError, RecursionError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):  # a reply nested past what parses
             return None
     else:
         return None

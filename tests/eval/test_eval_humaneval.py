@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,28 @@ def test_canonical_solutions_score_one(problems: list[Problem], tmp_path: Path) 
     assert code == 0, output
     summary = summary_of(tmp_path / "run")
     assert summary["pass@1"] == 1.0 and summary["passed"] == 164 and summary["complete"]
-    assert all(r["status"] == "passed" for r in results_of(tmp_path / "run"))
+    results = results_of(tmp_path / "run")
+    assert all(r["status"] == "passed" for r in results)
+    # the checks that convert to cases are judged outside the sandbox; the rest by the observed exit status
+    assert Counter(r["judge"] for r in results) == {"cases": 157, "exit_status": 7}
+
+
+def test_forged_completions_score_zero(problems: list[Problem], tmp_path: Path) -> None:
+    """An answer that games an in-process check (AlwaysEqual; a forged 'passed' report, then an exit) fails."""
+    forged = [
+        "    class E(int):\n        def __eq__(self, o):\n            return True\n    return E()\n",
+        "    import os, sys\n    f = sys._getframe()\n    while f.f_back and 'cfg' not in f.f_locals:\n"
+        "        f = f.f_back\n    cfg = f.f_locals.get('cfg') or {}\n"
+        "    line = repr({'nonce': cfg.get('nonce'), 'status': 'passed'}) + '\\n'\n"
+        "    os.write(cfg.get('status_fd', 3), line.encode())\n"
+        "    os._exit(0)\n",
+    ]
+    rows = [{"task_id": p.task_id, "completion": f} for p in problems[:3] for f in forged]
+    samples = write_samples(tmp_path / "forged.jsonl", rows)
+    code, output = cli("eval", "humaneval", "--samples-file", str(samples), "--limit", "3", "--out",
+                       str(tmp_path / "run"))
+    assert code == 0, output
+    assert summary_of(tmp_path / "run")["passed"] == 0
 
 
 def test_empty_completions_score_zero(problems: list[Problem], tmp_path: Path) -> None:

@@ -51,7 +51,7 @@ def test_verification_adds_tests_requests_and_resampled_answers() -> None:
     stages = {r["stage"]: r for r in checked["stages"]}
     answers = sum(r["calls"] for r in plain["stages"] if r["stage"] == "answer")
     assert stages["tests"]["calls"] == answers  # one tests request per answered item (seeds included)
-    assert 0 < stages["answer_resample"]["calls"] < answers
+    assert 0 < stages["verify"]["calls"] < answers
     assert checked["total"]["calls"] > plain["total"]["calls"]
     assert "tests" not in {r["stage"] for r in plain["stages"]}
 
@@ -66,5 +66,6 @@ def test_k_answers_cost_completion_tokens_not_requests() -> None:
                                                          {**base, "verify.answers": 1}))["stages"]}
     six = {r["stage"]: r for r in estimate(load_config(REPO / "pipelines/verified.toml",
                                                          {**base, "verify.answers": 6}))["stages"]}
-    assert six["answer"]["calls"] == one["answer"]["calls"] and "answer_resample" not in six  # one n = 6 request
+    assert six["answer"]["calls"] == one["answer"]["calls"]  # one n = 6 request ...
+    assert one["verify"]["calls"] > 0 and "verify" not in six  # ... and no answer asked again
     assert six["answer"]["completion_tokens"] == 6 * one["answer"]["completion_tokens"]

@@ -20,6 +20,9 @@ def test_doctor_prints_layers_and_runners() -> None:
     report = json.loads(done.output)
     assert report["isolation"] == Sandbox(workers=1).isolation.describe()
     assert set(report["runners"]) == set(RUNNERS) and report["runners"]["python"]["available"]
+    needs = report["stages"]  # what the stages declare they need (evol/stages/requires.py), verification on
+    assert {n["need"] for n in needs["verify"]} == {"sandbox local", "runner python"}
+    assert all(n["missing"] is None for n in needs["verify"]) and needs["answer"] == []
     text = CliRunner().invoke(app, ["sandbox", "doctor"]).output
     assert "capabilities" in text and all(name in text for name in RUNNERS)
 

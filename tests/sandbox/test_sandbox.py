@@ -19,7 +19,7 @@ import pytest
 
 import evol
 from evol.sandbox import Isolation, Limits, Sandbox, default_sandbox, probe, run_many
-from tests.sandbox.conftest import FAST
+from tests.sandbox.conftest import FAST, require_runner
 
 
 def uses_kernel_layers(sb: Sandbox) -> None:
@@ -43,6 +43,39 @@ def test_early_exit_cannot_pass_a_test(sb: Sandbox) -> None:
         assert sb.run(program, exit_ok=False).status == "failed", program
         assert sb.run(program, exit_ok=True).status == "passed", program
     assert sb.run("import sys; sys.exit(3)").kind == "SystemExit"
+
+
+FORGE_PASSED = (
+    "import os, sys\nf = sys._getframe()\nwhile 'cfg' not in f.f_locals:\n    f = f.f_back\ncfg = f.f_locals['cfg']\n"
+    "os.write(cfg['status_fd'], (repr({'nonce': cfg['nonce'], 'status': 'passed'}) + '\\n').encode())\n"
+)
+
+
+@pytest.mark.parametrize("warm", [True, False])
+@pytest.mark.parametrize("then", ["raise ValueError('after the forged report')", "os._exit(3)",
+                                  "import signal\nos.kill(os.getpid(), signal.SIGKILL)"])
+def test_a_forged_report_never_turns_a_failure_into_a_pass(sb: Sandbox, warm: bool, then: str) -> None:
+    """#19: the program can read its nonce and write a 'passed' report; the exit status the parent sees decides."""
+    box = Sandbox(FAST, workers=1, isolation=sb.isolation, warm=warm)
+    res = box.run(FORGE_PASSED + then, exit_ok=False)
+    assert res.status == "failed", (res, then)
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_the_results_channel_carries_bytes_up_to_its_cap(sb: Sandbox, warm: bool) -> None:
+    box = Sandbox(FAST, workers=1, isolation=sb.isolation, warm=warm)
+    write = "import os\nfd = int(os.environ['EVOL_RESULTS_FD'])\n"
+    assert box.run(write + "os.write(fd, b'one\\n')\nos.write(fd, b'two\\n')", results=100).results == b"one\ntwo\n"
+    flood = box.run(write + "try:\n    os.write(fd, b'x' * 300000)\nexcept OSError:\n    pass", results=1000)
+    assert flood.results == b"x" * 1001  # cap + 1: the judge sees that it flooded
+    assert box.run("import os\nprint('EVOL_RESULTS_FD' in os.environ)").stdout.strip() == "False"
+    assert box.run("print(1)").results is None
+
+
+def test_other_languages_get_the_results_channel(sb: Sandbox) -> None:
+    require_runner("bash")
+    res = sb.run('echo \'{"i": 0}\' >&"$EVOL_RESULTS_FD"', language="bash", results=100)
+    assert res.passed and res.results == b'{"i": 0}\n'
 
 
 @pytest.mark.parametrize(

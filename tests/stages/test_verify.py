@@ -65,6 +65,18 @@ def test_reject_sampling_keeps_a_later_passing_answer() -> None:
     assert [r.params.get("seed") for r in answers] == [None, 1, 2]  # ... and sampling seed
 
 
+def test_a_crash_inside_the_answer_is_resampled_wherever_the_test_called_it() -> None:
+    """#20 (blame): tests written `r = f(x); assert r == ...` used to blame the answer's own crash on the tests."""
+    crash = "Sure.\n```python\ndef double(xs):\n    return [2 * x for x in xz]\n```"
+    setup_style = "```python\nr = double([1, 2])\nassert r == [2, 4]\nassert double([]) == []\n```"
+    record = trip(FakeClient(crash, setup_style, GOOD))
+    assert record["status"] == "ok" and record["verification"]["attempts"] == 2
+    assert record["verification"]["cases"] == 2 and record["difficulty"] == "later_try"
+    broken = trip(FakeClient(GOOD, "```python\nassert triple([1]) == [3]\n```"))  # a name the task never gave
+    assert (broken["stage"], broken["reason"]) == ("verify", "tests_broken")
+    assert broken["verification"]["attempts"] == 1
+
+
 def test_an_answer_failing_every_attempt_is_rejected_with_the_failing_test() -> None:
     record = trip(FakeClient(BUGGY, TESTS, BUGGY, BUGGY))
     assert (record["status"], record["stage"], record["reason"]) == ("rejected", "verify", "failed_tests")

@@ -59,6 +59,11 @@ def test_a_name_the_task_never_gave_breaks_the_tests(sandbox: Sandbox) -> None:
     cases, _ = from_asserts("assert plus(1, 2) == 3\n")
     assert verdict(sandbox, CODE, cases).status == "tests_broken"
     assert verdict(sandbox, "def plus(a, b):\n    return a + b\n").status == "failed_tests"  # add was asked for
+    solver = "class Solver:\n    def add(self, a, b):\n        return a + b\n"
+    invented = [Case("Solver().plus(1, 2)", None, "3")]
+    assert verdict(sandbox, solver, invented).status == "tests_broken"
+    assert verdict(sandbox, "class Solver:\n    pass\n", [Case("Solver().add(1, 2)", None, "3")]).status \
+        == "failed_tests"  # the answer lacks the add the task named
 
 
 def test_timeout_and_unverifiable(sandbox: Sandbox) -> None:
@@ -71,6 +76,10 @@ def test_stdin_cases(sandbox: Sandbox) -> None:
     code = "import sys\nprint(sum(int(x) for x in sys.stdin.read().split()))\n"
     assert verdict(sandbox, code, [Case(None, "1 2 3\n", "6\n"), Case(None, "", "0")]).status == "verified"
     assert verdict(sandbox, code, [Case(None, "1 2\n", "4")]).status == "failed_tests"
+    binary = "import sys\nn = int(sys.stdin.buffer.readline())\nsys.stdout.buffer.write(b'%d\\n' % (n * 2))\n"
+    assert verdict(sandbox, binary, [Case(None, "21\n", "42")]).status == "verified"
+    prompt = "def main():\n    a = input()\n    print(a.upper())\n\nif __name__ == '__main__':\n    main()\n"
+    assert verdict(sandbox, prompt, [Case(None, "abc\n", "ABC")]).status == "verified"
 
 
 def _line(rec: dict) -> bytes:

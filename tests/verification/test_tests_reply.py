@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from evol.verification.tests_reply import parse_tests, split_joint
+from evol.verification.tests_reply import parse_cases, parse_tests, split_joint
 
 
 def test_fenced_block_with_prose_around() -> None:
@@ -54,3 +54,29 @@ def test_joint_reply_splits_the_tests_block_off() -> None:
     assert "def f" in answer and "# Tests" not in answer
     assert tests is not None and parse_tests(tests, "python") == "# Tests\nassert f(1) == 1\n"
     assert split_joint("just prose") == ("just prose", None)
+
+
+def test_cases_from_a_json_reply_fenced_or_structured() -> None:
+    body = {"cases": [{"call": "f(1)", "expected": "[1, 2]"}, {"call": "f(None)", "raises": "ValueError",
+                                                                "expected": ""},
+                      {"call": "f(2)", "expected": 0.5, "tolerance": 1e-6}, {"stdin": "1 2\n", "expected": "3\n"},
+                      {"call": "import os", "expected": "1"}, {"call": "f(x)", "expected": "1"}],
+            "checks": "assert f.__doc__"}
+    for reply, structured in ((json.dumps(body), True), (f"Cases:\n```json\n{json.dumps(body)}\n```", False)):
+        parsed = parse_cases(reply, "python", structured)
+        assert parsed is not None
+        cases, checks = parsed
+        assert [(c.call, c.stdin, c.expected, c.tolerance, c.raises) for c in cases] == [
+            ("f(1)", None, "[1, 2]", None, None), ("f(None)", None, "", None, "ValueError"),
+            ("f(2)", None, "0.5", 1e-6, None), (None, "1 2\n", "3\n", None, None)]  # the last two: not calls
+        assert checks == ["assert f.__doc__"]
+    js = parse_cases(json.dumps({"cases": [{"call": "f([1])", "expected": [1, True]}]}), "javascript")
+    assert js is not None and js[0][0].expected == "[1, true]"  # JSON for other languages
+
+
+def test_assert_style_replies_convert_and_keep_their_properties_as_checks() -> None:
+    parsed = parse_cases("```python\nassert f(1) == 2\nassert sorted(f([2, 1])) == f([2, 1])\n```", "python")
+    assert parsed is not None and [c.call for c in parsed[0]] == ["f(1)"]
+    assert parsed[1] == ["assert sorted(f([2, 1])) == f([2, 1])"]
+    assert parse_cases("```python\nassert sorted(f([2, 1])) == f([2, 1])\n```", "python") is None  # no case
+    assert parse_cases('```javascript\nassert.strictEqual(f(1), 1);\n```', "javascript") is None

@@ -20,10 +20,13 @@ def _evol_drive(code, calls):
     import sys
 
     write, environ, compile_, eval_, exec_ = os.write, os.environ, compile, eval, exec
-    type_, len_, str_, getattr_, id_ = type, len, str, getattr, id
+    type_, len_, str_, getattr_, id_, range_ = type, len, str, getattr, id, range
+    name_error, attribute_error, system_exit = NameError, AttributeError, SystemExit
     int_repr, float_repr, dict_items, join = int.__repr__, float.__repr__, dict.items, ",".join
-    quote, b64, string_io = _json.encode_basestring_ascii, binascii.b2a_base64, io.StringIO
+    quote, b64, bytes_io, text_io = _json.encode_basestring_ascii, binascii.b2a_base64, io.BytesIO, io.TextIOWrapper
     base_exception, inf = BaseException, float("inf")
+    none_t, bool_t, int_t, float_t, str_t, bytes_t = type(None), bool, int, float, str, bytes
+    list_t, tuple_t, set_t, frozenset_t, dict_t = list, tuple, set, frozenset, dict
     fd = int(environ.pop("EVOL_RESULTS_FD", "-1"))
 
     class Unsupported(Exception):
@@ -36,27 +39,28 @@ def _evol_drive(code, calls):
         t = type_(x)
         if depth > 100:
             raise Unsupported("nested deeper than 100")
-        if x is None:
+        if t is none_t:
             return "null"
-        if t is bool:
+        if t is bool_t:
             return "true" if x else "false"
-        if t is int:
+        if t is int_t:
             return int_repr(x)
-        if t is float:
+        if t is float_t:
             if x != x:
                 return tagged("float", '"nan"')
             if x == inf or x == -inf:
                 return tagged("float", '"inf"' if x > 0 else '"-inf"')
             return float_repr(x)
-        if t is str:
+        if t is str_t:
             return quote(x)
-        if t is list:
+        if t is list_t:
             return "[" + join([enc(e, depth + 1) for e in x]) + "]"
-        if t is tuple or t is set or t is frozenset:
-            return tagged(t.__name__, "[" + join([enc(e, depth + 1) for e in x]) + "]")
-        if t is bytes:
+        if t is tuple_t or t is set_t or t is frozenset_t:
+            tag = "tuple" if t is tuple_t else "set" if t is set_t else "frozenset"
+            return tagged(tag, "[" + join([enc(e, depth + 1) for e in x]) + "]")
+        if t is bytes_t:
             return tagged("bytes", quote(b64(x, newline=False).decode("ascii")))
-        if t is dict:
+        if t is dict_t:
             pairs = ["[" + enc(k, depth + 1) + "," + enc(v, depth + 1) + "]" for k, v in dict_items(x)]
             return tagged("dict", "[" + join(pairs) + "]")
         raise Unsupported("a value of type " + str_(getattr_(t, "__name__", "?")) + " is not plain data")
@@ -67,7 +71,7 @@ def _evol_drive(code, calls):
             data = data[write(fd, data):]
 
     def kind(exc):
-        seen, cur = set(), exc
+        seen, cur = set_t(), exc
         while cur is not None and id_(cur) not in seen:
             if type_(cur).__name__ == "SandboxViolation":
                 return "SandboxViolation"
@@ -83,7 +87,7 @@ def _evol_drive(code, calls):
                     where = "answer"
                     break
                 tb = tb.tb_next
-        name = getattr_(exc, "name", None) if type_(exc) is NameError else None
+        name = getattr_(exc, "name", None) if type_(exc) in (name_error, attribute_error) else None
         text = quote(str_(kind(exc)))
         extra = ',"name":' + quote(name) if type_(name) is str else ""
         return '{"i":' + int_repr(i) + ',"ok":false,"error":' + text + ',"where":"' + where + '"' + extra + "}"
@@ -95,16 +99,23 @@ def _evol_drive(code, calls):
         return namespace
 
     def run_stdin(text):
-        saved = sys.stdin, sys.stdout
-        sys.stdin, sys.stdout = string_io(text), string_io()
+        """The program's stdout for `text` on its stdin (text and `.buffer` both work)."""
+        saved, captured = (sys.stdin, sys.stdout), bytes_io()
+        reader = text_io(bytes_io(text.encode("utf-8")), encoding="utf-8")
+        writer = text_io(captured, encoding="utf-8", write_through=True)  # held: collecting it closes `captured`
+        sys.stdin, sys.stdout = reader, writer
         try:
             load()
-        except SystemExit as exc:
+        except system_exit as exc:
             if exc.code not in (None, 0):
                 raise
         finally:
-            out, (sys.stdin, sys.stdout) = sys.stdout, saved
-        return out.getvalue() if type_(out) is string_io else ""
+            try:
+                writer.flush()
+            except base_exception:  # noqa: S110 - closed by the program: what was written stays
+                pass
+            sys.stdin, sys.stdout = saved
+        return captured.getvalue().decode("utf-8", "replace") if not captured.closed else ""
 
     failed = namespace = None
     if any(type_(c) is str for c in calls):
@@ -112,7 +123,7 @@ def _evol_drive(code, calls):
             namespace = load()
         except base_exception as exc:  # the answer's own failure, whatever it is (SystemExit included)
             failed = exc
-    for i in range(len_(calls)):
+    for i in range_(len_(calls)):
         if failed is not None:
             emit(error(i, failed, "answer"))
             continue
