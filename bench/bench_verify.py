@@ -23,6 +23,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bench.provenance import write_results
+from bench.verify_quality import measure, quality_table
 from evol.config import load_config
 from evol.export import kept_records
 from evol.pipeline import run
@@ -81,6 +82,7 @@ def main() -> None:
         wall_off, stats_off = _run(Path(tmp) / "off", False)
         kept = [r for r in kept_records(Path(tmp) / "on") if (r.get("verification") or {}).get("status") == "verified"]
         recheck = _recheck(kept)
+    quality = measure()
     workers = default_sandbox().workers
     rounds = []
     for st in stats_on:
@@ -102,6 +104,7 @@ def main() -> None:
                                            / max(1, sum((st.get("verification") or {}).get("tried", 0)
                                                         for st in stats_on)), 2),
         "recheck": recheck,
+        "quality": quality,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     write_results("verify.json", report)
@@ -119,6 +122,7 @@ def main() -> None:
              "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['round']} | {r['wall_s']} | {r['sandbox_busy_s']} | {r['sandbox_share_of_round']} | {r['tried']} "
               f"| {r['verified']} | {r['kept']} |" for r in rounds]
+    lines += ["", *quality_table(quality)]
     (RESULTS / "verify.md").write_text("\n".join(lines) + "\n")
     print(json.dumps({"run_wall_s": report["run_wall_s"], "recheck": {k: v for k, v in recheck.items()
                                                                        if k != "isolation"}}))

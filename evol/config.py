@@ -126,6 +126,17 @@ class FilterSettings(Strict):
     custom: list[str] = []  # your own rules by dotted path, e.g. ["mypkg.rules:no_todo"] (evol/stages/custom.py)
 
 
+class RoleSettings(Strict):
+    """One verification role's own teacher (tests or answers): its endpoint and model.
+
+    Unset fields fall back to [endpoint]. One model's shared misreading passes its own tests: tests and
+    answers from different models make it less likely (docs/verification.md)."""
+
+    base_url: NotData[str | list[str]] = ""
+    api_key_env: NotData[str | None] = None
+    model: str | None = None
+
+
 class VerifySettings(Strict):
     """Verified evolution: tests from the teacher, answers run against them in the sandbox."""
 
@@ -134,6 +145,20 @@ class VerifySettings(Strict):
     max_answers: int = Field(3, ge=1, le=20)  # answer attempts per item (reject sampling)
     keep_unverifiable: bool = False  # keep (marked) items whose answer cannot be run, instead of rejecting
     require_gain: list[str] = ["add_constraints", "replace_requirement", "complexity"]
+    # A parent without a verified answer (a seed that failed verification): "drop" it (it is no parent), or
+    # "check" its children's gain against the answer it had. Never waved through (docs/verification.md).
+    unverified_parents: Literal["drop", "check"] = "drop"
+    # Several answers judged against the tests and each other (evol/verification/agreement.py).
+    answers: int = Field(1, ge=1, le=16)  # k answers per item (one request with n = k where the endpoint takes n)
+    consensus: float = Field(0.5, gt=0, le=1)  # share of the k answers whose agreement overrules a test case
+    on_suspect: Literal["drop", "reject"] = "drop"  # a case contradicted by a strong consensus: drop it, or the item
+    min_cases: int = Field(1, ge=1)  # cases that must remain after dropping suspect ones
+    min_pass_rate: float = Field(0.0, ge=0, le=1)  # share of the k answers that must pass the kept cases
+    # Tests with teeth (evol/verification/mutants.py): mutants of the chosen answer the kept cases must kill.
+    mutants: int = Field(0, ge=0, le=64)  # mutants tried per item (0: no mutation testing)
+    min_mutation_score: float = Field(0.0, ge=0, le=1)  # below it the item is rejected `weak_tests`
+    tests: RoleSettings = RoleSettings()  # the tests writer's own endpoint/model
+    answer: RoleSettings = RoleSettings()  # the answerer's own endpoint/model (answers, resampled answers)
     timeout_s: float = Field(5.0, gt=0, le=600)
     memory_mb: int = Field(1024, ge=64)
 

@@ -46,7 +46,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "io": ("errors",),
     "llm": ("errors",),
     "prompts": ("errors", "resources"),
-    "sandbox": ("datafields", "errors"),
+    "sandbox": ("datafields", "errors", "pyparse"),
     "sim": ("errors", "lifetime", "llm", "verification"),
     "verification": ("pyparse", "sandbox", "text"),
     "datafields": (),

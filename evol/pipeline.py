@@ -47,6 +47,7 @@ from evol.stages.context import ItemContext
 from evol.stages.eliminate import elimination_rules
 from evol.stages.requests import RequestFactory
 from evol.stages.response_filters import response_rules
+from evol.stages.roles import role_clients
 from evol.version import __version__
 
 SIM_MODEL = "evol-sim"
@@ -189,10 +190,13 @@ async def _run_rounds(cfg: PipelineConfig, ctx: ItemContext, run_dir: Path, seed
                     ctx.calls_log.flush()
                 check_pending(journal, pool, round_no, started, all_stats)
                 usage = ctx.client.ledger.by_stage(round_no)
+                for other in ctx.clients.values():
+                    usage.update(other.ledger.by_stage(round_no))
                 kept, rejected, stats = finalize(run_dir, round_no, pool, index, started, usage,
                                                  {"method_weights": weights} if round_no else {}, ctx.stages)
             all_stats.append(stats)
-            pool = next_pool(round_no, pool, kept, rejected, cfg.evolve.on_failed == "carry_parent", ctx.stages)
+            pool = next_pool(round_no, pool, kept, rejected, cfg.evolve.on_failed == "carry_parent",
+                             cfg.verify.enabled and cfg.verify.unverified_parents == "drop", ctx.stages)
     return all_stats
 
 
@@ -284,6 +288,7 @@ def _run_locked(cfg: PipelineConfig, files: RunDir, inputs: _Inputs, console: Co
         calls = open_call_log(run_dir, cfg.calls)
         client.on_call = calls.record if calls else None
         ctx = _context(cfg, inputs, client, served.model)
+        ctx.clients = role_clients(cfg, cache_path)
         ctx.calls_log = calls
         manifest = _manifest(cfg, served, "running", [], None, started)
         files.write_manifest(manifest)
@@ -337,4 +342,6 @@ async def _run_and_close(cfg: PipelineConfig, ctx: ItemContext, client: Any, run
     try:
         return await _run_rounds(cfg, ctx, run_dir, seeds, console, view)
     finally:
+        for other in ctx.clients.values():
+            await other.aclose()
         await client.aclose()

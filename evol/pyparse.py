@@ -18,3 +18,9 @@ def parse(source: str) -> ast.Module:
     """`ast.parse(source)`, serialized with every other parse of this process."""
     with _LOCK:
         return ast.parse(source)
+
+
+def literal_eval(source: str) -> object:
+    """`ast.literal_eval(source)` (it parses), serialized with every other parse of this process."""
+    with _LOCK:
+        return ast.literal_eval(source)

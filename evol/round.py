@@ -165,15 +165,26 @@ def _clean(record: Record) -> Record:
     return {k: v for k, v in record.items() if k not in DROP_FIELDS}
 
 
+TRIED_ANSWER = ("output", "code", "language", "tests", "cases", "checks", "verification")
+
+
 def next_pool(round_no: int, pool: list[Record], kept: list[Record], rejected: list[Record],
-              carry_failed: bool, stages: list[Stage] | None = None) -> list[Record]:
-    """Survivors go on; with carry_failed, the parent of a failed evolution is tried again next round."""
+              carry_failed: bool, verified_only: bool = False, stages: list[Stage] | None = None) -> list[Record]:
+    """Survivors go on; with carry_failed, the parent of a failed evolution is tried again next round.
+
+    `verified_only`: a seed rejected in round 0 never verified, so it is no parent. Otherwise a carried seed
+    takes the answer it was tried with along (its children's gain is checked against it)."""
     if not carry_failed:
         return list(kept)
     by_id = {p["id"]: p for p in pool}
     retry = retry_stages(stages)
-    carried = [by_id[r["id"] if round_no == 0 else r["parent_id"]] for r in rejected if r.get("stage") in retry]
-    return list(kept) + carried
+    failed = [r for r in rejected if r.get("stage") in retry]
+    if round_no > 0:
+        return list(kept) + [by_id[r["parent_id"]] for r in failed]
+    if verified_only:
+        return list(kept)
+    return list(kept) + [{**by_id[r["id"]], **{k: r[k] for k in TRIED_ANSWER if k in r}} if r.get("verification")
+                         else by_id[r["id"]] for r in failed]
 
 
 def round_stats(round_no: int, records: list[Record], seconds: float,
@@ -234,9 +245,24 @@ def verification_stats(records: list[Record]) -> dict[str, Any]:
     return {
         "tried": len(tried),
         "status": dict(sorted(Counter(r["verification"]["status"] for r in tried).items())),
-        "difficulty": dict(sorted(Counter(r.get("difficulty", "never") for r in tried).items())),
+        "difficulty": dict(sorted(Counter(r.get("difficulty", "never") for r in tried).items(),
+                                  key=lambda kv: str(kv[0]))),  # labels, or pass rates over k
         "attempts_total": sum(attempts),
         "seconds_total": round(sum(r["verification"].get("seconds") or 0 for r in tried), 3),
         "gain_seconds_total": round(sum((r.get("gain") or {}).get("seconds") or 0 for r in records), 3),
         "kept_verified": sum(1 for r in tried if r["status"] == "ok" and r["verification"]["status"] == "verified"),
+        **_agreement_stats(tried),
     }
+
+
+def _agreement_stats(tried: list[Record]) -> dict[str, Any]:
+    """With k answers: the mean pass rate over k, the cases dropped as suspect, mutation scores (when measured)."""
+    rates = [r["verification"]["pass_rate"] for r in tried if r["verification"].get("pass_rate") is not None]
+    scores = [r["mutation"]["score"] for r in tried if (r.get("mutation") or {}).get("score") is not None]
+    out: dict[str, Any] = {}
+    if rates:
+        out.update(pass_rate_mean=round(sum(rates) / len(rates), 4),
+                   cases_dropped=sum(len(r.get("cases_dropped") or ()) for r in tried))
+    if scores:
+        out["mutation_score_mean"] = round(sum(scores) / len(scores), 4)
+    return out

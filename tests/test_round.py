@@ -38,3 +38,12 @@ def test_stats_count_every_stage() -> None:
         4, 1, 1, 1, 1)
     assert stats["reasons"] == {"llm_error:auth": 1, "near_dup": 1, "too_short": 1}
     assert stats["methods_kept"] == {"add_constraints": 1} and stats["tokens"]["evolve_prompt_tokens"] == 12
+
+
+def test_a_seed_that_failed_verification_is_no_parent_unless_its_tried_answer_goes_along() -> None:
+    failed = {**SEEDS[0], "status": "rejected", "stage": "verify", "reason": "failed_tests", "code": "x = 1",
+              "language": "python", "verification": {"status": "failed_tests"}}
+    assert next_pool(0, SEEDS[:2], [SEEDS[1]], [failed], carry_failed=True, verified_only=True) == [SEEDS[1]]
+    _, carried = next_pool(0, SEEDS[:2], [SEEDS[1]], [failed], carry_failed=True)
+    assert carried["id"] == SEEDS[0]["id"] and carried["code"] == "x = 1" and "status" not in carried
+    assert carried["verification"] == {"status": "failed_tests"}  # its children are checked against that code

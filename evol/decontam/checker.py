@@ -26,16 +26,18 @@ class Decontaminator:
         self.ngrams = NgramMatcher(self.items, cfg.ngram, cfg.max_items_per_ngram)
         self.docstrings = DocstringMatcher(self.items, cfg.docstring_min_words, cfg.ngram - 1)
         self.paraphrases = (
-            ParaphraseMatcher(self.items, cfg.paraphrase_threshold, cfg.paraphrase_min_words, cfg.max_paraphrase_ratio)
+            ParaphraseMatcher(self.items, cfg.paraphrase_threshold, cfg.paraphrase_min_words, cfg.max_paraphrase_ratio,
+                              cfg.paraphrase_min_weight)
             if cfg.paraphrase
             else None
         )
         self.checked = 0
         self.hits: Counter[tuple[str, str]] = Counter()
         self.methods: Counter[str] = Counter()
+        self.flags: list[Hit] = []  # every flag with both texts: what was checked and what it matched
 
     def check(self, record: dict[str, Any]) -> Hit | None:
-        """None, or why the record is contaminated (benchmark, item, method, similarity)."""
+        """None, or why the record is contaminated (benchmark, item, method, similarity, the text it matched)."""
         return self.check_many([record])[0]
 
     def check_many(self, records: Sequence[dict[str, Any]],
@@ -54,32 +56,36 @@ class Decontaminator:
         fields = list(dict.fromkeys([*self.cfg.fields, *self.cfg.paraphrase_fields]))
         batches: dict[str, TokenBatch] = {f: tokenize([field_text(r.get(f)) for r in records]) for f in fields}
         main = [batches[f] for f in self.cfg.fields]
-        found = [
+        found: list[tuple[str, list[Any]]] = [
             ("ngram", self.ngrams.match(main, n)),
             ("docstring", self.docstrings.match(main, n)),
         ]
         if self.paraphrases is not None:
-            found.append(("paraphrase", self.paraphrases.match([batches[f] for f in self.cfg.paraphrase_fields], n)))
+            found.append(("paraphrase", self.paraphrases.match_rows([batches[f] for f in self.cfg.paraphrase_fields],
+                                                                    n)))
         out: list[Hit | None] = []
         for i in range(n):
             hit = None
             for method, matches in found:
                 if matches[i] is not None:
-                    item_i, sim = matches[i]
-                    item = self.items[item_i]
-                    hit = {
-                        "reason": "contaminated",
-                        "benchmark": item.benchmark,
-                        "benchmark_id": item.item_id,
-                        "method": method,
-                        "similarity": round(float(sim), 4),
-                    }
-                    self.hits[(item.benchmark, item.item_id)] += 1
-                    self.methods[method] += 1
+                    hit = self._hit(records[i], method, matches[i], fields)
                     break
             out.append(hit)
         self.checked += n
         return out
+
+    def _hit(self, record: dict[str, Any], method: str, match: tuple, fields: list[str]) -> Hit:
+        """The hit for one flagged record; counted, and listed in `flags` with both texts."""
+        item_i, sim = match[0], match[1]
+        item = self.items[item_i]
+        matched = self.paraphrases.texts[match[2]] if method == "paraphrase" else item.text  # type: ignore[union-attr]
+        hit = {"reason": "contaminated", "benchmark": item.benchmark, "benchmark_id": item.item_id,
+               "method": method, "similarity": round(float(sim), 4), "benchmark_text": matched}
+        self.hits[(item.benchmark, item.item_id)] += 1
+        self.methods[method] += 1
+        checked = "\n".join(t for f in fields if (t := field_text(record.get(f))))
+        self.flags.append({**hit, "id": record.get("id"), "text": checked})
+        return hit
 
     def report(self) -> dict[str, Any]:
         """Hit counts per benchmark item (every item listed, zeros included), per method, and totals."""
@@ -92,4 +98,5 @@ class Decontaminator:
             "by_method": dict(self.methods),
             "items_hit": {b: sum(1 for c in counts.values() if c) for b, counts in per_item.items()},
             "hits": per_item,
+            "flags": list(self.flags),
         }

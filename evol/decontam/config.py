@@ -25,6 +25,9 @@ class DecontamConfig(BaseModel):
     paraphrase_threshold: float = Field(
         0.75, gt=0.0, le=1.0, description="idf-weighted share of a benchmark item's words found in the record"
     )
+    paraphrase_min_weight: float = Field(
+        10.0, ge=0.0, description="idf mass of the matched words a paraphrase flag also needs (rare words in common)"
+    )
     paraphrase_min_words: int = Field(
         5, ge=1, description="benchmark items with fewer distinct content words are not paraphrase-checked"
     )

@@ -1,7 +1,10 @@
 """Near-paraphrase check: idf-weighted share of a benchmark problem's content words found in a record.
 
 Rewordings keep a problem's rare words (``closer``, ``threshold``, ``palindrome``) while changing its
-phrasing, so word n-grams miss them but a weighted word-set overlap does not.
+phrasing, so word n-grams miss them but a weighted word-set overlap does not. A share alone is not enough:
+a short, generic description ("You are given a non-empty list of positive integers.") is fully covered by
+many unrelated tasks, so a flag also needs `min_weight` of matched idf mass (enough rare words in common).
+Both thresholds are measured on the labelled true/false pairs in tests/decontam/test_paraphrase_labels.py.
 """
 
 from __future__ import annotations
@@ -58,8 +61,9 @@ def unique_pairs(doc: np.ndarray, h: np.ndarray, keep: np.ndarray | None = None)
 class ParaphraseMatcher:
     """Scores every record against every benchmark problem description in one vectorised pass."""
 
-    def __init__(self, items: Sequence[BenchmarkItem], threshold: float, min_words: int, max_ratio: float) -> None:
-        self.threshold, self.max_ratio = threshold, max_ratio
+    def __init__(self, items: Sequence[BenchmarkItem], threshold: float, min_words: int, max_ratio: float,
+                 min_weight: float = 0.0) -> None:
+        self.threshold, self.max_ratio, self.min_weight = threshold, max_ratio, min_weight
         # One row per description: the main docstring, and its first sentence when it has several.
         owner, texts = [], []
         for i, item in enumerate(items):
@@ -86,11 +90,16 @@ class ParaphraseMatcher:
         self.words, self.rows, self.weights = word[order], row[order], weight[order]
         self.vocab = SortedHashes(self.words << np.uint64(16))  # same order as words (already sorted)
         self.owner = owner_arr
+        self.texts = texts  # the description each row scores against (a flag shows it)
         self.totals = np.bincount(row, weights=weight, minlength=len(texts))
         self.sizes = np.bincount(row, minlength=len(texts))
 
     def match(self, batches: Sequence[TokenBatch], n_docs: int) -> list[Match | None]:
-        out: list[Match | None] = [None] * n_docs
+        return [None if m is None else m[:2] for m in self.match_rows(batches, n_docs)]
+
+    def match_rows(self, batches: Sequence[TokenBatch], n_docs: int) -> list[tuple[int, float, int] | None]:
+        """Per document: None, or (item, score, row) of its best-scoring description over both thresholds."""
+        out: list[tuple[int, float, int] | None] = [None] * n_docs
         if len(self.words) == 0 or not batches:
             return out
         parts = [content_words(b) for b in batches]
@@ -106,12 +115,12 @@ class ParaphraseMatcher:
         pos = np.arange(int(rep.sum())) - np.repeat(np.cumsum(rep) - rep - lo, rep)
         key = d * len(self.totals) + self.rows[pos]
         uniq, inv = np.unique(key, return_inverse=True)
-        score = np.bincount(inv, weights=self.weights[pos]) / self.totals[uniq % len(self.totals)]
+        mass = np.bincount(inv, weights=self.weights[pos])
+        score = mass / self.totals[uniq % len(self.totals)]
         docs, rows = uniq // len(self.totals), uniq % len(self.totals)
-        good = (score >= self.threshold) & (n_words[docs] <= self.max_ratio * self.sizes[rows])
-        for doc_i, item_i, s in zip(
-            docs[good].tolist(), self.owner[rows[good]].tolist(), score[good].tolist(), strict=True
-        ):
+        good = ((score >= self.threshold) & (mass >= self.min_weight)
+                & (n_words[docs] <= self.max_ratio * self.sizes[rows]))
+        for doc_i, row_i, s in zip(docs[good].tolist(), rows[good].tolist(), score[good].tolist(), strict=True):
             if out[doc_i] is None or s > out[doc_i][1]:
-                out[doc_i] = (item_i, s)
+                out[doc_i] = (int(self.owner[row_i]), s, row_i)
         return out

@@ -1,12 +1,14 @@
 """Parameter dialects: what one endpoint accepts, learnt from its 400s and kept for the run.
 
 Requests are written once, in the classic chat-completions shape (`max_tokens`, `temperature`, ...); the
-dialect of the endpoint they go to rewrites them just before sending. Teachers differ in three ways:
+dialect of the endpoint they go to rewrites them just before sending. Teachers differ in these ways:
   - the output cap: OpenAI's reasoning models (o-series, GPT-5) reject `max_tokens` and take
     `max_completion_tokens`; older servers know only `max_tokens`. `token_param = "auto"` starts with
     the first of `CAP_NAMES` (`evol.llm.types`) and moves to the next one when a 400 names the one sent;
   - sampling knobs a model does not take (reasoning models accept only the default temperature and top_p;
     OpenAI rejects vLLM's top_k): dropped for the rest of the run when a 400 names them as unsupported;
+  - several choices in one reply (`n`): sent until a 400 names `n`; from then on such a request gets one
+    choice, and whoever asked for k fetches the rest as requests of their own (evol.llm.sample);
   - structured output: `response_format` with a JSON schema is sent with requests that carry one, until a
     400 names `response_format` / `json_schema`; from then on such requests go without it.
 Each lesson is logged once. Stages never see any of this: the client owns the endpoint's dialect.
@@ -25,7 +27,7 @@ log = logging.getLogger("evol.llm")
 
 # Parameters that may be dropped when an endpoint says it does not take them (the reply stays valid).
 DROPPABLE = ("temperature", "top_p", "reasoning_effort", "top_k", "min_p", "repetition_penalty", "stop", "seed",
-             "presence_penalty", "frequency_penalty")
+             "presence_penalty", "frequency_penalty", "n")
 REFUSAL = re.compile(r"unsupported|not supported|unrecognized|unknown|not permitted|not allowed|does not support|"
                      r"extra inputs|extra_forbidden|unexpected keyword|invalid (?:parameter|argument)", re.IGNORECASE)
 LEARN_STATUS = (400, 422)

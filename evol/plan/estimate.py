@@ -76,6 +76,7 @@ def estimate(cfg: Any, assume: Assumptions | None = None) -> dict[str, Any]:
     prompts = prompt_set(cfg, llm_stages)
     factory = RequestFactory(cfg, prompts, cfg.endpoint.model)
     n = cfg.sampling.n or 1
+    k = cfg.verify.answers if verify == "separate" else 1  # k answers in one request (n = k) instead of resampling
     cap = cfg.sampling.max_tokens
     outputs = [count_tokens(s["output"]) for s in seeds if s.get("output")]
     answer_out = min(cap, sum(outputs) / len(outputs) if outputs else a.answer_tokens)
@@ -96,7 +97,7 @@ def estimate(cfg: Any, assume: Assumptions | None = None) -> dict[str, Any]:
         """Tests requests, and the extra answers reject sampling asks for, for `items` answered items."""
         if verify == "separate":
             stages["tests"].add(rnd, items, items * (tests_tpl + instr_tokens), items * a.tests_tokens * n)
-        extra = sum(items * a.resample_rate ** k for k in range(1, cfg.verify.max_answers))
+        extra = 0 if k > 1 else sum(items * a.resample_rate ** i for i in range(1, cfg.verify.max_answers))
         if extra:
             stages["verify"].add(rnd, extra, extra * (answer_tpl + instr_tokens), extra * answer_out * n)
 
@@ -109,7 +110,7 @@ def estimate(cfg: Any, assume: Assumptions | None = None) -> dict[str, Any]:
     if cfg.seeds.answer:
         todo = [s for s in seeds if not s.get("output")]
         stages["answer"].add(0, len(todo), sum(answer_tpl + count_tokens(s["instruction"]) for s in todo),
-                             len(todo) * answer_out * n)
+                             len(todo) * answer_out * n * k)
     seed_instr = sum(count_tokens(s["instruction"]) for s in seeds) / max(1, len(seeds))
     if verify:
         verified(0, float(len(seeds)), seed_instr)
@@ -131,7 +132,7 @@ def estimate(cfg: Any, assume: Assumptions | None = None) -> dict[str, Any]:
             stages["judge"].add(rnd, pool * a.pass_rate,
                                 pool * a.pass_rate * (judge_tpl + instr / len(seeds) + evolved_out), pool * 2)
         answered = pool * a.pass_rate
-        stages["answer"].add(rnd, answered, answered * (answer_tpl + evolved_out), answered * answer_out * n)
+        stages["answer"].add(rnd, answered, answered * (answer_tpl + evolved_out), answered * answer_out * n * k)
         if verify:
             verified(rnd, answered, evolved_out)
         others(rnd, answered, evolved_out)

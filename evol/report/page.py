@@ -88,15 +88,24 @@ def _verification_tables(stats: list[dict[str, Any]]) -> str:
     if not rounds:
         return ""
     rows = []
+    agreed = any("pass_rate_mean" in st["verification"] for st in rounds)  # k answers judged by agreement
     for st in rounds:
         v = st["verification"]
         share = f"{v['kept_verified'] / st['kept']:.0%}" if st["kept"] else "-"
         diff = v.get("difficulty", {})
-        rows.append([st["round"], v["tried"], v["status"].get("verified", 0), share,
-                     f"{v['attempts_total'] / max(1, v['tried']):.2f}", diff.get("first_try", 0),
-                     diff.get("later_try", 0), diff.get("never", 0), st.get("no_gain", 0)])
-    out = _table(["round", "tried", "verified", "verified share of kept", "answers per item", "first try",
-                  "later try", "never", "no tested gain"], rows, left=0)
+        head = [st["round"], v["tried"], v["status"].get("verified", 0), share,
+                f"{v['attempts_total'] / max(1, v['tried']):.2f}"]
+        if agreed:
+            score = v.get("mutation_score_mean")
+            rows.append([*head, f"{v.get('pass_rate_mean', 0):.2f}", v.get("cases_dropped", 0),
+                         "-" if score is None else f"{score:.2f}", st.get("weak_tests", 0), st.get("no_gain", 0)])
+        else:
+            rows.append([*head, diff.get("first_try", 0), diff.get("later_try", 0), diff.get("never", 0),
+                         st.get("no_gain", 0)])
+    middle = (["mean pass rate over k", "cases dropped", "mutation score", "weak tests"] if agreed
+              else ["first try", "later try", "never"])
+    out = _table(["round", "tried", "verified", "verified share of kept", "answers per item", *middle,
+                  "no tested gain"], rows, left=0)
     keys = method_columns()
     methods = [[st["round"], m, *(c.get(k, 0) for k in keys), f"{(st.get('method_weights') or {}).get(m, 0):.3f}"]
                for st in stats if st["round"] > 0 for m, c in (st.get("by_method") or {}).items()]

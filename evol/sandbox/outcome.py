@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 import re
 import signal
 from pathlib import Path
 from typing import Any
 
+import evol.pyparse as pyparse
 from evol.sandbox.policy import Limits, RunResult
 
 TAIL = 4000
@@ -23,7 +23,7 @@ def parse_reports(data: bytes, nonce: str) -> list[dict[str, Any]]:
     found = []
     for line in data.splitlines():
         try:
-            rec = ast.literal_eval(line.decode("utf-8", errors="replace"))
+            rec = pyparse.literal_eval(line.decode("utf-8", errors="replace"))  # threads parse at once
         except (ValueError, SyntaxError, MemoryError, RecursionError):
             continue
         if isinstance(rec, dict) and rec.get("nonce") == nonce:

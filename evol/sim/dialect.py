@@ -9,6 +9,8 @@
         "inline"       `<think>...</think>` at the start of the content (DeepSeek-R1/Qwen3 without a
                        reasoning parser);
         "field"        the thinking in `reasoning_content` (vLLM with a reasoning parser).
+  n                    answer `n` > 1 choices in one reply (vLLM and OpenAI chat models do); off, a 400
+                       naming `n`, as servers that sample one choice answer.
   json_schema          honour response_format {"type": "json_schema"}: the reply (a fenced code block
                        unwrapped) goes into the schema's required string properties, or, when it is a
                        JSON object already (test cases), is sent as it is. Off, a
@@ -37,6 +39,7 @@ class SimDialect:
     dialect: Teacher = "chat"
     think: Think = "none"
     json_schema: bool = False
+    n: bool = True
 
     @property
     def thinks(self) -> bool:
@@ -67,6 +70,8 @@ def refusal(body: dict[str, Any], d: SimDialect) -> Refusal | None:
     elif body.get("reasoning_effort") is not None:
         return Refusal("Unrecognized request argument supplied: reasoning_effort", "reasoning_effort",
                        "unsupported_parameter")
+    if not d.n and int(body.get("n") or 1) > 1:
+        return Refusal("Unsupported parameter: 'n' is not supported with this model.", "n", "unsupported_parameter")
     fmt = body.get("response_format")
     if isinstance(fmt, dict) and fmt.get("type") not in (None, "text"):
         if not d.json_schema:

@@ -57,16 +57,17 @@ BREADTH_TOPICS = [
     "Implement a tokenizer for simple arithmetic expressions that reports the column of any invalid character.",
 ]
 
-def evolve(prompt: str) -> str:
-    """Apply the method the prompt asks for to the instruction it carries."""
+def evolve(prompt: str, seed: object = None) -> str:
+    """Apply the method the prompt asks for to the instruction it carries (`seed`, when given, varies the draw)."""
     match = GIVEN.search(prompt)
     given = match.group(1).strip() if match else prompt.strip()[-400:]
-    roll = bucket(prompt, "fail", 100)
+    draw = prompt if seed is None else f"{prompt}\x1f{seed}"
+    roll = bucket(draw, "fail", 100)
     if roll < 3:
         return "#Rewritten Prompt#:\n" + given  # copies template words: eliminated
     if roll < 6:
         return given  # no information gain: eliminated
-    pick = bucket(prompt, "pick", 1 << 30)
+    pick = bucket(draw, "pick", 1 << 30)
     if roll < 12:  # drifts to a stock task, as real teachers do: duplicates across lineages
         return f"{BREADTH_TOPICS[pick % len(BREADTH_TOPICS)]} Include unit tests written with pytest."
     low = prompt.lower()
@@ -148,7 +149,7 @@ def respond(prompt: str, seed: object = None) -> str:
     if JOINT_MARK in prompt:
         return answer_with_tests(prompt, seed)
     if GIVEN.search(prompt) or "Please increase the difficulty" in prompt:
-        return evolve(prompt)
+        return evolve(prompt, seed)
     return answer(prompt, seed)
 
 

@@ -172,7 +172,15 @@ class Sim:
         """
         content, thought, finish, thought_tokens = shape(body, self.opts.dialect, prompt,
                                                             respond(prompt, body.get("seed")))
-        return content or "", self._reply(prompt, content, finish, chat, thought, thought_tokens)
+        reply = self._reply(prompt, content, finish, chat, thought, thought_tokens)
+        for i in range(1, int(body.get("n") or 1)):  # n choices: each its own draw, as a sampling server's
+            text, thought, finish, tokens = shape(body, self.opts.dialect, prompt,
+                                                  respond(prompt, f"{body.get('seed')}#{i}"))
+            more = self._reply(prompt, text, finish, chat, thought, tokens)
+            reply["choices"].append({**more["choices"][0], "index": i})
+            for key in ("completion_tokens", "total_tokens"):
+                reply["usage"][key] += more["usage"]["completion_tokens"]
+        return content or "", reply
 
     def _reply(self, prompt: str, text: str | None, finish: str, chat: bool, reasoning: str | None = None,
                reasoning_tokens: int = 0) -> dict:

@@ -15,7 +15,9 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+
+from evol.sim import misread
 
 NOT_NAMES = frozenset({"print", "range", "len", "max", "min", "sorted", "sum", "list", "dict", "set", "str", "int",
                        "open", "input", "map", "filter", "zip", "enumerate", "isinstance", "type", "main", "append",
@@ -84,6 +86,10 @@ class Rates:
     tests_broken: float = 0.03
     answer_bug: float = 0.25
     answer_crash: float = 0.04
+    answer_misread: float = 0.0  # an answer follows a plausible misreading (evol/sim/misread.py)
+    tests_misread: float = 0.0  # tests expect what the misreading gives
+    tests_vacuous: float = 0.0  # tests check only the empty input
+    shared_misread: float = 0.0  # a task every answer and its tests misread alike
 
     @classmethod
     def from_env(cls) -> Rates:
@@ -109,6 +115,7 @@ class Task:
     family: str
     needs: frozenset[str]
     language: str
+    text: str = field(default="", compare=False)  # the instruction (a task-wide misreading rolls on it)
 
     @classmethod
     def of(cls, instruction: str) -> Task:
@@ -120,7 +127,12 @@ class Task:
         js = re.search(r"\bjavascript\b|\bnode\.js\b", instruction, re.I) is not None
         families = FAMILIES[:2] if js else FAMILIES
         return cls(names[0] if names else "solve", families[bucket(first, "family", len(families))], needs,
-                   "javascript" if js else "python")
+                   "javascript" if js else "python", instruction)
+
+    def misread(self, draw: str, salt: str, rate: float, rates: Rates) -> bool:
+        """Whether this draw follows the misreading: the task's shared one, or its own at `rate`."""
+        return self.language == "python" and (roll(self.text, "shared_misread", rates.shared_misread)
+                                              or roll(draw, salt, rate))
 
     def code(self, seed: str, rates: Rates) -> str:
         """The answer's code: the task's function (a bug or a crash at the configured rates) and an example call."""
@@ -131,6 +143,8 @@ class Task:
             return f"function {self.name}(xs) {{\n{check}  {body}\n}}\n\nconsole.log({self.name}({SAMPLE}));\n"
         fast = "fast" in self.needs
         lines = [FAST[self.family] if fast else NAIVE[self.family]]
+        if self.misread(seed, "answer_misread", rates.answer_misread, rates):
+            lines = [misread.CODE[self.family]]
         if roll(seed, "bug", rates.answer_bug):
             lines.append(BUGS[self.family])
         prep = []
@@ -173,8 +187,12 @@ class Task:
                                                                      EXPECTED[self.family][1])
         if roll(prompt, "tests_wrong", rates.tests_wrong):
             value = "[0]" if js else "'wrong'"
+        elif self.misread(prompt, "tests_misread", rates.tests_misread, rates):
+            value = repr(misread.EXPECTED[self.family])
         get = "[0]" if "ops" in self.needs and not js else ""
         cases = [{"call": f"{fn}({SAMPLE}){get}", "expected": value}, {"call": f"{fn}([]){get}", "expected": empty}]
+        if not js and roll(prompt, "tests_vacuous", rates.tests_vacuous):
+            return cases[1:], []  # only the empty input: any answer that returns an empty result passes
         checks = []
         if "validate" in self.needs:
             cases.append({"call": f"{fn}(null)" if js else f"{fn}(None)", "raises": "TypeError" if js else "ValueError",

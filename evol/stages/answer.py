@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from evol.llm import LLMFailure
+from evol.llm import LLMFailure, LLMRequest
+from evol.llm.sample import sample
 from evol.stages.context import Item, ItemContext, Reject, call
 from evol.stages.rules import first_failure
 from evol.stages.timing import to_thread
@@ -25,13 +26,20 @@ async def ask(ctx: ItemContext, item: Item, attempt: int) -> Reject | None:
     """
     record = item.record
     joint = ctx.verify.enabled and ctx.verify.mode == "joint"
-    request, sha = ctx.requests.answer(record["instruction"], item.round_no, attempt, joint=joint,
-                                       language=record.get("language") or "python")
-    record["prompts"]["answer"] = sha
+    k = ctx.verify.answers if ctx.verify.enabled and not joint and attempt == 0 else 1
+
+    def make(i: int) -> LLMRequest:
+        return ctx.requests.answer(record["instruction"], item.round_no, attempt + i, joint=joint,
+                                   language=record.get("language") or "python")[0]
+
+    record["prompts"]["answer"] = ctx.requests.answer_sha(joint)
     try:
-        result = await call(ctx, item, request)
+        results = await sample(lambda request: call(ctx, item, request), make, k)
     except LLMFailure as exc:
         return Reject(f"llm_error:{exc.kind}")
+    result = results[0]
+    if k > 1:  # the k answers verification judges by agreement (evol/stages/agreed.py)
+        record["answers"] = [r.text.strip() for r in results]
     text = result.text.strip()
     if joint:
         text, tests = split_joint(text)
@@ -39,7 +47,7 @@ async def ask(ctx: ItemContext, item: Item, attempt: int) -> Reject | None:
             record["tests"] = tests
     record.update(output=text, finish_reason=result.finish_reason, model=ctx.model)
     usage = record["usage"].setdefault("answer", {})
-    for key, value in (result.usage or {}).items():
+    for key, value in (u for r in results for u in (r.usage or {}).items()):
         usage[key] = usage.get(key, 0) + value
     return None
 

@@ -28,6 +28,7 @@ class ItemContext:
     verify: VerifySettings = field(default_factory=VerifySettings)
     sandbox: Any | None = None  # runs answers against tests (verification); None until first needed
     keep_reasoning: bool = False  # store each stage's thinking in record["reasoning"][stage] ([reasoning] keep)
+    clients: dict[str, Any] = field(default_factory=dict)  # a verification role's own client, by stage
     stages: list[Any] | None = None  # the run's stages (evol/stages/compose.py); None: the table's
     calls_log: Any | None = None  # the run's calls log (evol.calls.CallLog), flushed at each round's end
 
@@ -78,7 +79,7 @@ async def call(ctx: ItemContext, item: Item, request: LLMRequest) -> LLMResult:
     """
     request.deadline = item.deadline
     try:
-        result = await ctx.client.complete(request)
+        result = await ctx.clients.get(request.stage, ctx.client).complete(request)
     except LLMFailure as exc:
         if getattr(exc, "transient", False):
             raise EndpointPending(exc) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from evol.llm import LLMFailure
+from evol.records import Record
 from evol.stages.context import Item, ItemContext, Reject, call
 
 
@@ -12,7 +13,8 @@ def applies(ctx: ItemContext, item: Item) -> bool:
 
 async def run(ctx: ItemContext, item: Item) -> Reject | None:
     record = item.record
-    request, sha = ctx.requests.evolve(record["method"], item.parent["instruction"], item.round_no)
+    request, sha = ctx.requests.evolve(record["method"], item.parent["instruction"], item.round_no,
+                                       retry_attempt(item.parent, item.round_no))
     record["prompts"]["evolve"] = sha
     try:
         result = await call(ctx, item, request)
@@ -21,6 +23,11 @@ async def run(ctx: ItemContext, item: Item) -> Reject | None:
     record["instruction"] = result.text.strip()
     record["usage"]["evolve"] = result.usage
     return None
+
+
+def retry_attempt(parent: Record, round_no: int) -> int:
+    """How many times this parent's evolution was tried before (0: a fresh parent; k: carried k times)."""
+    return max(0, round_no - 1 - int(parent.get("round") or 0))
 
 
 def judge_applies(ctx: ItemContext, item: Item) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 from evol.config import PipelineConfig
 from evol.llm import LLMRequest
 from evol.prompts import PromptSet
+from evol.stages.roles import model_for
 
 VLLM_EXTRAS = ("top_k", "min_p", "repetition_penalty")
 # The tests stage's reply, where the endpoint supports response_format (else parsed from fenced blocks).
@@ -57,16 +58,28 @@ class RequestFactory:
         """The API a stage uses: endpoint.stage_api[stage], else endpoint.api."""
         return self.cfg.endpoint.stage_api.get(stage, self.cfg.endpoint.api)
 
-    def _request(self, text: str, stage: str, round_no: int, params: dict | None = None) -> LLMRequest:
+    def _request(self, text: str, stage: str, round_no: int, params: dict | None = None,
+                 sample_index: int = 0) -> LLMRequest:
         params = dict(self.params if params is None else params)
+        model = model_for(self.cfg, stage, self.model)  # a verification role may name its own model
         if self.api(stage) == "chat":
-            return LLMRequest(self.model, "chat", messages=[{"role": "user", "content": text}],
-                              params=params, stage=stage, round=round_no)
-        return LLMRequest(self.model, "completions", prompt=text, params=params, stage=stage, round=round_no)
+            return LLMRequest(model, "chat", messages=[{"role": "user", "content": text}],
+                              params=params, stage=stage, round=round_no, sample_index=sample_index)
+        return LLMRequest(model, "completions", prompt=text, params=params, stage=stage, round=round_no,
+                          sample_index=sample_index)
 
-    def evolve(self, method: str, instruction: str, round_no: int) -> tuple[LLMRequest, str]:
+    def _attempt_params(self, attempt: int) -> dict[str, Any]:
+        """The sampling parameters of attempt `attempt`: attempt 0 as configured, later ones with their own seed."""
+        params = dict(self.params)
+        if attempt:
+            params["seed"] = (self.cfg.sampling.seed or 0) + attempt
+        return params
+
+    def evolve(self, method: str, instruction: str, round_no: int, attempt: int = 0) -> tuple[LLMRequest, str]:
+        """The evolve request; a retry (attempt k > 0: a carried parent evolved again) has its own cache key
+        and sampling seed, so it is a new call that can differ, and a resumed run makes the same one."""
         text, sha = self.prompts.evolve_prompt(method, instruction)
-        return self._request(text, "evolve", round_no), sha
+        return self._request(text, "evolve", round_no, self._attempt_params(attempt), attempt), sha
 
     def answer(self, instruction: str, round_no: int, attempt: int = 0, joint: bool = False,
                language: str = "python") -> tuple[LLMRequest, str]:
@@ -76,12 +89,13 @@ class RequestFactory:
         """
         name = "answer_with_tests" if joint else "answer"
         values = {"instruction": instruction, "language": language} if joint else {"instruction": instruction}
-        params = dict(self.params)
-        if attempt:
-            params["seed"] = (self.cfg.sampling.seed or 0) + attempt
-        request = self._request(self.prompts.render(name, **values), "answer", round_no, params)
-        request.sample_index = attempt
-        return request, self.prompts.sha(name)
+        request = self._request(self.prompts.render(name, **values), "answer", round_no,
+                                self._attempt_params(attempt), attempt)
+        return request, self.answer_sha(joint)
+
+    def answer_sha(self, joint: bool = False) -> str:
+        """The sha of the answer template in use."""
+        return self.prompts.sha("answer_with_tests" if joint else "answer")
 
     def tests(self, instruction: str, language: str, round_no: int) -> tuple[LLMRequest, str]:
         """The tests request: it sees the instruction (and the language to write in), never the answer."""

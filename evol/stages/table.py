@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from evol.prompts import Prompt
-from evol.stages import answer, contamination, eliminate, evolve, gain, verify, write_tests
+from evol.stages import agreed, answer, contamination, eliminate, evolve, gain, teeth, verify, write_tests
 from evol.stages.context import Item, ItemContext, Reject
 from evol.stages.requires import Requirement, sandbox
 
@@ -81,8 +81,11 @@ STAGES: list[Stage] = [
     Stage("filter", "filtered", "filtered", True, answer.filter_run, answer.filter_applies, short="filt"),
     Stage("tests", "tests_rejected", "no tests", True, write_tests.run, write_tests.applies,
           ("tested", "tested", "tests"), prompts=(Prompt("tests"),), active=_verifying),
-    Stage("verify", "unverified", "unverified", True, verify.run, verify.applies, ("verified", "verified", "verif"),
-          "unver", (Prompt("answer"),), _verifying, _sandbox_if_verifying, per_method="verified"),
+    Stage("verify", "unverified", "unverified", True, agreed.verify_run, verify.applies,
+          ("verified", "verified", "verif"), "unver", (Prompt("answer"),), _verifying, _sandbox_if_verifying,
+          per_method="verified"),
+    Stage("teeth", "weak_tests", "weak tests", True, teeth.run, teeth.applies, short="weak",
+          active=lambda cfg: cfg.verify.enabled and cfg.verify.mutants > 0, requires=_sandbox_if_verifying),
     Stage("gain", "no_gain", "no gain", True, gain.run, gain.applies, active=_verifying,
           requires=_sandbox_if_verifying, per_method="no_tested_gain"),
     Stage("decontam", "contaminated", "decontaminated", False, contamination.run, contamination.applies,

@@ -47,10 +47,25 @@ def test_verification_adds_tests_requests_and_resampled_answers() -> None:
 
     base = {"seeds.paths": [str(REPO / "data/seeds/code_seeds.jsonl")], "limit": 20, "rounds": 2}
     plain = estimate(load_config(REPO / "pipelines/verified.toml", {**base, "verify.enabled": False}))
-    checked = estimate(load_config(REPO / "pipelines/verified.toml", base))
+    checked = estimate(load_config(REPO / "pipelines/verified.toml", {**base, "verify.answers": 1}))
     stages = {r["stage"]: r for r in checked["stages"]}
     answers = sum(r["calls"] for r in plain["stages"] if r["stage"] == "answer")
     assert stages["tests"]["calls"] == answers  # one tests request per answered item (seeds included)
     assert 0 < stages["verify"]["calls"] < answers
     assert checked["total"]["calls"] > plain["total"]["calls"]
     assert "tests" not in {r["stage"] for r in plain["stages"]}
+
+
+def test_k_answers_cost_completion_tokens_not_requests() -> None:
+    from evol.config import load_config
+    from evol.plan.estimate import estimate
+    from tests.helpers import REPO
+
+    base = {"seeds.paths": [str(REPO / "data/seeds/code_seeds.jsonl")], "limit": 20, "rounds": 2}
+    one = {r["stage"]: r for r in estimate(load_config(REPO / "pipelines/verified.toml",
+                                                         {**base, "verify.answers": 1}))["stages"]}
+    six = {r["stage"]: r for r in estimate(load_config(REPO / "pipelines/verified.toml",
+                                                         {**base, "verify.answers": 6}))["stages"]}
+    assert six["answer"]["calls"] == one["answer"]["calls"]  # one n = 6 request ...
+    assert one["verify"]["calls"] > 0 and "verify" not in six  # ... and no answer asked again
+    assert six["answer"]["completion_tokens"] == 6 * one["answer"]["completion_tokens"]

@@ -83,3 +83,17 @@ def test_renders_in_headless_chromium(report: Path, chromium: str, tmp_path: Pat
     assert len(colours) > 200, f"screenshot looks blank ({len(colours)} colours)"
     white = max((n for n, rgb in colours if rgb == (255, 255, 255)), default=0)
     assert white < 0.95 * image.width * image.height, "screenshot is almost all white"
+
+
+def test_verification_table_shows_agreement_figures_when_k_answers_decided() -> None:
+    from evol.report.page import _verification_tables
+
+    base = {"round": 1, "kept": 2, "no_gain": 1, "weak_tests": 1, "by_method": {}}
+    one = {**base, "verification": {"tried": 3, "status": {"verified": 2}, "kept_verified": 2,
+                                    "attempts_total": 4, "difficulty": {"first_try": 1, "later_try": 1}}}
+    k = {**base, "verification": {"tried": 3, "status": {"verified": 2}, "kept_verified": 2, "attempts_total": 18,
+                                  "difficulty": {"0.5": 2}, "pass_rate_mean": 0.6667, "cases_dropped": 1,
+                                  "mutation_score_mean": 0.75}}
+    assert "first try" in _verification_tables([one]) and "mean pass rate" not in _verification_tables([one])
+    table = _verification_tables([k])
+    assert "mean pass rate over k" in table and "0.67" in table and "0.75" in table and "first try" not in table

@@ -24,7 +24,8 @@ TESTS = "```python\nassert double([1, 2]) == [2, 4]\nassert double([]) == []\n``
 
 
 def context(client: FakeClient, **verify: object) -> ItemContext:
-    cfg = load_config(REPO / "pipelines/verified.toml", {f"verify.{k}": v for k, v in verify.items()})
+    single = {"answers": 1, "mutants": 0, "min_cases": 1}  # one answer at a time unless a test asks for more
+    cfg = load_config(REPO / "pipelines/verified.toml", {f"verify.{k}": v for k, v in {**single, **verify}.items()})
     factory = RequestFactory(cfg, PromptSet(list(cfg.evolve.methods), verify=cfg.verify.mode), "m")
     return ItemContext(client=client, requests=factory,  # type: ignore[arg-type]
                        elimination=elimination_rules(cfg.eliminate, tested_gain=True),

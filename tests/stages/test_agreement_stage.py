@@ -1,0 +1,58 @@
+"""Verification by agreement of k answers, and the mutation check, on one item with a scripted teacher and the
+real sandbox."""
+
+from __future__ import annotations
+
+from tests.stages.fakes import FakeClient
+from tests.stages.test_verify import BUGGY, GOOD, trip
+
+TRIPLE = "Sure.\n```python\ndef double(xs):\n    return [3 * x for x in xs]\n```"  # a misreading
+WRONG_CASE = "```python\nassert double([1, 2]) == [2, 4]\nassert double([3]) == [7]\nassert double([]) == []\n```"
+MISREAD_TESTS = "```python\nassert double([1, 2]) == [3, 6]\nassert double([]) == []\n```"
+VACUOUS = "```python\nassert double([]) == []\n```"
+STRONG = "```python\nassert double([1, 2]) == [2, 4]\nassert double([-3]) == [-6]\nassert double([]) == []\n```"
+
+
+def test_a_wrong_test_contradicted_by_the_agreeing_answers_is_dropped() -> None:
+    client = FakeClient(GOOD, GOOD, BUGGY, GOOD, WRONG_CASE)
+    record = trip(client, answers=4)
+    assert record["status"] == "ok" and record["verification"]["status"] == "verified"
+    assert [c["call"] for c in record["cases_dropped"]] == ["double([3])"]
+    assert "3 of 4 answers" in record["cases_dropped"][0]["why"]
+    assert [c["call"] for c in record["cases"]] == ["double([1, 2])", "double([])"]
+    assert "double([3])" not in record["tests"] and "2 * x" in record["code"]
+    agreement = record["agreement"]
+    assert agreement["k"] == 4 and agreement["groups"] == [[0, 1, 3], [2]] and agreement["chosen"] == 0
+    assert record["difficulty"] == agreement["pass_rate"] == 0.75
+    answers = [r for r in client.requests if r.stage == "answer"]
+    assert answers[0].params["n"] == 4 and len({r.cache_key() for r in answers}) == 4  # n asked, the rest apart
+
+
+def test_one_answer_cannot_overrule_the_wrong_test() -> None:
+    record = trip(FakeClient(GOOD, WRONG_CASE, GOOD, GOOD))
+    assert (record["stage"], record["reason"]) == ("verify", "failed_tests")
+
+
+def test_a_suspect_case_rejects_the_item_when_configured() -> None:
+    record = trip(FakeClient(GOOD, GOOD, BUGGY, GOOD, WRONG_CASE), answers=4, on_suspect="reject")
+    assert (record["stage"], record["reason"]) == ("verify", "tests_suspect")
+
+
+def test_a_misreading_shared_by_every_answer_and_the_tests_is_not_caught() -> None:
+    # the documented limit: nothing disagrees. Tests and answers from different models make it rarer.
+    record = trip(FakeClient(TRIPLE, TRIPLE, TRIPLE, TRIPLE, MISREAD_TESTS), answers=4)
+    assert record["status"] == "ok" and "3 * x" in record["code"] and "cases_dropped" not in record
+
+
+def test_a_passing_answer_outside_the_largest_group_is_not_verified() -> None:
+    record = trip(FakeClient(TRIPLE, TRIPLE, TRIPLE, GOOD, STRONG), answers=4, consensus=1.0)
+    assert (record["stage"], record["reason"]) == ("verify", "disputed")
+    assert record["agreement"]["passing"] == [3]
+
+
+def test_vacuous_tests_are_rejected_by_the_mutation_score() -> None:
+    weak = trip(FakeClient(GOOD, VACUOUS), mutants=8, min_mutation_score=0.6)
+    assert (weak["stage"], weak["reason"]) == ("teeth", "weak_tests") and weak["mutation"]["score"] < 0.6
+    strong = trip(FakeClient(GOOD, STRONG), mutants=8, min_mutation_score=0.6)
+    assert strong["status"] == "ok" and strong["mutation"] == {"score": 1.0, "mutants": 5, "killed": 5,
+                                                                "survived": {}}
