@@ -74,3 +74,20 @@ def test_a_row_marker_is_the_base_of_its_cells_relative_keys(results: Path) -> N
 def test_a_relative_key_without_a_row_marker_fails(results: Path) -> None:
     found = problems("| peer | 3.37<!--fig:.ratio--> |\n")
     assert len(found) == 1 and "needs a <!--row" in found[0]
+
+
+@pytest.mark.parametrize("doc", figures.docs(), ids=lambda p: p.name)
+def test_every_figure_of_the_docs_matches_its_results_key(doc: Path) -> None:
+    assert [str(p) for p in figures.check_text(doc, doc.read_text(encoding="utf-8"))] == []
+
+
+@pytest.mark.parametrize("doc", [d for d in figures.docs() if figures.MARKER.search(d.read_text(encoding="utf-8"))],
+                         ids=lambda p: p.name)
+def test_a_changed_figure_in_the_docs_fails(doc: Path) -> None:
+    text = doc.read_text(encoding="utf-8")
+    m = figures.MARKER.search(text)
+    assert m is not None
+    number = m.group(1)
+    changed = number[:-1] + ("1" if number[-1] != "1" else "2")
+    found = figures.check_text(doc, text[:m.start(1)] + changed + text[m.end(1):])
+    assert len(found) == 1 and "differs" in found[0].text
