@@ -97,6 +97,7 @@ def _run(cfg):
         "__name__": "__main__",
         "__file__": os.path.join(cfg["workdir"], "main.py"),
         "__builtins__": __builtins__,
+        "__evol_drive__": _evol_drive,  # noqa: F821 - driver_runtime.py's, prepended: the judge's Python driver
     }
     del cfg["program"]
     main_pid = os.getpid()

@@ -25,7 +25,7 @@ from evol.sandbox.outcome import classify, read_reports, read_tail
 from evol.sandbox.policy import Isolation, Limits, RunResult
 
 HERE = Path(__file__).parent
-BOOT = "\n\n".join((HERE / name).read_text(encoding="utf-8") for name in ("guard.py", "boot.py"))
+BOOT = "\n\n".join((HERE / name).read_text(encoding="utf-8") for name in ("guard.py", "driver_runtime.py", "boot.py"))
 BASE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",

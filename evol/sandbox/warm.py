@@ -32,7 +32,7 @@ from evol.sandbox.policy import Isolation, Limits, RunResult, SandboxHost
 
 HERE = Path(__file__).parent
 SERVER = "ZYGOTE = True\n\n" + "\n\n".join(
-    (HERE / name).read_text(encoding="utf-8") for name in ("guard.py", "boot.py", "zygote.py")
+    (HERE / name).read_text(encoding="utf-8") for name in ("guard.py", "driver_runtime.py", "boot.py", "zygote.py")
 )
 GRACE_S = 10.0  # the host's wait beyond the program's timeout before it gives the server up
 

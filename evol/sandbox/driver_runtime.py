@@ -1,4 +1,6 @@
-"""The Python driver's runtime: prepended, as source, to every Python program the judge runs.
+"""The Python driver's runtime, part of every sandboxed Python interpreter (boot's source, and so the warm fork
+server's, compiled once per server): a program calls it as `__evol_drive__(code, calls)` (the judge's Python
+driver, evol/verification/drivers/python.py, is that one line).
 
 `_evol_drive(code, calls)` execs the answer's code in a fresh module namespace, evaluates each call there (a
 stdin case, `(text,)`, runs the code afresh with that stdin and takes its stdout as the value) and writes one
