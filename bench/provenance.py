@@ -15,11 +15,12 @@ RESULTS = REPO / "bench" / "results"
 
 
 def provenance() -> dict[str, Any]:
-    """The commit (with `dirty` when the tree had uncommitted changes), date, machine and load average."""
+    """The commit (`dirty`: the code, evol/ and bench/ less bench/results, had uncommitted changes), date, machine
+    and load average."""
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.strip()
 
-    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--", "evol", "bench")),
+    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--", "evol", "bench", ":!bench/results")),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
             "python": platform.python_version(), "load_avg_1m_at_end": round(os.getloadavg()[0], 2)}
 
