@@ -20,7 +20,8 @@ def provenance() -> dict[str, Any]:
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.strip()
 
-    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--", "evol", "bench", ":!bench/results")),
+    dirty = bool(git("status", "--porcelain", "--", "evol", "bench", ":!bench/results"))
+    return {"commit": git("rev-parse", "HEAD"), "dirty": dirty,
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
             "python": platform.python_version(), "load_avg_1m_at_end": round(os.getloadavg()[0], 2)}
 
