@@ -6,7 +6,7 @@
 2. The same recipe with verification off: the wall-time ratio says what verification costs a round end to end
    (it also asks the tests requests and resampled answers, so it is the whole price, not the sandbox alone).
 3. Every verified pair of run 1 checked again straight through the trusted judge (the Python driver + code on
-   its cases, one worker slot per core): items per second per core.
+   its cases, one worker slot per core): items per second per worker (items / wall / workers).
 ``python -m bench.bench_verify``.
 """
 
@@ -60,7 +60,7 @@ def _recheck(records: list[dict]) -> dict:
     children_cpu = (cpu1.children_user + cpu1.children_system) - (cpu0.children_user + cpu0.children_system)
     return {"items": len(items), "verified_again": ok, "workers": sandbox.workers, "wall_s": round(wall, 3),
             "items_per_s": round(len(items) / wall, 1),
-            "items_per_s_per_core": round(len(items) / wall / sandbox.workers, 1),
+            "items_per_s_per_worker": round(len(items) / wall / sandbox.workers, 1),
             "child_cpu_s_per_item": round(children_cpu / max(1, len(items)), 4),
             "isolation": sandbox.isolation.describe()}
 
@@ -113,7 +113,7 @@ def main() -> None:
              f"({report['run_wall_s']['ratio_on_to_off']}x); 1-minute load average at the end "
              f"{report['machine']['load_1m']:.1f} on {report['machine']['cpus']} cores",
              f"- re-check of {recheck['items']} verified pairs on {recheck['workers']} sandbox workers: "
-             f"{recheck['items_per_s_per_core']} items/s per core ({recheck['items_per_s']} items/s), "
+             f"{recheck['items_per_s_per_worker']} items/s per worker ({recheck['items_per_s']} items/s), "
              f"{recheck['verified_again']} verified again",
              f"- LLM requests per kept item: {report['requests']['verify_on']['per_kept_item']} with verification, "
              f"{report['requests']['verify_off']['per_kept_item']} without; answers per verified item "
