@@ -174,6 +174,7 @@ def test_the_wipe_opens_up_mode_000_folders() -> None:
     try:
         if os.geteuid() == 0:
             os.chown(root, probe.NOBODY, probe.NOBODY)
+        fns = server_functions(root)  # read first: a checkout under a 0700 folder (mktemp -d) is closed to nobody
         pid = os.fork()
         if pid == 0:  # the child drops to nobody, plants, wipes and says by its exit status whether it is clean
             code = 1
@@ -181,7 +182,6 @@ def test_the_wipe_opens_up_mode_000_folders() -> None:
                 if os.geteuid() == 0:
                     os.setgid(probe.NOBODY)
                     os.setuid(probe.NOBODY)
-                fns = server_functions(root)
                 (root / "x" / "y").mkdir(parents=True)
                 (root / "x" / "y" / "planted").write_text("secret")
                 os.chmod(root / "x" / "y", 0)
