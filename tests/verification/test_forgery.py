@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -166,32 +167,48 @@ ATTACKS.update({language: [Attack(f"{language}:{re.sub(r'[^a-z0-9]+', '_', inten
                 for language, table in other.ATTACKS.items()})
 
 
-@pytest.fixture(scope="module", params=["warm", "spawn"])
-def sandbox(request: pytest.FixtureRequest) -> Sandbox:
+def modes(language: str) -> tuple[str, ...]:
+    """The sandbox modes a language runs under: the warm executor is Python's only."""
+    return ("warm", "spawn") if language == "python" else ("spawn",)
+
+
+@pytest.fixture(scope="module")
+def boxes() -> Iterator[dict[str, Sandbox]]:
+    """One Sandbox per mode for this module, made on first use, dropped (servers closed) at its end."""
+    made: dict[str, Sandbox] = {}
+    yield made
+    made.clear()
+
+
+def sandbox_for(boxes: dict[str, Sandbox], mode: str) -> Sandbox:
     require_bwrap()
-    return Sandbox(workers=1, warm=request.param == "warm")
+    if mode not in boxes:
+        boxes[mode] = Sandbox(workers=1, warm=mode == "warm")
+    return boxes[mode]
 
 
 def verdict(sandbox: Sandbox, language: str, code: str) -> Verdict:
-    """The verify stage's judge (evol.stages.verify.check) on the task's cases (another language than Python
-    runs once: the warm executor is Python's only)."""
+    """The verify stage's judge (evol.stages.verify.check) on the task's cases."""
     if language != "python":
-        if sandbox.warm:
-            pytest.skip("only Python has a warm executor: other languages run under the spawn sandbox")
         require_runner(language)
     ctx = SimpleNamespace(sandbox=sandbox, verify=SimpleNamespace(timeout_s=3.0, memory_mb=512))
     return asyncio.run(check(ctx, code, CASES[language], language, TASK))  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("language", sorted(ATTACKS))
-def test_the_correct_answer_is_verified_and_an_honest_wrong_one_is_not(sandbox: Sandbox, language: str) -> None:
+@pytest.mark.parametrize(("mode", "language"), [(m, lang) for lang in sorted(ATTACKS) for m in modes(lang)])
+def test_the_correct_answer_is_verified_and_an_honest_wrong_one_is_not(boxes: dict[str, Sandbox], mode: str,
+                                                                        language: str) -> None:
+    sandbox = sandbox_for(boxes, mode)
     assert verdict(sandbox, language, CORRECT[language]).ok
     wrong = verdict(sandbox, language, WRONG[language])
     assert wrong.status == "failed_tests" and wrong.passed == 0
 
 
-@pytest.mark.parametrize("attack", [a for table in ATTACKS.values() for a in table], ids=lambda a: a.name)
-def test_no_attack_is_verified(sandbox: Sandbox, attack: Attack) -> None:
+@pytest.mark.parametrize(("mode", "attack"), [(m, a) for table in ATTACKS.values() for a in table
+                                              for m in modes(a.language)],
+                         ids=lambda x: x if isinstance(x, str) else x.name)
+def test_no_attack_is_verified(boxes: dict[str, Sandbox], mode: str, attack: Attack) -> None:
+    sandbox = sandbox_for(boxes, mode)
     v = verdict(sandbox, attack.language, attack.code)
     assert not v.ok, f"{attack.name} ({attack.intent}) came back verified"
     assert sandbox.run("print(1)").passed  # and the slot still serves the next program
