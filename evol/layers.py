@@ -17,7 +17,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "evol": ("api", "version"),
     "cli": ("commands",),
     "commands": ("calls", "config", "decontam", "dedup", "errors", "eval", "io", "llm", "pipeline", "plan",
-                 "progress", "recipes", "report", "reward", "rundir", "sandbox", "sim", "stages"),
+                 "pricing", "progress", "recipes", "report", "reward", "rundir", "sandbox", "sim", "stages"),
     "api": ("io", "pipeline", "progress", "recipes", "records", "report", "rundir"),
     "plan": ("config", "llm", "pipeline", "records", "rundir", "seeds", "stages"),
     "progress": ("report", "stages"),

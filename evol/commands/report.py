@@ -59,7 +59,7 @@ def show_command(run: RunArg, ident: Annotated[str, Arg(metavar="ID", help="reco
 def stats_command(run: RunArg, prices: PricesOpt = None,
                   as_json: Annotated[bool, Opt("--json", help="print the totals as JSON")] = False) -> None:
     """Print a run's funnel per round and its totals (rows, rejections, tokens, cost)."""
-    from evol.report.costs import run_price
+    from evol.pricing import run_price
     from evol.report.rundata import load_run
 
     data = load_run(run)

@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from evol.pricing import Price, round_cost, round_tokens
 from evol.records import Record
-from evol.report.costs import Price, round_cost, round_tokens
 from evol.report.metrics import difficulty_by_round, lengths
 from evol.stages.table import shown_funnel
 

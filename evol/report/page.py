@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from evol.io import atomic_write_text
+from evol.pricing import Price, fmt_dollars, round_cost, run_price
 from evol.records import Record
 from evol.report import figures
-from evol.report.costs import Price, fmt_dollars, round_cost, run_price
 from evol.report.lineage import Lineage, outcome
 from evol.report.metrics import CHARS_PER_TOKEN, record_tokens
 from evol.report.rundata import RunData, load_run

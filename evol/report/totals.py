@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from evol.report.costs import TOKEN_KINDS, Price, round_cost, round_tokens
+from evol.pricing import TOKEN_KINDS, Price, round_cost, round_tokens
 from evol.report.rundata import RunData
 
 LEDGER_FIELDS = ("calls", "cached", "attempts", "failures")

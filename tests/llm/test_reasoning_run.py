@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from evol.pipeline import run
-from evol.report.costs import Price, round_cost
+from evol.pricing import Price, round_cost
 from evol.sim.launch import SimProcess
 from tests.helpers import demo_config
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from evol.errors import ConfigError, DataError
+from evol.pricing import load_prices, pick_price, round_cost, round_tokens
 from evol.report.card import seed_license, size_category
-from evol.report.costs import load_prices, pick_price, round_cost, round_tokens
 from evol.report.lineage import Lineage, outcome
 from evol.report.metrics import constraint_count, difficulty_by_round, estimate_tokens, lengths, text_tokens
 
