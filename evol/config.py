@@ -137,6 +137,14 @@ class RoleSettings(Strict):
     model: str | None = None
 
 
+class RefereeSettings(RoleSettings):
+    """The referee (`[verify.referee]`): a model asked which output a contested case should have, when the
+    tests and a group of answers disagree and the counting alone would drop a case or reject the item
+    (evol/verification/referee.py). Best a stronger model, or at least not the answerer's."""
+
+    enabled: bool = False
+
+
 class VerifySettings(Strict):
     """Verified evolution: tests from the teacher, answers run against them in the sandbox."""
 
@@ -159,6 +167,7 @@ class VerifySettings(Strict):
     min_mutation_score: float = Field(0.0, ge=0, le=1)  # below it the item is rejected `weak_tests`
     tests: RoleSettings = RoleSettings()  # the tests writer's own endpoint/model
     answer: RoleSettings = RoleSettings()  # the answerer's own endpoint/model (answers, resampled answers)
+    referee: RefereeSettings = RefereeSettings()  # settles contested cases (off unless enabled)
     timeout_s: float = Field(5.0, gt=0, le=600)
     memory_mb: int = Field(1024, ge=64)
 

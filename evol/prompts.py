@@ -21,6 +21,7 @@ TEMPLATE_FIELDS: dict[str, frozenset[str]] = {
     "judge_equal": frozenset({"parent", "child"}),
     "tests": frozenset({"instruction", "language"}),
     "answer_with_tests": frozenset({"instruction", "language"}),
+    "referee": frozenset({"instruction", "disputes"}),
 }
 # The extra templates verification needs, by `verify.mode`.
 VERIFY_TEMPLATES = {"separate": ("tests",), "joint": ("answer_with_tests",)}
@@ -108,15 +109,16 @@ class PromptSet:
     """All templates and the chosen methods, validated together at start-up."""
 
     def __init__(self, method_names: list[str], prompts_dir: Path = DEFAULT_PROMPTS_DIR,
-                 verify: str | None = None, extra: tuple[Prompt, ...] = ()) -> None:
-        """`extra`: the templates of the run's other stages (those not shipped bring their fields)."""
+                 verify: str | None = None, extra: tuple[Prompt, ...] = (), referee: bool = False) -> None:
+        """`extra`: the templates of the run's other stages (those not shipped bring their fields); `referee`:
+        verification asks a referee (`[verify.referee] enabled`)."""
         available = discover_methods(prompts_dir)
         unknown = [m for m in method_names if m not in available]
         if unknown:
             raise ConfigError(f"evolve.methods: unknown method(s) {unknown}; available: {sorted(available)}")
         self.methods = {m: available[m] for m in method_names}
         needed = {"answer", "judge_equal"} | {m.template for m in self.methods.values()}
-        needed |= set(VERIFY_TEMPLATES.get(verify or "", ()))
+        needed |= set(VERIFY_TEMPLATES.get(verify or "", ())) | ({"referee"} if verify and referee else set())
         self.templates = {name: load_template(name, prompts_dir) for name in sorted(needed)}
         for prompt in extra:
             if prompt.name not in self.templates and prompt.fields is not None:

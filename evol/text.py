@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator
+from typing import Any
 
 FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -31,3 +34,12 @@ def code_blocks(text: str) -> list[tuple[str, str]]:
 
 def has_code_block(text: str) -> bool:
     return "```" in text
+
+
+def json_replies(text: str) -> Iterator[Any]:
+    """The JSON a model's reply holds: the whole text, then each fenced json (or untagged) block, as parsed."""
+    for candidate in [text] + [code for tag, code in code_blocks(text) if tag in ("json", "")]:
+        try:
+            yield json.loads(candidate)
+        except (ValueError, RecursionError):
+            continue

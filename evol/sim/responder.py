@@ -8,14 +8,19 @@ code) so the pipeline's elimination and filters have real work to do.
 
 from __future__ import annotations
 
+import ast
+import json
 import re
+from dataclasses import replace
 
-from evol.sim.tasks import Rates, Task, bucket
+from evol.sim.tasks import Rates, Task, bucket, roll
 
 GIVEN = re.compile(r"#(?:Given Test|The Given Prompt|Given Prompt)#:?\s*\n(.*?)\n\s*#(?:Rewritten|Created)",
                    re.S)
 
 TESTS_MARK = "You are writing tests for a programming task"
+REFEREE_MARK = "You are the referee for the tests of a programming task"
+DISPUTE = re.compile(r"^Input (\d+): (.*)\n  A: (.*)\n  B: (.*)$", re.M)
 TASK = re.compile(r"#Task#:\s*\n(.*?)\n#End of Task#", re.S)
 JOINT_MARK = "\n\nAnswer the task above. Then, in a separate last fenced code block"
 
@@ -133,6 +138,33 @@ def answer_with_tests(prompt: str, seed: object = None) -> str:
     return f"{reply}\n\n{block}"
 
 
+def referee(prompt: str) -> str:
+    """Rulings on contested cases: the output the task's right reading gives (the sim knows it). The referee
+    misreads the task as an answer would (`Rates.answer_misread`, its own draw; a task everyone misreads alike
+    fools it too), and then sides with the misreading's values."""
+    match = TASK.search(prompt)
+    task, rates = Task.of(match.group(1) if match else prompt), Rates.from_env()
+    misread = roll(prompt, "referee_misread", rates.answer_misread)
+    reading = replace(Rates(**dict.fromkeys(Rates.__dataclass_fields__, 0.0)), shared_misread=rates.shared_misread,
+                      tests_misread=1.0 if misread else 0.0)
+    cases, _ = task.cases(prompt, reading)
+    truth = {c["call"]: f"raises {c['raises']}" if c.get("raises") else c["expected"] for c in cases}
+    out = []
+    for n, call, a, b in DISPUTE.findall(prompt):
+        right = truth.get(call.strip().strip("`"))
+        choice = next((label for label, text in (("A", a), ("B", b)) if right is not None and _same(text, right)),
+                      "neither")
+        out.append({"input": int(n), "choice": choice})
+    return "I worked each input out from the task.\n\n```json\n" + json.dumps({"rulings": out}) + "\n```"
+
+
+def _same(shown: str, expected: str) -> bool:
+    try:
+        return ast.literal_eval(shown.strip()) == ast.literal_eval(expected)
+    except (ValueError, SyntaxError):
+        return shown.strip() == expected.strip()
+
+
 def judge(prompt: str) -> str:
     return "Equal" if bucket(prompt, "judge", 100) < 5 else "Not Equal"
 
@@ -146,6 +178,8 @@ def respond(prompt: str, seed: object = None) -> str:
         return judge(prompt)
     if TESTS_MARK in prompt:
         return tests(prompt)
+    if REFEREE_MARK in prompt:
+        return referee(prompt)
     if JOINT_MARK in prompt:
         return answer_with_tests(prompt, seed)
     if GIVEN.search(prompt) or "Please increase the difficulty" in prompt:

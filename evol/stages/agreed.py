@@ -8,6 +8,10 @@ the item rejected); the chosen answer is one of the largest agreeing group that 
 record keeps only the trusted cases (`cases`, `tests`; the dropped ones in `cases_dropped` with why), so the
 gain check and the exports judge with them; `agreement` says k, the groups, the pass rate and which answer was
 kept; `difficulty` is the pass rate over k.
+
+With `[verify.referee] enabled`, the cases whose fate rests on answers against answers (a dropped case some
+answers meet; a kept case the best group fails while others pass it) go to the referee in one request, and the
+agreement is decided again with its rulings (`agreement.referee`: each case and whose side it took).
 """
 
 from __future__ import annotations
@@ -18,14 +22,15 @@ from typing import Any
 from evol.llm import LLMFailure
 from evol.sandbox import Limits
 from evol.stages import verify
-from evol.stages.context import Item, ItemContext, Reject, call
+from evol.stages.context import Item, ItemContext, Reject, ask, call
 from evol.stages.rules import first_failure
 from evol.stages.verify import _precheck, cases_of
 from evol.stages.write_tests import plain_tests
 from evol.verification import Case, answer_code, judge, run_cases
-from evol.verification.agreement import Key, agree, freeze
+from evol.verification.agreement import Agreement, Key, agree, contested, freeze
 from evol.verification.cases import count_asserts
 from evol.verification.judge import CaseRun, Output, passes
+from evol.verification.referee import Dispute, disputes, rulings, shown
 
 NOT_THE_ANSWER = frozenset({"tests_broken", "unverifiable"})
 
@@ -67,9 +72,18 @@ async def run(ctx: ItemContext, item: Item) -> Reject | None:
     ok = [[passes(c, o, lang) for c, o in zip(cases, runs[i].outputs, strict=True)] if i in runs
           else [False] * len(cases) for i in range(len(texts))]
     v = ctx.verify
-    result = agree(keys, ok, consensus=v.consensus, on_suspect=v.on_suspect, min_cases=v.min_cases,
-                   min_pass_rate=v.min_pass_rate)
+    settings = {"consensus": v.consensus, "on_suspect": v.on_suspect, "min_cases": v.min_cases,
+                "min_pass_rate": v.min_pass_rate}
+    result = agree(keys, ok, **settings)
+    brief = referee_brief(ctx, cases, keys, ok, runs, result, lang)
+    ruled = await ask_referee(ctx, item, brief) if brief else {}
+    if ruled:
+        result = agree(keys, ok, **settings, rulings=ruled)
     record["agreement"] = result.to_record()
+    if brief:
+        record["agreement"]["referee"] = [
+            {"case": d.case, "ruling": {True: "tests", False: "answers"}.get(ruled.get(d.case), "none")}
+            for d in brief]
     if result.chosen is not None:
         record.update(output=texts[result.chosen], code=codes[result.chosen])
     dropped = {d["case"]: d["why"] for d in result.dropped_cases}
@@ -80,6 +94,23 @@ async def run(ctx: ItemContext, item: Item) -> Reject | None:
         record["tests"] = plain_tests(cases, lang)
     detail = "" if result.ok else f"{result.status}: {len(result.passing)} of {len(texts)} answers pass"
     return _finish(ctx, record, result.status, detail, cases, len(texts), seconds, result.pass_rate)
+
+
+def referee_brief(ctx: ItemContext, cases: list[Case], keys: list[list[Key]], ok: list[list[bool]],
+                  runs: dict[int, CaseRun], result: Agreement, language: str) -> list[Dispute]:
+    """The contested cases to put to the referee (none when it is off or nothing rests on answers alone)."""
+    if not ctx.verify.referee.enabled or result.status == "verified" and not result.dropped_cases:
+        return []
+    found = contested(keys, ok, result)
+    others = {c.case: shown(runs[c.example].outputs[c.case].value, cases[c.case], language) for c in found}
+    return disputes(cases, others)
+
+
+async def ask_referee(ctx: ItemContext, item: Item, brief: list[Dispute]) -> dict[int, bool]:
+    """The referee's rulings on the brief (none when its call fails: the counting stands)."""
+    reply = await ask(ctx, item, "referee", "referee", instruction=item.record["instruction"],
+                      disputes="\n\n".join(d.text for d in brief))
+    return {} if isinstance(reply, Reject) else rulings(reply.text, brief)
 
 
 async def answers(ctx: ItemContext, item: Item) -> list[str]:

@@ -72,7 +72,7 @@ def prompt_set(cfg: Any, stages: Sequence[Stage]) -> PromptSet:
     folder = Path(cfg.prompts_dir) if cfg.prompts_dir else DEFAULT_PROMPTS_DIR
     extra = tuple(p for s in stages if s.active(cfg) for p in s.prompts)
     return PromptSet(list(cfg.evolve.methods), folder, verify=cfg.verify.mode if cfg.verify.enabled else None,
-                     extra=extra)
+                     extra=extra, referee=cfg.verify.referee.enabled)
 
 
 def requirements(cfg: Any, stages: Sequence[Stage]) -> list[tuple[str, Requirement]]:

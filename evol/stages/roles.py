@@ -1,5 +1,6 @@
-"""Verification roles on their own teachers: `[verify.tests]` and `[verify.answer]` may name another model and
-endpoint than `[endpoint]`, because one model's shared misreading passes its own tests (docs/verification.md).
+"""Verification roles on their own teachers: `[verify.tests]`, `[verify.answer]` and `[verify.referee]` may name
+another model and endpoint than `[endpoint]`, because one model's shared misreading passes its own tests
+(docs/verification.md).
 
 A role's `model` goes into its requests (and so into their cache keys); its `base_url` gets a client of its own
 (same cache, same limits as `[endpoint]`, its own `api_key_env` if given). Unset fields fall back to `[endpoint]`.
@@ -12,7 +13,7 @@ from typing import Any
 
 from evol.config import PipelineConfig, RoleSettings, resolve_base_urls
 
-ROLES = ("tests", "answer")  # stage name = role name
+ROLES = ("tests", "answer", "referee")  # the name its requests carry as their stage
 
 
 def role(cfg: PipelineConfig, stage: str) -> RoleSettings | None:

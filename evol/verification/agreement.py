@@ -18,6 +18,11 @@ the case's expected value. Pure: no sandbox, no LLM.
   `min_cases` cases remain and the share of the k answers passing the kept cases (the item's pass rate, its
   difficulty) is at least `min_pass_rate`.
 
+A referee (`[verify.referee]`, evol/verification/referee.py) settles what the counting cannot: `contested` lists
+the cases where a rejection or a drop rests on answers against answers (a dropped case some answers meet, a
+kept case the best group fails), and `agree(..., rulings=...)` takes its word: a case ruled right is never
+dropped and an agreeing group that fails it cannot be chosen; a case ruled wrong is dropped.
+
 The limit: a misreading shared by every answer and the tests is invisible here (all agree). Answers and tests
 from different models make a shared misreading less likely (`[verify.tests]` / `[verify.answer]` roles).
 """
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -81,18 +86,26 @@ def freeze(value: Any) -> Hashable:
 
 def agree(keys: Sequence[Sequence[Key]], passes: Sequence[Sequence[bool]], *, consensus: float = 0.5,
           on_suspect: Literal["drop", "reject"] = "drop", min_cases: int = 1,
-          min_pass_rate: float = 0.0) -> Agreement:
-    """Decide an item from `keys[a][c]` (answer a's output on case c) and `passes[a][c]` (it meets case c)."""
+          min_pass_rate: float = 0.0, rulings: Mapping[int, bool] | None = None) -> Agreement:
+    """Decide an item from `keys[a][c]` (answer a's output on case c) and `passes[a][c]` (it meets case c).
+
+    `rulings`: a referee's word on some cases (True: the expected value is right; False: it is wrong).
+    """
     k = len(keys)
     n = len(keys[0]) if k else 0
+    rulings = rulings or {}
+    upheld = {c for c, right in rulings.items() if right}
     groups = _groups(keys)
     everyone = list(range(k))
-    first = {c for c in range(n) if _suspect(keys, passes, c, consensus, everyone)}
+    first = {c for c in range(n) if c not in upheld and _suspect(keys, passes, c, consensus, everyone)}
     # Only answers that pass every case not suspected at first may vote: a consensus of answers the other
     # cases prove wrong (two answers with the same bug) does not overrule a test.
     credible = [a for a in everyone if all(passes[a][c] for c in range(n) if c not in first)]
     dropped = [{"case": c, "why": why} for c in sorted(first) if (why := _suspect(keys, passes, c, consensus,
                                                                                   credible))]
+    dropped = sorted([d for d in dropped if d["case"] not in rulings]
+                     + [{"case": c, "why": "the referee ruled its expected value wrong"}
+                        for c, right in rulings.items() if not right and 0 <= c < n], key=lambda d: d["case"])
     gone = {d["case"] for d in dropped}
     kept = [c for c in range(n) if c not in gone]
     passing = [a for a in range(k) if all(passes[a][c] for c in kept)]
@@ -106,9 +119,8 @@ def agree(keys: Sequence[Sequence[Key]], passes: Sequence[Sequence[bool]], *, co
         result.status = "too_few_cases"
         return result
     # crashes (but an expected exception) and missing results are no answer
-    answering = [g for g in groups if all(is_value(keys[g[0]][c]) or passes[g[0]][c] for c in kept)]
-    if answering:  # CodeT's dual agreement: answers x the kept cases they pass
-        best = max(answering, key=lambda g: (len(g) * sum(passes[g[0]][c] for c in kept), len(g), -g[0]))
+    best = _best(groups, keys, passes, kept, upheld)
+    if best is not None:
         if best[0] in passing:
             result.chosen = best[0]
             result.status = "verified" if rate >= min_pass_rate else "failed_tests"
@@ -116,6 +128,52 @@ def agree(keys: Sequence[Sequence[Key]], passes: Sequence[Sequence[bool]], *, co
     if passing:
         result.status = "disputed"  # an answer passes, but more answers agree on outputs the tests reject
     return result
+
+
+@dataclass(frozen=True)
+class Contest:
+    """A case whose fate rests on answers against answers: its expected value, backed by `backing` answers,
+    against `other`, the output `against` answers agree on (`example`: one of them)."""
+
+    case: int
+    backing: int
+    against: int
+    example: int
+
+
+def contested(keys: Sequence[Sequence[Key]], passes: Sequence[Sequence[bool]], result: Agreement) -> list[Contest]:
+    """The cases a referee should see: dropped cases that some answer meets, and (when the item is `disputed`)
+    the kept cases the best-scoring agreeing group fails while some answer passes them."""
+    k = len(keys)
+    out: dict[int, Contest] = {}
+    for c in (d["case"] for d in result.dropped_cases):
+        backing = sum(1 for a in range(k) if passes[a][c])
+        if backing >= 2:  # one answer meeting a test the others contradict is no case to hear
+            out[c] = _against(keys, passes, c, backing)
+    if result.status == "disputed":
+        best = _best(result.groups, keys, passes, result.kept_cases)
+        for c in result.kept_cases if best is not None else []:
+            backing = sum(1 for a in range(k) if passes[a][c])
+            if not passes[best[0]][c] and backing and is_value(keys[best[0]][c]):
+                out[c] = Contest(c, backing, len(best), best[0])
+    return [out[c] for c in sorted(out)]
+
+
+def _best(groups: list[list[int]], keys: Sequence[Sequence[Key]], passes: Sequence[Sequence[bool]],
+          kept: Sequence[int], upheld: set[int] | frozenset[int] = frozenset()) -> list[int] | None:
+    """CodeT's dual agreement: the group scoring most (members x kept cases passed; then the larger, then the
+    first) among those answering every kept case (crashes, but an expected exception, and missing results are no
+    answer) and passing every case the referee upheld."""
+    answering = [g for g in groups if all(is_value(keys[g[0]][c]) or passes[g[0]][c] for c in kept)
+                 and all(passes[g[0]][c] for c in upheld if c in kept)]
+    return max(answering, key=lambda g: (len(g) * sum(passes[g[0]][c] for c in kept), len(g), -g[0]),
+               default=None)
+
+
+def _against(keys: Sequence[Sequence[Key]], passes: Sequence[Sequence[bool]], c: int, backing: int) -> Contest:
+    votes = Counter(keys[a][c] for a in range(len(keys)) if is_value(keys[a][c]) and not passes[a][c])
+    value, count = votes.most_common(1)[0]
+    return Contest(c, backing, count, next(a for a in range(len(keys)) if keys[a][c] == value))
 
 
 def _groups(keys: Sequence[Sequence[Key]]) -> list[list[int]]:

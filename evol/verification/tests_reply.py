@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 import evol.pyparse as pyparse
-from evol.text import code_blocks
+from evol.text import code_blocks, json_replies
 from evol.verification.cases import Case, from_asserts
 from evol.verification.code import NOT_CODE, language_of
 from evol.verification.judge import case_problem
@@ -67,12 +67,7 @@ def parse_cases(reply: str, language: str, structured: bool = False) -> tuple[li
 def _json_cases(text: str, language: str) -> tuple[list[Case], list[str]] | None:
     """Cases from a JSON reply (the whole text or a fenced json block): {"cases": [...], "checks": ...} or a
     bare list of cases; None when there is none."""
-    candidates = [text] + [code for tag, code in code_blocks(text) if tag in ("json", "")]
-    for candidate in candidates:
-        try:
-            data = json.loads(candidate)
-        except (ValueError, RecursionError):
-            continue
+    for data in json_replies(text):
         if isinstance(data, list):
             data = {"cases": data}
         if isinstance(data, dict) and isinstance(data.get("cases"), list):

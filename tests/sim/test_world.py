@@ -3,7 +3,10 @@ plausible misreading, vacuous tests, and a misreading shared by a whole task, at
 
 from __future__ import annotations
 
+import json
+
 from evol.sim import misread
+from evol.sim.responder import REFEREE_MARK, referee
 from evol.sim.tasks import EXPECTED, FAMILIES, SAMPLE, Rates, Task
 
 CLEAN = Rates(tests_unparsable=0, tests_wrong=0, tests_broken=0, answer_bug=0, answer_crash=0)
@@ -39,3 +42,23 @@ def test_a_shared_misreading_takes_every_answer_and_the_tests() -> None:
     task = Task.of("Write a Python function `solve(xs)` that sorts a list.")
     assert {str(result(task.code(f"a{i}", rates))) for i in range(4)} == {str(misread.EXPECTED[task.family])}
     assert task.cases("p", rates)[0][0]["expected"] == repr(misread.EXPECTED[task.family])
+
+
+def test_the_sim_referee_picks_the_right_reading_and_misreads_as_answers_do(monkeypatch) -> None:
+    instruction = "Write a Python function `solve(xs)` that sorts a list."
+    task = Task.of(instruction)
+    right, wrong = repr(EXPECTED[task.family][0]), repr(misread.EXPECTED[task.family])
+    call = f"solve({SAMPLE})"
+
+    def ask(order: tuple[str, str], salt: str = "") -> str:
+        prompt = (f"{REFEREE_MARK}.\n\n#Task#:\n{instruction}\n#End of Task#\n\n"
+                  f"Input 1: `{call}`\n  A: {order[0]}\n  B: {order[1]}\n{salt}")
+        return json.loads(referee(prompt).split("```json\n")[1].split("```")[0])["rulings"][0]["choice"]
+
+    monkeypatch.setenv("EVOL_SIM_RATES", json.dumps(CLEAN.__dict__))
+    assert (ask((right, wrong)), ask((wrong, right)), ask(("[9]", "[8]"))) == ("A", "B", "neither")
+    monkeypatch.setenv("EVOL_SIM_RATES", json.dumps({**CLEAN.__dict__, "answer_misread": 0.3}))
+    picks = [ask((right, wrong), f"draw {i}") for i in range(200)]
+    assert 0.2 < picks.count("B") / 200 < 0.4  # its own draw, at the answers' rate
+    monkeypatch.setenv("EVOL_SIM_RATES", json.dumps({**CLEAN.__dict__, "shared_misread": 1.0}))
+    assert ask((right, wrong)) == "B"  # a misreading the whole task shares fools the referee too

@@ -3,6 +3,11 @@ real sandbox."""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Callable
+
+from evol.llm import LLMRequest
 from tests.stages.fakes import FakeClient
 from tests.stages.test_verify import BUGGY, GOOD, trip
 
@@ -48,6 +53,37 @@ def test_a_passing_answer_outside_the_largest_group_is_not_verified() -> None:
     record = trip(FakeClient(TRIPLE, TRIPLE, TRIPLE, GOOD, STRONG), answers=4, consensus=1.0)
     assert (record["stage"], record["reason"]) == ("verify", "disputed")
     assert record["agreement"]["passing"] == [3]
+
+
+def side(tests: bool) -> Callable[[LLMRequest], str]:
+    """A referee reply that takes the tests' side (or the answers') on every input, whichever label it has."""
+    def reply(request: LLMRequest) -> str:
+        prompt = request.messages[0]["content"]
+        found = []
+        for n, a, _ in re.findall(r"Input (\d+): .*\n  A: (.*)\n  B: (.*)", prompt):
+            tests_is_a = a in ("[2, 4]", "[-6]")  # STRONG's expected values on the contested inputs
+            found.append({"input": int(n), "choice": "A" if tests_is_a == tests else "B"})
+        return json.dumps({"rulings": found})
+    return reply
+
+
+def test_the_referee_settles_a_dispute_the_counting_cannot() -> None:
+    """#20: a passing answer outvoted by a larger group is kept when the referee upholds the tests' case."""
+    upheld_client = FakeClient(TRIPLE, TRIPLE, TRIPLE, GOOD, STRONG, side(tests=True))
+    upheld = trip(upheld_client, answers=4, consensus=1.0, **{"referee.enabled": True})
+    assert upheld["status"] == "ok" and "2 * x" in upheld["code"] and upheld["agreement"]["chosen"] == 3
+    assert {r["ruling"] for r in upheld["agreement"]["referee"]} == {"tests"}
+    [asked] = [r for r in upheld_client.requests if r.stage == "referee"]
+    prompt = asked.messages[0]["content"]
+    assert "`double([1, 2])`" in prompt and "[3, 6]" in prompt and "[2, 4]" in prompt and "3 * x" not in prompt
+    overruled = trip(FakeClient(TRIPLE, TRIPLE, TRIPLE, GOOD, STRONG, side(tests=False)), answers=4, consensus=1.0,
+                     **{"referee.enabled": True})
+    assert overruled["status"] == "ok" and "3 * x" in overruled["code"]  # the referee has the last word
+    assert [c["call"] for c in overruled["cases"]] == ["double([])"] and len(overruled["cases_dropped"]) == 2
+    assert {r["ruling"] for r in overruled["agreement"]["referee"]} == {"answers"}
+    silent = trip(FakeClient(TRIPLE, TRIPLE, TRIPLE, GOOD, STRONG, "no idea"), answers=4, consensus=1.0,
+                  **{"referee.enabled": True})
+    assert (silent["stage"], silent["reason"]) == ("verify", "disputed")  # no ruling: the counting stands
 
 
 def test_vacuous_tests_are_rejected_by_the_mutation_score() -> None:

@@ -24,9 +24,11 @@ TESTS = "```python\nassert double([1, 2]) == [2, 4]\nassert double([]) == []\n``
 
 
 def context(client: FakeClient, **verify: object) -> ItemContext:
-    single = {"answers": 1, "mutants": 0, "min_cases": 1}  # one answer at a time unless a test asks for more
+    # one answer at a time, no referee, unless a test asks for more
+    single = {"answers": 1, "mutants": 0, "min_cases": 1, "referee.enabled": False}
     cfg = load_config(REPO / "pipelines/verified.toml", {f"verify.{k}": v for k, v in {**single, **verify}.items()})
-    factory = RequestFactory(cfg, PromptSet(list(cfg.evolve.methods), verify=cfg.verify.mode), "m")
+    factory = RequestFactory(cfg, PromptSet(list(cfg.evolve.methods), verify=cfg.verify.mode,
+                                            referee=cfg.verify.referee.enabled), "m")
     return ItemContext(client=client, requests=factory,  # type: ignore[arg-type]
                        elimination=elimination_rules(cfg.eliminate, tested_gain=True),
                        responses=response_rules(cfg.filters), verify=cfg.verify, sandbox=default_sandbox())

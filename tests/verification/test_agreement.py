@@ -3,7 +3,7 @@ misreading, and keeps an answer of the largest agreeing group."""
 
 from __future__ import annotations
 
-from evol.verification.agreement import agree
+from evol.verification.agreement import agree, contested
 
 
 def v(x: object) -> tuple[str, object]:
@@ -68,3 +68,30 @@ def test_two_answers_sharing_a_bug_do_not_overrule_a_right_test() -> None:
     keys, passes = table([[3, 1], [3, 1], [2, 0], [0, 0]], [2, 0])
     result = agree(keys, passes)
     assert result.dropped_cases == [] and result.ok and result.chosen == 2
+
+
+def test_a_right_case_dropped_by_a_bug_sharing_majority_stands_when_the_referee_upholds_it() -> None:
+    # four answers share a bug on case 1 (6 instead of 7), two meet the test: counting drops the right case
+    keys, passes = table([[1, 6], [1, 6], [1, 6], [1, 6], [1, 7], [1, 7]], [1, 7])
+    counted = agree(keys, passes, consensus=0.6, min_cases=2)
+    assert counted.status == "too_few_cases" and [d["case"] for d in counted.dropped_cases] == [1]
+    [contest] = contested(keys, passes, counted)
+    assert (contest.case, contest.backing, contest.against, contest.example) == (1, 2, 4, 0)
+    ruled = agree(keys, passes, consensus=0.6, min_cases=2, rulings={1: True})
+    assert ruled.ok and ruled.kept_cases == [0, 1] and ruled.chosen == 4 and ruled.pass_rate == 2 / 6
+
+
+def test_a_referee_siding_with_the_answers_drops_the_case() -> None:
+    keys, passes = table([[1, 9], [1, 9], [1, 8], [1, 9]], [1, 8])
+    counted = agree(keys, passes, consensus=1.0)
+    assert counted.status == "disputed" and [c.case for c in contested(keys, passes, counted)] == [1]
+    ruled = agree(keys, passes, consensus=1.0, rulings={1: False})
+    assert ruled.ok and ruled.kept_cases == [0] and ruled.chosen == 0
+    assert "referee" in ruled.dropped_cases[0]["why"]
+    upheld = agree(keys, passes, consensus=1.0, rulings={1: True})
+    assert upheld.ok and upheld.chosen == 2  # the larger group fails a case the referee upheld: it cannot win
+
+
+def test_nothing_is_contested_when_no_answer_backs_a_dropped_case() -> None:
+    keys, passes = table([[1, 6, 0], [1, 6, 0], [1, 6, 0], [2, 5, 0]], [1, 7, 0])
+    assert contested(keys, passes, agree(keys, passes)) == []
