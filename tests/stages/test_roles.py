@@ -30,3 +30,17 @@ def test_roles_fall_back_to_the_endpoint_and_only_a_base_url_makes_a_client() ->
     off = load_config(REPO / "pipelines/verified.toml", {"verify.enabled": False,
                                                          "verify.tests.base_url": "http://127.0.0.1:9/v1"})
     assert role_clients(off, None) == {}
+
+
+def test_the_referee_names_its_model_and_goes_to_its_own_client() -> None:
+    from tests.stages.test_agreement_stage import STRONG, TRIPLE, side
+
+    answers, referee = FakeClient(TRIPLE, TRIPLE, TRIPLE, GOOD, STRONG), FakeClient(side(tests=True))
+    ctx = context(answers, answers=4, consensus=1.0, referee={"enabled": True, "model": "judge-model"})
+    ctx.clients = {"referee": referee}
+    record = asyncio.run(process(ctx, SEED, 0))
+    assert record["status"] == "ok" and record["agreement"]["chosen"] == 3
+    assert [(r.stage, r.model) for r in referee.requests] == [("referee", "judge-model")]
+    assert "referee" not in {r.stage for r in answers.requests} and record["usage"]["referee"]["completion_tokens"]
+    cfg = load_config(REPO / "pipelines/verified.toml", {"verify.referee.base_url": "http://127.0.0.1:9/v1"})
+    assert list(role_clients(cfg, None)) == ["referee"]

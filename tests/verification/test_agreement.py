@@ -95,3 +95,9 @@ def test_a_referee_siding_with_the_answers_drops_the_case() -> None:
 def test_nothing_is_contested_when_no_answer_backs_a_dropped_case() -> None:
     keys, passes = table([[1, 6, 0], [1, 6, 0], [1, 6, 0], [2, 5, 0]], [1, 7, 0])
     assert contested(keys, passes, agree(keys, passes)) == []
+
+
+def test_one_answer_meeting_a_test_the_rest_contradict_is_no_case_to_hear() -> None:
+    keys, passes = table([[1, 6], [1, 6], [1, 6], [1, 6], [1, 7], [1, 5]], [1, 7])
+    counted = agree(keys, passes, consensus=0.6)
+    assert [d["case"] for d in counted.dropped_cases] == [1] and contested(keys, passes, counted) == []
