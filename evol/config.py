@@ -164,7 +164,9 @@ class VerifySettings(Strict):
     min_pass_rate: float = Field(0.0, ge=0, le=1)  # share of the k answers that must pass the kept cases
     # Tests with teeth (evol/verification/mutants.py): mutants of the chosen answer the kept cases must kill.
     mutants: int = Field(0, ge=0, le=64)  # mutants tried per item (0: no mutation testing)
-    min_mutation_score: float = Field(0.0, ge=0, le=1)  # below it the item is rejected `weak_tests`
+    min_mutation_score: float = Field(0.0, ge=0, le=1)  # below it the item is rejected `weak_tests` ...
+    # ... unless n > 0 new inputs (expected values from the agreeing answers) lift it (evol/stages/more_cases.py)
+    more_cases: int = Field(0, ge=0, le=32)
     tests: RoleSettings = RoleSettings()  # the tests writer's own endpoint/model
     answer: RoleSettings = RoleSettings()  # the answerer's own endpoint/model (answers, resampled answers)
     referee: RefereeSettings = RefereeSettings()  # settles contested cases (off unless enabled)

@@ -6,6 +6,7 @@ import hashlib
 import string
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from evol.errors import ConfigError
 from evol.resources import shipped
@@ -22,9 +23,18 @@ TEMPLATE_FIELDS: dict[str, frozenset[str]] = {
     "tests": frozenset({"instruction", "language"}),
     "answer_with_tests": frozenset({"instruction", "language"}),
     "referee": frozenset({"instruction", "disputes"}),
+    "more_inputs": frozenset({"instruction", "calls", "n"}),
 }
 # The extra templates verification needs, by `verify.mode`.
 VERIFY_TEMPLATES = {"separate": ("tests",), "joint": ("answer_with_tests",)}
+
+def verification_extras(verify: Any) -> tuple[str, ...]:
+    """The shipped templates a `[verify]` section calls for beyond its mode's: the referee's, more inputs'."""
+    if not verify.enabled:
+        return ()
+    return (("referee",) if verify.referee.enabled else ()) + (
+        ("more_inputs",) if verify.mutants > 0 and verify.more_cases > 0 else ())
+
 
 # Method families: the folder of method sentences and the template they fill.
 FAMILIES: dict[str, tuple[str, str]] = {"code": ("evolve_code", ""), "depth": ("evolve_depth", "depth_")}
@@ -109,16 +119,16 @@ class PromptSet:
     """All templates and the chosen methods, validated together at start-up."""
 
     def __init__(self, method_names: list[str], prompts_dir: Path = DEFAULT_PROMPTS_DIR,
-                 verify: str | None = None, extra: tuple[Prompt, ...] = (), referee: bool = False) -> None:
-        """`extra`: the templates of the run's other stages (those not shipped bring their fields); `referee`:
-        verification asks a referee (`[verify.referee] enabled`)."""
+                 verify: str | None = None, extra: tuple[Prompt, ...] = (), also: tuple[str, ...] = ()) -> None:
+        """`extra`: the templates of the run's other stages (those not shipped bring their fields); `also`: shipped
+        templates the run's settings call for (`verification_extras`)."""
         available = discover_methods(prompts_dir)
         unknown = [m for m in method_names if m not in available]
         if unknown:
             raise ConfigError(f"evolve.methods: unknown method(s) {unknown}; available: {sorted(available)}")
         self.methods = {m: available[m] for m in method_names}
         needed = {"answer", "judge_equal"} | {m.template for m in self.methods.values()}
-        needed |= set(VERIFY_TEMPLATES.get(verify or "", ())) | ({"referee"} if verify and referee else set())
+        needed |= set(VERIFY_TEMPLATES.get(verify or "", ())) | set(also)
         self.templates = {name: load_template(name, prompts_dir) for name in sorted(needed)}
         for prompt in extra:
             if prompt.name not in self.templates and prompt.fields is not None:

@@ -129,3 +129,22 @@ def test_rl_export_hf_columns_and_report(verified_run: Path) -> None:
     assert "verification_status" in card and "tests" in card
     page = write_report(verified_run).read_text()
     assert "<h3>Verification</h3>" in page and "no tested gain" in page
+
+
+def test_weak_tests_get_more_cases_through_the_sim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """#20 (teeth): vacuous tests (the empty input only) ask the sim for inputs and keep the added cases."""
+    from evol.sandbox import Limits, default_sandbox
+    from evol.verification import Case, check
+
+    monkeypatch.setenv("EVOL_SIM_RATES", json.dumps({"tests_vacuous": 1.0, "tests_unparsable": 0.0}))
+    out = tmp_path / "run"
+    run(verified_config(out, limit=12, rounds=0, **{"verify.min_cases": 1}))
+    every = jsonl(out / "round-00" / "kept.jsonl") + jsonl(out / "round-00" / "rejected.jsonl")
+    grown = [r for r in every if (r.get("mutation") or {}).get("cases_added")]
+    assert grown and all(r["mutation"]["score"] > r["mutation"]["score_before"] for r in grown)
+    kept_ids = {r["id"] for r in jsonl(out / "round-00" / "kept.jsonl")}
+    kept = [r for r in grown if r["id"] in kept_ids]
+    assert kept and all(len(r["cases"]) == 1 + r["cases_added"] for r in kept)
+    for record in kept:
+        cases = [Case.from_record(c) for c in record["cases"]]
+        assert check(default_sandbox(), record["code"], "python", cases, Limits(timeout_s=5.0)).ok

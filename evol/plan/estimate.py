@@ -36,6 +36,8 @@ class Assumptions:
     resample_rate: float = 0.3  # share of verified items whose answer fails and is asked again (each time)
     reasoning_tokens: int | None = None  # thinking tokens a call; None: by sampling.reasoning_effort
     reply_tokens: int = 150  # completion tokens of a call of a stage without a model of its own
+    referee_rate: float = 0.06  # share of items with contested cases (a referee request; bench/verify_quality.py)
+    weak_rate: float = 0.05  # share of verified items whose cases kill too few mutants (a more_inputs request)
 
 
 # Rough thinking tokens a call of a code task at each reasoning_effort (an assumption: set
@@ -92,6 +94,8 @@ def estimate(cfg: Any, assume: Assumptions | None = None) -> dict[str, Any]:
         answer_tpl = count_tokens(prompts.render("answer_with_tests", instruction="", language="python"))
         answer_out += a.tests_tokens
     tests_tpl = count_tokens(prompts.render("tests", instruction="", language="python")) if verify == "separate" else 0
+    extras = {name: count_tokens(prompts.templates[name].text.format_map(_Blank()))
+              for name in ("referee", "more_inputs") if name in prompts.templates}
 
     def verified(rnd: int, items: float, instr_tokens: float) -> None:
         """Tests requests, and the extra answers reject sampling asks for, for `items` answered items."""
@@ -100,6 +104,14 @@ def estimate(cfg: Any, assume: Assumptions | None = None) -> dict[str, Any]:
         extra = 0 if k > 1 else sum(items * a.resample_rate ** i for i in range(1, cfg.verify.max_answers))
         if extra:
             stages["verify"].add(rnd, extra, extra * (answer_tpl + instr_tokens), extra * answer_out * n)
+        if "referee" in extras and k > 1:  # contested cases: the task and a few inputs with two outputs each
+            heard = items * a.referee_rate
+            stages["verify"].add(rnd, heard, heard * (extras["referee"] + instr_tokens + 60),
+                                 heard * a.reply_tokens * n)
+        if "more_inputs" in extras:
+            weak = items * a.weak_rate
+            stages["more_cases"].add(rnd, weak, weak * (extras["more_inputs"] + instr_tokens + 40),
+                                     weak * a.reply_tokens * n)
 
     def others(rnd: int, items: float, instr_tokens: float) -> None:
         """One call per item of each stage without a model of its own (after `answer`: the answer goes in too)."""
@@ -154,7 +166,7 @@ class _Blank(dict):
         return ""
 
 
-BUILT_IN = frozenset({"evolve", "judge", "answer", "tests", "verify"})  # stages modelled above
+BUILT_IN = frozenset({"evolve", "judge", "answer", "tests", "verify", "more_cases"})  # stages modelled above
 
 
 def _row(s: StageEstimate) -> dict[str, Any]:

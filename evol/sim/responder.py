@@ -20,6 +20,8 @@ GIVEN = re.compile(r"#(?:Given Test|The Given Prompt|Given Prompt)#:?\s*\n(.*?)\
 
 TESTS_MARK = "You are writing tests for a programming task"
 REFEREE_MARK = "You are the referee for the tests of a programming task"
+MORE_INPUTS_MARK = "a subtly wrong solution still passes them"
+MORE_INPUTS = [[6], [1, 1], [8, -2, 8, 0], [2, 2, 2], [10, 4, 7], [0, -1], [5, 3, 5, 3, 1]]
 DISPUTE = re.compile(r"^Input (\d+): (.*)\n  A: (.*)\n  B: (.*)$", re.M)
 TASK = re.compile(r"#Task#:\s*\n(.*?)\n#End of Task#", re.S)
 JOINT_MARK = "\n\nAnswer the task above. Then, in a separate last fenced code block"
@@ -158,6 +160,17 @@ def referee(prompt: str) -> str:
     return "I worked each input out from the task.\n\n```json\n" + json.dumps({"rulings": out}) + "\n```"
 
 
+def more_inputs(prompt: str) -> str:
+    """New inputs for weak tests: calls of the task's function on small lists (some replies unparsable)."""
+    match = TASK.search(prompt)
+    task, rates = Task.of(match.group(1) if match else prompt), Rates.from_env()
+    if roll(prompt, "tests_unparsable", rates.tests_unparsable):
+        return "More tests would help: try bigger inputs."
+    want = int(m.group(1)) if (m := re.search(r"Write (\d+) more inputs", prompt)) else 3
+    get = "[0]" if "ops" in task.needs else ""
+    return json.dumps({"calls": [f"{task.name}({xs}){get}" for xs in MORE_INPUTS[:want]]})
+
+
 def _same(shown: str, expected: str) -> bool:
     try:
         return ast.literal_eval(shown.strip()) == ast.literal_eval(expected)
@@ -176,6 +189,8 @@ def respond(prompt: str, seed: object = None) -> str:
     """
     if "Your Judgement" in prompt:
         return judge(prompt)
+    if MORE_INPUTS_MARK in prompt:  # before the tests rule: it is a tests writer's prompt too
+        return more_inputs(prompt)
     if TESTS_MARK in prompt:
         return tests(prompt)
     if REFEREE_MARK in prompt:

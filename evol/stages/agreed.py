@@ -86,6 +86,8 @@ async def run(ctx: ItemContext, item: Item) -> Reject | None:
             for d in brief]
     if result.chosen is not None:
         record.update(output=texts[result.chosen], code=codes[result.chosen])
+        group = next(g for g in result.groups if result.chosen in g)
+        item.agreeing = list(dict.fromkeys(c for c in (codes[i] for i in group) if c is not None))
     dropped = {d["case"]: d["why"] for d in result.dropped_cases}
     if dropped and v.on_suspect == "drop":
         record["cases_dropped"] = [{**cases[i].to_record(), "why": why} for i, why in dropped.items()]

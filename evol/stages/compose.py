@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from evol.errors import ConfigError
-from evol.prompts import DEFAULT_PROMPTS_DIR, PromptSet
+from evol.prompts import DEFAULT_PROMPTS_DIR, PromptSet, verification_extras
 from evol.stages import table
 from evol.stages.custom import resolve
 from evol.stages.requires import Requirement
@@ -72,7 +72,7 @@ def prompt_set(cfg: Any, stages: Sequence[Stage]) -> PromptSet:
     folder = Path(cfg.prompts_dir) if cfg.prompts_dir else DEFAULT_PROMPTS_DIR
     extra = tuple(p for s in stages if s.active(cfg) for p in s.prompts)
     return PromptSet(list(cfg.evolve.methods), folder, verify=cfg.verify.mode if cfg.verify.enabled else None,
-                     extra=extra, referee=cfg.verify.referee.enabled)
+                     extra=extra, also=verification_extras(cfg.verify))
 
 
 def requirements(cfg: Any, stages: Sequence[Stage]) -> list[tuple[str, Requirement]]:

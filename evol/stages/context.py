@@ -45,6 +45,7 @@ class Item:
     parent: Record
     round_no: int
     deadline: float
+    agreeing: list[str] = field(default_factory=list)  # the code of each answer that agreed with the kept one
 
     @classmethod
     def start(cls, record: Record, parent: Record, round_no: int, budget_s: float) -> Item:

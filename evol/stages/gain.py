@@ -32,7 +32,8 @@ async def run(ctx: ItemContext, item: Item) -> Reject | None:
     record, parent = item.record, item.parent
     if not _verified(parent) and (ctx.verify.unverified_parents == "drop" or not _comparable(record, parent)):
         return Reject("unverified_parent")
-    verdict = await check(ctx, parent["code"], cases_of(record), record["language"], record["instruction"])
+    verdict = await check(ctx, parent["code"], cases_of(record, written_only=True), record["language"],
+                          record["instruction"])
     record["gain"] = {"parent_status": verdict.status, "parent_passed": verdict.passed, "total": verdict.total,
                       "seconds": verdict.seconds, "parent_verified": _verified(parent)}
     return Reject("no_tested_gain") if verdict.ok else None

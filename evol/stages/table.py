@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from evol.prompts import Prompt
-from evol.stages import agreed, answer, contamination, eliminate, evolve, gain, teeth, verify, write_tests
+from evol.stages import agreed, answer, contamination, eliminate, evolve, gain, more_cases, teeth, verify, write_tests
 from evol.stages.context import Item, ItemContext, Reject
 from evol.stages.requires import Requirement, sandbox
 
@@ -86,6 +86,9 @@ STAGES: list[Stage] = [
           per_method="verified"),
     Stage("teeth", "weak_tests", "weak tests", True, teeth.run, teeth.applies, short="weak",
           active=lambda cfg: cfg.verify.enabled and cfg.verify.mutants > 0, requires=_sandbox_if_verifying),
+    Stage("more_cases", "weak_tests", "weak tests", True, more_cases.run, more_cases.applies, short="weak",
+          prompts=(Prompt("more_inputs"),), active=lambda cfg: cfg.verify.enabled and cfg.verify.mutants > 0
+          and cfg.verify.more_cases > 0, requires=_sandbox_if_verifying),
     Stage("gain", "no_gain", "no gain", True, gain.run, gain.applies, active=_verifying,
           requires=_sandbox_if_verifying, per_method="no_tested_gain"),
     Stage("decontam", "contaminated", "decontaminated", False, contamination.run, contamination.applies,

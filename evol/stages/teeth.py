@@ -1,7 +1,8 @@
 """Mutation stage (`verify.mutants > 0`): do the kept cases have teeth? Mutants of the verified answer
 (evol/verification/mutants.py) run on the item's cases; a mutant is killed when a case fails (or the run does
 not complete). The share killed is `mutation.score`; below `verify.min_mutation_score` the item is rejected
-`weak_tests` (its tests cannot tell its answer from a broken one). Python answers, every evolution method.
+`weak_tests` (its tests cannot tell its answer from a broken one), or, with `verify.more_cases`, first given more
+cases (evol/stages/more_cases.py). Python answers, every evolution method.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ async def run(ctx: ItemContext, item: Item) -> Reject | None:
     limits = Limits(timeout_s=ctx.verify.timeout_s, memory_mb=ctx.verify.memory_mb)
     found = record["mutation"] = await mutation(ctx.sandbox, record["code"], cases_of(record), ctx.verify.mutants,
                                                 limits)
-    if found["score"] is not None and found["score"] < ctx.verify.min_mutation_score:
-        return Reject("weak_tests", {"detail": f"the cases kill {found['killed']} of {found['mutants']} mutants"})
-    return None
+    if found["score"] is not None and found["score"] < ctx.verify.min_mutation_score and not ctx.verify.more_cases:
+        return weak(found)
+    return None  # with `verify.more_cases`, a weak item gets more cases next (evol/stages/more_cases.py)
+
+
+def weak(found: dict[str, Any]) -> Reject:
+    """The `weak_tests` rejection of a mutation record."""
+    return Reject("weak_tests", {"detail": f"the cases kill {found['killed']} of {found['mutants']} mutants"})

@@ -61,9 +61,11 @@ async def run(ctx: ItemContext, item: Item) -> Reject | None:
     return Reject(verdict.status, {"detail": verdict.detail} if verdict.detail else {})
 
 
-def cases_of(record: dict[str, Any]) -> list[Case]:
-    """The record's test cases (empty when it has none)."""
-    return [Case.from_record(c) for c in record.get("cases") or []]
+def cases_of(record: dict[str, Any], written_only: bool = False) -> list[Case]:
+    """The record's test cases (empty when it has none); `written_only`: without those the agreeing answers'
+    outputs made (`cases_added`, the last ones: evol/stages/more_cases.py)."""
+    cases = [Case.from_record(c) for c in record.get("cases") or []]
+    return cases[:len(cases) - int(record.get("cases_added") or 0)] if written_only else cases
 
 
 def _precheck(ctx: ItemContext, language: str | None, code: str | None, cases: list[Case]) -> Verdict | None:

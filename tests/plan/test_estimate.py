@@ -66,6 +66,10 @@ def test_k_answers_cost_completion_tokens_not_requests() -> None:
                                                          {**base, "verify.answers": 1}))["stages"]}
     six = {r["stage"]: r for r in estimate(load_config(REPO / "pipelines/verified.toml",
                                                          {**base, "verify.answers": 6}))["stages"]}
+    alone = {r["stage"]: r for r in estimate(load_config(REPO / "pipelines/verified.toml", {
+        **base, "verify.answers": 6, "verify.referee.enabled": False, "verify.more_cases": 0}))["stages"]}
     assert six["answer"]["calls"] == one["answer"]["calls"]  # one n = 6 request ...
-    assert one["verify"]["calls"] > 0 and "verify" not in six  # ... and no answer asked again
+    assert one["verify"]["calls"] > 0 and "verify" not in alone  # ... and no answer asked again
+    assert 0 < six["verify"]["calls"] < one["verify"]["calls"]  # a referee request for the contested items only
+    assert 0 < six["more_cases"]["calls"] < six["tests"]["calls"] / 10 and "more_cases" not in alone
     assert six["answer"]["completion_tokens"] == 6 * one["answer"]["completion_tokens"]

@@ -15,6 +15,7 @@ TRIPLE = "Sure.\n```python\ndef double(xs):\n    return [3 * x for x in xs]\n```
 WRONG_CASE = "```python\nassert double([1, 2]) == [2, 4]\nassert double([3]) == [7]\nassert double([]) == []\n```"
 MISREAD_TESTS = "```python\nassert double([1, 2]) == [3, 6]\nassert double([]) == []\n```"
 VACUOUS = "```python\nassert double([]) == []\n```"
+VACUOUS_TWO = "```python\nassert double([]) == []\nassert double([0, 0]) == [0, 0]\n```"
 STRONG = "```python\nassert double([1, 2]) == [2, 4]\nassert double([-3]) == [-6]\nassert double([]) == []\n```"
 
 
@@ -92,3 +93,22 @@ def test_vacuous_tests_are_rejected_by_the_mutation_score() -> None:
     strong = trip(FakeClient(GOOD, STRONG), mutants=8, min_mutation_score=0.6)
     assert strong["status"] == "ok" and strong["mutation"] == {"score": 1.0, "mutants": 5, "killed": 5,
                                                                 "survived": {}}
+
+
+def test_weak_tests_get_more_cases_from_the_agreeing_answers_before_they_are_rejected() -> None:
+    """#20 (teeth): new inputs from the tests writer, expected values from the answers that agreed."""
+    inputs = json.dumps({"calls": ["double([5, -1])", "double([0])", "double([])", "double(", "double([7, 7, 7])"]})
+    client = FakeClient(GOOD, GOOD, GOOD, BUGGY, VACUOUS_TWO, inputs)
+    record = trip(client, answers=4, mutants=8, min_mutation_score=0.7, more_cases=4)
+    assert record["status"] == "ok" and record["mutation"]["score"] == 1.0
+    assert record["mutation"]["score_before"] == 0.6 and record["mutation"]["answers_agreeing"] == 1
+    added = record["cases"][-record["cases_added"]:]
+    assert [(c["call"], c["expected"]) for c in added] == [("double([5, -1])", "[10, -2]"), ("double([0])", "[0]"),
+                                                           ("double([7, 7, 7])", "[14, 14, 14]")]
+    [asked] = [r for r in client.requests if r.stage == "tests" and "more inputs" in r.messages[0]["content"]]
+    assert "`double([])`" in asked.messages[0]["content"] and "2 * x" not in asked.messages[0]["content"]
+    useless = FakeClient(GOOD, GOOD, GOOD, BUGGY, VACUOUS_TWO, json.dumps({"calls": ["double([])"]}))
+    still = trip(useless, answers=4, mutants=8, min_mutation_score=0.7, more_cases=4)
+    assert (still["stage"], still["reason"]) == ("more_cases", "weak_tests") and "cases_added" not in still
+    off = trip(FakeClient(GOOD, GOOD, GOOD, BUGGY, VACUOUS_TWO), answers=4, mutants=8, min_mutation_score=0.7)
+    assert (off["stage"], off["reason"]) == ("teeth", "weak_tests")

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from evol.config import load_config
-from evol.prompts import PromptSet
+from evol.prompts import PromptSet, verification_extras
 from evol.records import make_seed
 from evol.sandbox import default_sandbox
 from evol.stages.context import ItemContext
@@ -25,10 +25,10 @@ TESTS = "```python\nassert double([1, 2]) == [2, 4]\nassert double([]) == []\n``
 
 def context(client: FakeClient, **verify: object) -> ItemContext:
     # one answer at a time, no referee, unless a test asks for more
-    single = {"answers": 1, "mutants": 0, "min_cases": 1, "referee.enabled": False}
+    single = {"answers": 1, "mutants": 0, "min_cases": 1, "referee.enabled": False, "more_cases": 0}
     cfg = load_config(REPO / "pipelines/verified.toml", {f"verify.{k}": v for k, v in {**single, **verify}.items()})
     factory = RequestFactory(cfg, PromptSet(list(cfg.evolve.methods), verify=cfg.verify.mode,
-                                            referee=cfg.verify.referee.enabled), "m")
+                                            also=verification_extras(cfg.verify)), "m")
     return ItemContext(client=client, requests=factory,  # type: ignore[arg-type]
                        elimination=elimination_rules(cfg.eliminate, tested_gain=True),
                        responses=response_rules(cfg.filters), verify=cfg.verify, sandbox=default_sandbox())
