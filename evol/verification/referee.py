@@ -3,9 +3,10 @@ a model to settle, and its reply read back as rulings.
 
 Each contested case is shown as its input and two outputs, A and B: the tests' expected value and the output a
 group of answers agrees on. Which one is A is drawn from the case's text, so a referee that favours a position
-favours neither side. The reply is a JSON object `{"rulings": [{"input": 1, "choice": "A"}, ...]}` (the whole
-text, or a fenced json block); "neither", an unknown input or an unreadable reply is no ruling, and the counting
-stands. Pure: no LLM, no sandbox.
+favours neither side. Outputs are shown as literals on one line (a string's newlines escaped), at most
+SHOWN_MAX characters: the judged code's outputs reach the referee only that way. The reply is a JSON object
+`{"rulings": [{"input": 1, "choice": "A"}, ...]}` (the whole text, or a fenced json block); "neither", an
+unknown input or an unreadable reply is no ruling, and the counting stands. Pure: no LLM, no sandbox.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 
 from evol.text import json_replies
 from evol.verification.cases import Case
+
+SHOWN_MAX = 300  # characters of one output in a brief
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,13 @@ def expected_shown(case: Case) -> str:
 
 
 def disputes(cases: list[Case], others: dict[int, str]) -> list[Dispute]:
-    """The briefs of the contested cases (`others`: case index -> the answers' output as shown)."""
+    """The briefs of the contested cases (`others`: case index -> the answers' output as shown). A side longer
+    than SHOWN_MAX, or not on one line, is not put to the referee: the answers' outputs are the judged code's
+    words, and a brief is no place for them to argue."""
     out = []
-    for n, (c, other) in enumerate(sorted(others.items()), start=1):
+    fit = {c: o for c, o in others.items()
+           if all(len(t) <= SHOWN_MAX and "\n" not in t for t in (o, expected_shown(cases[c])))}
+    for n, (c, other) in enumerate(sorted(fit.items()), start=1):
         case = cases[c]
         given = f"standard input {json.dumps(case.stdin)}" if case.stdin is not None else f"`{case.call}`"
         tests_first = hashlib.sha256(f"{given}\x1f{other}".encode()).digest()[0] % 2 == 0
