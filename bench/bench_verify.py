@@ -4,7 +4,8 @@
    round; the sandbox-busy seconds (verify + gain checks, summed over items) as a share of the round's wall
    time times the sandbox's worker slots.
 2. The same recipe with verification off: the wall-time ratio says what verification costs a round end to end
-   (it also asks the tests requests and resampled answers, so it is the whole price, not the sandbox alone).
+   (it also asks the tests requests and resampled answers, so it is the whole price, not the sandbox alone);
+   and with 4 answers instead of 6, for the LLM requests per kept item at k = 4.
 3. Every verified pair of run 1 checked again straight through the trusted judge (the Python driver + code on
    its cases, one worker slot per core): items per second per worker (items / wall / workers).
 ``python -m bench.bench_verify``.
@@ -34,10 +35,10 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 
 
-def _run(out: Path, verify: bool) -> tuple[float, list[dict]]:
+def _run(out: Path, verify: bool, **overrides: object) -> tuple[float, list[dict]]:
     cfg = load_config(ROOT / "pipelines/verified.toml", {
         "out_dir": str(out.parent), "name": out.name, "seeds.paths": [str(ROOT / "data/seeds/code_seeds.jsonl")],
-        "verify.enabled": verify})
+        "verify.enabled": verify, **overrides})
     started = time.perf_counter()
     result = run(cfg, Console(stderr=True, quiet=True))
     return time.perf_counter() - started, result.stats
@@ -80,6 +81,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="evol-bench-verify-") as tmp:
         wall_on, stats_on = _run(Path(tmp) / "on", True)
         wall_off, stats_off = _run(Path(tmp) / "off", False)
+        _, stats_k4 = _run(Path(tmp) / "k4", True, **{"verify.answers": 4})  # the k = 4 request count
         kept = [r for r in kept_records(Path(tmp) / "on") if (r.get("verification") or {}).get("status") == "verified"]
         recheck = _recheck(kept)
     quality = measure()
@@ -98,7 +100,8 @@ def main() -> None:
         "run_wall_s": {"verify_on": round(wall_on, 2), "verify_off": round(wall_off, 2),
                        "ratio_on_to_off": round(wall_on / wall_off, 2)},
         "rounds": rounds,
-        "requests": {"verify_on": _requests(stats_on), "verify_off": _requests(stats_off)},
+        "requests": {"verify_on": _requests(stats_on), "verify_off": _requests(stats_off),
+                     "verify_on_k4": _requests(stats_k4)},
         "answers_per_verified_item": round(sum((st.get("verification") or {}).get("attempts_total", 0)
                                                for st in stats_on)
                                            / max(1, sum((st.get("verification") or {}).get("tried", 0)
