@@ -9,9 +9,9 @@ record keeps only the trusted cases (`cases`, `tests`; the dropped ones in `case
 gain check and the exports judge with them; `agreement` says k, the groups, the pass rate and which answer was
 kept; `difficulty` is the pass rate over k.
 
-With `[verify.referee] enabled`, the cases whose fate rests on answers against answers (a dropped case some
-answers meet; a kept case the best group fails while others pass it) go to the referee in one request, and the
-agreement is decided again with its rulings (`agreement.referee`: each case and whose side it took).
+With `[verify.referee] enabled`, the cases whose fate rests on answers against answers (agreement.py
+`contested`) go to the referee in one request, and the agreement is decided again with its rulings
+(`agreement.referee`: each case and whose side it took).
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ async def run(ctx: ItemContext, item: Item) -> Reject | None:
 def referee_brief(ctx: ItemContext, cases: list[Case], keys: list[list[Key]], ok: list[list[bool]],
                   runs: dict[int, CaseRun], result: Agreement, language: str) -> list[Dispute]:
     """The contested cases to put to the referee (none when it is off or nothing rests on answers alone)."""
-    if not ctx.verify.referee.enabled or result.status == "verified" and not result.dropped_cases:
+    if not ctx.verify.referee.enabled:
         return []
     found = contested(keys, ok, result)
     others = {c.case: shown(runs[c.example].outputs[c.case].value, cases[c.case], language) for c in found}

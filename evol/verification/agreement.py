@@ -19,9 +19,10 @@ the case's expected value. Pure: no sandbox, no LLM.
   difficulty) is at least `min_pass_rate`.
 
 A referee (`[verify.referee]`, evol/verification/referee.py) settles what the counting cannot: `contested` lists
-the cases where a rejection or a drop rests on answers against answers (a dropped case some answers meet, a
-kept case the best group fails), and `agree(..., rulings=...)` takes its word: a case ruled right is never
-dropped and an agreeing group that fails it cannot be chosen; a case ruled wrong is dropped.
+the cases where the decision rests on answers against answers (a dropped case some answers meet, a kept case
+the best group fails, a kept case an equally large rival group answers otherwise), and `agree(...,
+rulings=...)` takes its word: a case ruled right is never dropped and an agreeing group that fails it cannot be
+chosen; a case ruled wrong is dropped.
 
 The limit: a misreading shared by every answer and the tests is invisible here (all agree). Answers and tests
 from different models make a shared misreading less likely (`[verify.tests]` / `[verify.answer]` roles).
@@ -142,8 +143,10 @@ class Contest:
 
 
 def contested(keys: Sequence[Sequence[Key]], passes: Sequence[Sequence[bool]], result: Agreement) -> list[Contest]:
-    """The cases a referee should see: dropped cases that some answer meets, and (when the item is `disputed`)
-    the kept cases the best-scoring agreeing group fails while some answer passes them."""
+    """The cases a referee should see: dropped cases that at least two answers meet; when the item is `disputed`,
+    the kept cases the best-scoring agreeing group fails while some answer passes them; when it is verified, the
+    kept cases on which a rival group, at least as large as the chosen answer's (and of two or more), returns
+    another value (the tests alone broke the tie between them)."""
     k = len(keys)
     out: dict[int, Contest] = {}
     for c in (d["case"] for d in result.dropped_cases):
@@ -156,6 +159,13 @@ def contested(keys: Sequence[Sequence[Key]], passes: Sequence[Sequence[bool]], r
             backing = sum(1 for a in range(k) if passes[a][c])
             if not passes[best[0]][c] and backing and is_value(keys[best[0]][c]):
                 out[c] = Contest(c, backing, len(best), best[0])
+    if result.status == "verified" and result.chosen is not None:
+        chosen = next(g for g in result.groups if result.chosen in g)
+        rivals = [g for g in result.groups if g is not chosen and len(g) >= max(2, len(chosen))]
+        for c in result.kept_cases:
+            against = [g for g in rivals if is_value(keys[g[0]][c]) and not passes[g[0]][c]]
+            if against and c not in out:
+                out[c] = Contest(c, sum(1 for a in range(k) if passes[a][c]), len(against[0]), against[0][0])
     return [out[c] for c in sorted(out)]
 
 

@@ -101,3 +101,17 @@ def test_one_answer_meeting_a_test_the_rest_contradict_is_no_case_to_hear() -> N
     keys, passes = table([[1, 6], [1, 6], [1, 6], [1, 6], [1, 7], [1, 5]], [1, 7])
     counted = agree(keys, passes, consensus=0.6)
     assert [d["case"] for d in counted.dropped_cases] == [1] and contested(keys, passes, counted) == []
+
+
+def test_a_tie_the_tests_alone_broke_is_heard_and_a_ruling_against_them_undoes_it() -> None:
+    # two answers and the test misread case 0 (7); two answers read it right (6): the tests broke the tie
+    keys, passes = table([[6, 0], [6, 0], [7, 0], [7, 0], [5, 0], [8, 0]], [7, 0])
+    counted = agree(keys, passes, consensus=0.6)
+    assert counted.ok and counted.chosen == 2
+    [contest] = contested(keys, passes, counted)
+    assert (contest.case, contest.backing, contest.against, contest.example) == (0, 2, 2, 0)
+    overruled = agree(keys, passes, consensus=0.6, min_cases=2, rulings={0: False})
+    assert overruled.status == "too_few_cases" and overruled.chosen is None
+    assert agree(keys, passes, consensus=0.6, rulings={0: True}).chosen == 2
+    lone = table([[6, 0], [7, 0], [7, 0], [5, 0]], [7, 0])  # a rival of one answer: no tie to break
+    assert contested(*lone, agree(*lone, consensus=0.6)) == []
