@@ -144,3 +144,15 @@ def test_no_tested_gain_when_the_parents_code_passes_the_childs_tests() -> None:
     client = FakeClient(same, GOOD, "```python\nassert double([5]) == [10]\n```")
     record = asyncio.run(process(context(client), parent, 1, {"more_reasoning": 1.0}))
     assert record["status"] == "ok" and "gain" not in record
+
+
+def test_gain_judges_with_the_tests_writers_cases_not_the_cases_answers_added() -> None:
+    """#20: cases made from the child's own answers (more_cases) are no trusted ground for its gain check."""
+    abs_parent = "Sure.\n```python\ndef double(xs):\n    return [2 * abs(x) for x in xs]\n```"
+    parent = trip(FakeClient(abs_parent, TESTS))
+    same = SEED["instruction"] + " Keep the function short and readable."
+    weak = {"mutants": 8, "min_mutation_score": 0.7, "more_cases": 2}
+    client = FakeClient(same, GOOD, "```python\nassert double([0]) == [0]\n```", '{"calls": ["double([-3])"]}')
+    record = asyncio.run(process(context(client, **weak), parent, 1, {"add_constraints": 1.0}))
+    assert record["cases_added"] == 1 and record["cases"][-1]["expected"] == "[-6]"  # the parent's code fails it
+    assert (record["status"], record["stage"], record["reason"]) == ("rejected", "gain", "no_tested_gain")
