@@ -47,8 +47,8 @@ def test_canonical_solutions_score_one(problems: list[Problem], tmp_path: Path) 
     assert summary["pass@1"] == 1.0 and summary["passed"] == 164 and summary["complete"]
     results = results_of(tmp_path / "run")
     assert all(r["status"] == "passed" for r in results)
-    # the checks that convert to cases are judged outside the sandbox; the rest by the observed exit status
-    assert Counter(r["judge"] for r in results) == {"cases": 157, "exit_status": 7}
+    # the checks that convert to cases are judged outside the sandbox; the rest replayed apart from the code
+    assert Counter(r["judge"] for r in results) == {"cases": 157, "replay": 7}
 
 
 def test_forged_completions_score_zero(problems: list[Problem], tmp_path: Path) -> None:
