@@ -105,14 +105,15 @@ def batch_write(config: ConfigOpt = Path("pipelines/demo.toml"), out: OutOpt = N
     from evol.plan.pending import collect
 
     cfg = _config(config, out, endpoint__base_url=base_url or None, endpoint__model=model, limit=limit)
-    requests, summary = collect(cfg)
-    if not requests:
-        typer.echo("nothing to send: every request the run needs is cached; finish with `evol run`")
-        return
-    files = write_files(requests, RunDir(cfg.run_dir()))
-    state = _state(cfg)
-    state["written"] = {"files": {u: str(p) for u, p in files.items()}, **summary}
-    _save_state(cfg, state)
+    with RunDir(cfg.run_dir()).locked():  # a run (or another batch command) in the folder: RunBusy at once
+        requests, summary = collect(cfg)
+        if not requests:
+            typer.echo("nothing to send: every request the run needs is cached; finish with `evol run`")
+            return
+        files = write_files(requests, RunDir(cfg.run_dir()))
+        state = _state(cfg)
+        state["written"] = {"files": {u: str(p) for u, p in files.items()}, **summary}
+        _save_state(cfg, state)
     for url, path in files.items():
         typer.echo(f"{path}: requests for {url}")
     typer.echo(f"{summary['requests']} requests (round {summary['round']}, {summary['by_stage']}); "
@@ -129,14 +130,15 @@ def batch_submit(config: ConfigOpt = Path("pipelines/demo.toml"), out: OutOpt = 
     from evol.plan.batch import submit
 
     cfg = _config(config, out, endpoint__base_url=base_url or None)
-    state = _state(cfg)
-    files = (state.get("written") or {}).get("files")
-    if not files:
-        raise DataError(f"{_batch_dir(cfg)}: no written batch files; run `evol batch write` first")
-    created = submit({u: Path(p) for u, p in files.items()}, _endpoint(cfg), cfg.endpoint.api_key_env)
-    state["batches"] = state.get("batches", []) + created
-    state.pop("written")
-    _save_state(cfg, state)
+    with RunDir(cfg.run_dir()).locked():
+        state = _state(cfg)
+        files = (state.get("written") or {}).get("files")
+        if not files:
+            raise DataError(f"{_batch_dir(cfg)}: no written batch files; run `evol batch write` first")
+        created = submit({u: Path(p) for u, p in files.items()}, _endpoint(cfg), cfg.endpoint.api_key_env)
+        state["batches"] = state.get("batches", []) + created
+        state.pop("written")
+        _save_state(cfg, state)
     for entry in created:
         typer.echo(f"{entry['batch_id']}: {entry['status']} ({entry['url']})")
 
@@ -151,17 +153,18 @@ def batch_status(config: ConfigOpt = Path("pipelines/demo.toml"), out: OutOpt = 
     from evol.plan.batch import poll
 
     cfg = _config(config, out, endpoint__base_url=base_url or None)
-    state = _state(cfg)
-    if not state.get("batches"):
-        typer.echo("no batches submitted")
-        return
-    cache = ResponseCache(RunDir(cfg.run_dir()).cache)
-    try:
-        state["batches"] = poll(state["batches"], _endpoint(cfg), cfg.endpoint.api_key_env, RunDir(cfg.run_dir()),
-                                cache, wait=wait, every=every)
-    finally:
-        cache.close()
-        _save_state(cfg, state)
+    with RunDir(cfg.run_dir()).locked():
+        state = _state(cfg)
+        if not state.get("batches"):
+            typer.echo("no batches submitted")
+            return
+        cache = ResponseCache(RunDir(cfg.run_dir()).cache)
+        try:
+            state["batches"] = poll(state["batches"], _endpoint(cfg), cfg.endpoint.api_key_env,
+                                    RunDir(cfg.run_dir()), cache, wait=wait, every=every)
+        finally:
+            cache.close()
+            _save_state(cfg, state)
     for entry in state["batches"]:
         typer.echo(f"{entry['batch_id']}: {entry['status']}" + (f", imported {entry['imported']}"
                                                                   if entry.get("imported") else ""))
@@ -179,11 +182,12 @@ def batch_import(results: Annotated[Path, typer.Argument(help="batch output JSON
     if not results.is_file():
         raise DataError(f"{results}: no such file")
     cfg = _config(config, out)
-    cache = ResponseCache(RunDir(cfg.run_dir()).cache)
-    try:
-        counts = import_results(results, cache)
-    finally:
-        cache.close()
+    with RunDir(cfg.run_dir()).locked():
+        cache = ResponseCache(RunDir(cfg.run_dir()).cache)
+        try:
+            counts = import_results(results, cache)
+        finally:
+            cache.close()
     typer.echo(f"{results}: {counts}")
 
 

@@ -70,3 +70,23 @@ def test_batch_commands_submit_poll_and_import_through_the_api(tmp_path: Path) -
     state = json.loads((out / "batch" / "state.json").read_text())
     assert state["batches"][0]["imported"]["imported"] == 4
     assert ResponseCache(out / "cache.sqlite").stats()["entries"] == 4
+
+
+def test_batch_commands_stop_at_once_while_a_run_holds_the_folder(tmp_path: Path) -> None:
+    """Writing, submitting, polling or importing into a folder a run is using would race it for the cache and
+    spend twice: each batch command takes the run's lock, and names the holder in one line (exit 3)."""
+    import os
+
+    config = tmp_path / "small.toml"
+    config.write_text(DEMO.read_text().replace('"data/seeds/', f'"{REPO}/data/seeds/')
+                      .replace("limit = 50", "limit = 2"))
+    out = tmp_path / "run"
+    (tmp_path / "results.jsonl").write_text("")
+    common = ["--config", str(config), "--out", str(out)]
+    runner = CliRunner()
+    with RunDir(out).locked():  # this process plays the run still going
+        for args in (["write", *common, "--base-url", "http://127.0.0.1:9/v1"], ["submit", *common],
+                     ["status", *common], ["import", str(tmp_path / "results.jsonl"), *common]):
+            done = runner.invoke(app, ["batch", *args])
+            assert done.exit_code == 3 and f"process {os.getpid()}" in done.output, (args, done.output)
+    assert not (out / "batch").exists() and not (out / "cache.sqlite").exists()
