@@ -22,6 +22,7 @@ UV      := $(UVENV)/bin/uv
 TORCH_WHEELS ?= /opt/wheels
 FIND_LINKS   := $(if $(wildcard $(TORCH_WHEELS)),--find-links $(TORCH_WHEELS))
 # Exact pins, hashes checked: nothing is resolved at install time.
+VLLM         ?= 0.34.0# the vLLM `make serve` installs: one version, every day (it brings its own CUDA torch)
 UV_INSTALL   := $(UV) pip install -q --require-hashes $(FIND_LINKS)
 # One stamp per install group (requirements/GROUP.txt): a target depends on the group it needs.
 CORE    := $(VENV)/.installed-core
@@ -98,8 +99,8 @@ train: $(TRAIN)  ## fine-tune with DeepSpeed: make train MODEL=bigcode/starcoder
 gpu-check: $(TRAIN)  ## one short GPU check (ZeRO-3 bf16, ~300M GPTBigCode built locally)
 	bash scripts/gpu_check.sh
 
-serve: $(CORE)  ## serve a checkpoint with vLLM: make serve CKPT=out/starcoder-evol
-	$(UV) pip install -q --python $(BIN)/python vllm
+serve: $(CORE)  ## serve a checkpoint with vLLM: make serve CKPT=out/starcoder-evol (GPU machines; VLLM=0.34.0)
+	$(UV) pip install -q --python $(BIN)/python vllm==$(VLLM)
 	$(BIN)/vllm serve $(CKPT) --port $(or $(PORT),8000)
 
 eval: $(EVAL)  ## HumanEval pass@k against an endpoint: make eval BASE_URL=http://localhost:8000/v1 MODEL=... (BACKEND=hf: local transformers, installs the eval group)

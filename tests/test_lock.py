@@ -62,3 +62,15 @@ def test_groups_agree_and_the_first_run_stays_light() -> None:
             assert dev.get(name) == version, f"{group}.txt pins {name}=={version}, dev.txt {dev.get(name)}"
     assert not set(HEAVY) & set(pins("core")), "make evolve would install a heavy package"
     assert str(dev["torch"]).endswith("+cpu")  # the CPU build: no CUDA wheels on a CPU machine
+
+
+def test_every_install_the_makefile_runs_is_pinned() -> None:
+    """A fresh clone installs the same versions every day: from a lock file (with hashes), the project itself,
+    the drift check's newest-allowed on purpose, or an exact version (vLLM for `make serve`)."""
+    text = (REPO / "Makefile").read_text().replace("\\\n", " ")
+    installs = [line for line in text.splitlines() if "pip install" in line]
+    assert installs
+    for line in installs:
+        pinned = ("--require-hashes" in line or "--no-deps -e ." in line or "--upgrade --refresh" in line
+                  or re.search(r"\s[A-Za-z0-9_.\-]+==\$\([A-Z_]+\)|\s[A-Za-z0-9_.\-]+==[0-9]", line))
+        assert pinned, f"Makefile installs without a pin: {line.strip()}"
