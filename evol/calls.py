@@ -2,7 +2,8 @@
 
 A call is one request the client sent to an endpoint, retries included (cache hits and requests that joined
 an identical one in flight are not calls). Each row holds the stage, round, item id, endpoint, the model asked
-for and the model that served it, status (ok, failed, or stopped when the run stopped on it), attempts,
+for and the model that served it, status (ok, failed, or stopped when the run stopped on it: the endpoint's
+fatal error, or `interrupted` by Ctrl-C or SIGTERM while the request was out), attempts,
 seconds, tokens (prompt, completion, reasoning, cached, and the whole usage as JSON), finish_reason, the
 parameters as sent (after the endpoint's dialect rewrote them: evol.llm.dialect) and, for a failure, its kind
 and the client's one-line message (API keys already masked). The prompt and reply text are stored only with
@@ -17,6 +18,7 @@ The item a call belongs to comes from `CURRENT_ITEM`, which the round sets befor
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import json
@@ -59,9 +61,11 @@ def call_row(req: LLMRequest, result: LLMResult | None, error: BaseException | N
         sent = result.sent_params
     else:
         kind = getattr(error, "kind", None)
+        interrupted = isinstance(error, (asyncio.CancelledError, KeyboardInterrupt))
         row.update(status="failed" if kind else "stopped", endpoint=getattr(error, "endpoint", ""),
-                   attempts=getattr(error, "attempts", None), error_kind=kind or "endpoint_stopped",
-                   error=str(error).splitlines()[0][:300] if error else "")
+                   attempts=getattr(error, "attempts", None),
+                   error_kind=kind or ("interrupted" if interrupted else "endpoint_stopped"),
+                   error=(str(error).splitlines() or [""])[0][:300] if error else "")
         sent = getattr(error, "sent_params", None)
     if sent is not None:
         row["params"] = json.dumps(sent, sort_keys=True, ensure_ascii=False, default=str)

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +125,26 @@ def test_the_sim_on_a_port_in_use_is_one_line_with_exit_code_2() -> None:
         port = taken.getsockname()[1]
         line = one_line(evol("sim", "--port", str(port)), 2)
     assert f"--port {port}: cannot listen there" in line
+
+
+def test_sigterm_runs_the_ctrl_c_clean_up_and_keeps_every_call_in_the_log(tmp_path: Path) -> None:
+    """A scheduler's SIGTERM: the calls log drains (each request the sim served has its row), exit 143."""
+    import sqlite3
+
+    with SimProcess("--latency", "0.3") as sim:
+        args = [*run_args(tmp_path / "run", sim.base_url, "--concurrency", "4")]
+        args[args.index("--limit") + 1] = "40"
+        proc = subprocess.Popen([sys.executable, "-m", "evol", *args], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, cwd=REPO)
+        stats = sim.base_url.removesuffix("/v1") + "/stats"
+        while proc.poll() is None and httpx.get(stats, timeout=10).json()["counts"].get("requests", 0) < 8:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+        served = httpx.get(stats, timeout=10).json()["counts"]["requests"]
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert proc.returncode == 143, err
+    assert lines[-1] == "terminated: what finished is saved; rerun the same command to resume", err
+    with contextlib.closing(sqlite3.connect(tmp_path / "run" / "calls.sqlite")) as db:
+        logged = db.execute("select count(*) from calls").fetchone()[0]
+    assert logged == served > 0, (logged, served)

@@ -61,11 +61,29 @@ def main(verbose: int = typer.Option(0, "--verbose", "-v", count=True,
         logging.getLogger("evol").setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler, `kill`, `timeout`), raised where Ctrl-C would be, so the same clean-up runs: the
+    calls log drains, journals close, the run lock is let go."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one clean-up: a later SIGTERM does not cut it short
+    raise Terminated()
+
+
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn an EvolError (or a filesystem fault) into one red line and its exit code, Ctrl-C into a note (130)."""
+    """Turn an EvolError (or a filesystem fault) into one red line and its exit code, Ctrl-C into a note (130),
+    SIGTERM into the same clean-up and a note (143)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _terminate)
         try:
             return fn(*args, **kwargs)
         except EvolError as exc:
@@ -82,11 +100,11 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             typer.secho(f"error: {failure}", fg="red", err=True)
             sys.exit(failure.exit_code)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             _quiet_teardown()
-            typer.secho("interrupted: what finished is saved; rerun the same command to resume",
-                        fg="yellow", err=True)
-            sys.exit(130)
+            what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+            typer.secho(f"{what}: what finished is saved; rerun the same command to resume", fg="yellow", err=True)
+            sys.exit(143 if isinstance(exc, Terminated) else 130)
 
     return wrapper
 

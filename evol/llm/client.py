@@ -116,8 +116,10 @@ class LLMClient:
             if self.on_call is not None:
                 self.on_call(req, None, exc, time.monotonic() - started)
             raise
-        except BaseException:
+        except BaseException as exc:  # the run stopped on it (Ctrl-C, SIGTERM): sent, maybe paid, so logged
             future.cancel()
+            if self.on_call is not None:
+                self.on_call(req, None, exc, time.monotonic() - started)
             raise
         else:
             future.set_result(result)  # followers first: the observer must not keep them waiting
