@@ -6,7 +6,9 @@
 2. The same recipe with verification off: the wall-time ratio says what verification costs a round end to end
    (it also asks the tests requests and resampled answers, so it is the whole price, not the sandbox alone);
    and with 4 answers instead of 6, for the LLM requests per kept item at k = 4.
-3. Every verified pair of run 1 checked again straight through the trusted judge (the Python driver + code on
+3. The quality bench (bench/verify_quality.py) on its task world, and on a harder one (answers misreading three
+   times as often), there also with the referee on a model of its own.
+4. Every verified pair of run 1 checked again straight through the trusted judge (the Python driver + code on
    its cases, one worker slot per core): items per second per worker (items / wall / workers).
 ``python -m bench.bench_verify``.
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bench.provenance import write_results
-from bench.verify_quality import measure, quality_table
+from bench.verify_quality import harder, measure, quality_table
 from evol.config import load_config
 from evol.export import kept_records
 from evol.pipeline import run
@@ -85,6 +87,7 @@ def main() -> None:
         kept = [r for r in kept_records(Path(tmp) / "on") if (r.get("verification") or {}).get("status") == "verified"]
         recheck = _recheck(kept)
     quality = measure()
+    quality_harder = harder()
     workers = default_sandbox().workers
     rounds = []
     for st in stats_on:
@@ -108,6 +111,7 @@ def main() -> None:
                                                         for st in stats_on)), 2),
         "recheck": recheck,
         "quality": quality,
+        "quality_harder": quality_harder,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     write_results("verify.json", report)
@@ -125,7 +129,10 @@ def main() -> None:
              "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['round']} | {r['wall_s']} | {r['sandbox_busy_s']} | {r['sandbox_share_of_round']} | {r['tried']} "
               f"| {r['verified']} | {r['kept']} |" for r in rounds]
-    lines += ["", *quality_table(quality)]
+    lines += ["", *quality_table(quality), "", "Harder: " + quality_table(quality_harder)[0], *quality_table(
+        quality_harder)[1:], "", f"With the referee apart (misreading at {quality_harder['referee_misread_apart']}): "
+        + ", ".join(f"{key} {quality_harder['on_referee_apart'][key]}" for key in (
+            "verified_precision", "no_tested_gain_recall", "false_rejection", "llm_requests_per_kept_item"))]
     (RESULTS / "verify.md").write_text("\n".join(lines) + "\n")
     print(json.dumps({"run_wall_s": report["run_wall_s"], "recheck": {k: v for k, v in recheck.items()
                                                                        if k != "isolation"}}))

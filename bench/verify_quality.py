@@ -46,6 +46,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # misread or crashing at the sim's rates, some vacuous tests, and a few tasks misread by everyone alike.
 WORLD = {"tests_wrong": 0.10, "tests_misread": 0.20, "tests_vacuous": 0.05, "answer_bug": 0.25,
          "answer_misread": 0.10, "answer_crash": 0.04, "shared_misread": 0.02}
+HARDER = {**WORLD, "answer_misread": 0.30}  # answers follow the misreading three times as often
+REFEREE_APART = 0.05  # a referee on another, stronger model: its own misreading rate
 CHECKS_ON: dict[str, Any] = {}  # pipelines/verified.toml as shipped
 # Today's checks: one answer at a time (up to verify.max_answers), no mutants, and a seed that failed its
 # verification still a parent (its children checked against its tried answer: the closest to waving them through).
@@ -223,16 +225,21 @@ def _share(a: float, b: float, digits: int = 4) -> float | None:
     return round(a / b, digits) if b else None
 
 
-def measure(limit: int = LIMIT, rounds: int = 3, keep: Path | None = None) -> dict[str, Any]:
-    """Checks on and off on the same task world, in one process: {world, on, off} (`keep`: leave the runs there)."""
+def measure(limit: int = LIMIT, rounds: int = 3, keep: Path | None = None, world: dict[str, float] | None = None,
+            runs: tuple[str, ...] = ("on", "off")) -> dict[str, Any]:
+    """Checks on and off on the same task world (`world`, default WORLD), in one process: {world, on, off}
+    (`runs`: which of the two; `keep`: leave the runs there)."""
+    world = world or WORLD
     previous = os.environ.get("EVOL_SIM_RATES")
-    os.environ["EVOL_SIM_RATES"] = json.dumps(WORLD)
-    out: dict[str, Any] = {"world": WORLD, "limit": limit, "rounds": rounds, "checks_on": CHECKS_ON,
+    os.environ["EVOL_SIM_RATES"] = json.dumps(world)
+    out: dict[str, Any] = {"world": world, "limit": limit, "rounds": rounds, "checks_on": CHECKS_ON,
                            "checks_off": CHECKS_OFF}
     try:
         with contextlib.nullcontext(str(keep)) if keep else tempfile.TemporaryDirectory(
                 prefix="evol-bench-quality-") as tmp:
             for name, overrides in (("on", CHECKS_ON), ("off", CHECKS_OFF)):
+                if name not in runs:
+                    continue
                 folder = Path(tmp) / name
                 cfg = load_config(ROOT / "pipelines/verified.toml", {
                     "out_dir": tmp, "name": name, "seeds.paths": [str(ROOT / "data/seeds/code_seeds.jsonl")],
@@ -245,6 +252,14 @@ def measure(limit: int = LIMIT, rounds: int = 3, keep: Path | None = None) -> di
         else:
             os.environ["EVOL_SIM_RATES"] = previous
     return out
+
+
+def harder(limit: int = LIMIT, rounds: int = 3) -> dict[str, Any]:
+    """The same bench where answers misread three times as often (HARDER): checks on and off, and checks on with
+    the referee on a model of its own that misreads at REFEREE_APART (`on_referee_apart`)."""
+    out = measure(limit, rounds, world=HARDER)
+    apart = measure(limit, rounds, world={**HARDER, "referee_misread": REFEREE_APART}, runs=("on",))
+    return {**out, "referee_misread_apart": REFEREE_APART, "on_referee_apart": apart["on"]}
 
 
 ROWS = [("verified precision", "verified_precision"), ("no_tested_gain recall", "no_tested_gain_recall"),

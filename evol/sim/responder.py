@@ -142,11 +142,13 @@ def answer_with_tests(prompt: str, seed: object = None) -> str:
 
 def referee(prompt: str) -> str:
     """Rulings on contested cases: the output the task's right reading gives (the sim knows it). The referee
-    misreads the task as an answer would (`Rates.answer_misread`, its own draw; a task everyone misreads alike
+    misreads the task as an answer would (`Rates.answer_misread`, or `Rates.referee_misread` for a referee on
+    a model of its own; its own draw; a task everyone misreads alike
     fools it too), and then sides with the misreading's values."""
     match = TASK.search(prompt)
     task, rates = Task.of(match.group(1) if match else prompt), Rates.from_env()
-    misread = roll(prompt, "referee_misread", rates.answer_misread)
+    own = rates.referee_misread if rates.referee_misread >= 0 else rates.answer_misread
+    misread = roll(prompt, "referee_misread", own)
     reading = replace(Rates(**dict.fromkeys(Rates.__dataclass_fields__, 0.0)), shared_misread=rates.shared_misread,
                       tests_misread=1.0 if misread else 0.0)
     cases, _ = task.cases(prompt, reading)

@@ -90,6 +90,7 @@ class Rates:
     tests_misread: float = 0.0  # tests expect what the misreading gives
     tests_vacuous: float = 0.0  # tests check only the empty input
     shared_misread: float = 0.0  # a task every answer and its tests misread alike
+    referee_misread: float = -1.0  # the referee follows the misreading (< 0: as answers do, the same model)
 
     @classmethod
     def from_env(cls) -> Rates:

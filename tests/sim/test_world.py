@@ -62,3 +62,18 @@ def test_the_sim_referee_picks_the_right_reading_and_misreads_as_answers_do(monk
     assert 0.2 < picks.count("B") / 200 < 0.4  # its own draw, at the answers' rate
     monkeypatch.setenv("EVOL_SIM_RATES", json.dumps({**CLEAN.__dict__, "shared_misread": 1.0}))
     assert ask((right, wrong)) == "B"  # a misreading the whole task shares fools the referee too
+
+
+def test_a_referee_on_a_model_of_its_own_misreads_at_its_own_rate(monkeypatch) -> None:
+    instruction = "Write a Python function `solve(xs)` that sorts a list."
+    task = Task.of(instruction)
+    right, wrong = repr(EXPECTED[task.family][0]), repr(misread.EXPECTED[task.family])
+
+    def ask(salt: str) -> str:
+        prompt = (f"{REFEREE_MARK}.\n\n#Task#:\n{instruction}\n#End of Task#\n\n"
+                  f"Input 1: `solve({SAMPLE})`\n  A: {right}\n  B: {wrong}\n{salt}")
+        return json.loads(referee(prompt).split("```json\n")[1].split("```")[0])["rulings"][0]["choice"]
+
+    monkeypatch.setenv("EVOL_SIM_RATES", json.dumps({**CLEAN.__dict__, "answer_misread": 0.5,
+                                                     "referee_misread": 0.0}))
+    assert {ask(f"draw {i}") for i in range(100)} == {"A"}
