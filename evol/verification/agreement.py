@@ -150,9 +150,9 @@ def contested(keys: Sequence[Sequence[Key]], passes: Sequence[Sequence[bool]], r
     k = len(keys)
     out: dict[int, Contest] = {}
     for c in (d["case"] for d in result.dropped_cases):
-        backing = sum(1 for a in range(k) if passes[a][c])
-        if backing >= 2:  # one answer meeting a test the others contradict is no case to hear
-            out[c] = _against(keys, passes, c, backing)
+        backing = sum(1 for a in range(k) if passes[a][c])  # one answer meeting it is no case to hear
+        if backing >= 2 and (found := _against(keys, passes, c, backing)) is not None:
+            out[c] = found
     if result.status == "disputed":
         best = _best(result.groups, keys, passes, result.kept_cases)
         for c in result.kept_cases if best is not None else []:
@@ -180,8 +180,12 @@ def _best(groups: list[list[int]], keys: Sequence[Sequence[Key]], passes: Sequen
                default=None)
 
 
-def _against(keys: Sequence[Sequence[Key]], passes: Sequence[Sequence[bool]], c: int, backing: int) -> Contest:
+def _against(keys: Sequence[Sequence[Key]], passes: Sequence[Sequence[bool]], c: int,
+             backing: int) -> Contest | None:
+    """The contest of case c: the output most answers that miss it agree on (None: they only crash)."""
     votes = Counter(keys[a][c] for a in range(len(keys)) if is_value(keys[a][c]) and not passes[a][c])
+    if not votes:
+        return None
     value, count = votes.most_common(1)[0]
     return Contest(c, backing, count, next(a for a in range(len(keys)) if keys[a][c] == value))
 
