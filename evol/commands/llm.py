@@ -105,12 +105,13 @@ def batch_write(config: ConfigOpt = Path("pipelines/demo.toml"), out: OutOpt = N
     from evol.plan.pending import collect
 
     cfg = _config(config, out, endpoint__base_url=base_url or None, endpoint__model=model, limit=limit)
-    with RunDir(cfg.run_dir()).locked():  # a run (or another batch command) in the folder: RunBusy at once
+    folder = RunDir(cfg.run_dir())
+    with folder.locked():  # a run (or another batch command) in the folder: RunBusy at once
         requests, summary = collect(cfg)
         if not requests:
             typer.echo("nothing to send: every request the run needs is cached; finish with `evol run`")
             return
-        files = write_files(requests, RunDir(cfg.run_dir()))
+        files = write_files(requests, folder)
         state = _state(cfg)
         state["written"] = {"files": {u: str(p) for u, p in files.items()}, **summary}
         _save_state(cfg, state)
@@ -153,15 +154,16 @@ def batch_status(config: ConfigOpt = Path("pipelines/demo.toml"), out: OutOpt = 
     from evol.plan.batch import poll
 
     cfg = _config(config, out, endpoint__base_url=base_url or None)
-    with RunDir(cfg.run_dir()).locked():
+    folder = RunDir(cfg.run_dir())
+    with folder.locked():
         state = _state(cfg)
         if not state.get("batches"):
             typer.echo("no batches submitted")
             return
-        cache = ResponseCache(RunDir(cfg.run_dir()).cache)
+        cache = ResponseCache(folder.cache)
         try:
-            state["batches"] = poll(state["batches"], _endpoint(cfg), cfg.endpoint.api_key_env,
-                                    RunDir(cfg.run_dir()), cache, wait=wait, every=every)
+            state["batches"] = poll(state["batches"], _endpoint(cfg), cfg.endpoint.api_key_env, folder, cache,
+                                    wait=wait, every=every)
         finally:
             cache.close()
             _save_state(cfg, state)
@@ -182,8 +184,9 @@ def batch_import(results: Annotated[Path, typer.Argument(help="batch output JSON
     if not results.is_file():
         raise DataError(f"{results}: no such file")
     cfg = _config(config, out)
-    with RunDir(cfg.run_dir()).locked():
-        cache = ResponseCache(RunDir(cfg.run_dir()).cache)
+    folder = RunDir(cfg.run_dir())
+    with folder.locked():
+        cache = ResponseCache(folder.cache)
         try:
             counts = import_results(results, cache)
         finally:

@@ -90,14 +90,17 @@ async def call(ctx: ItemContext, item: Item, request: LLMRequest) -> LLMResult:
     return result
 
 
-async def ask(ctx: ItemContext, item: Item, stage: str, template: str, **values: str) -> LLMResult | Reject:
+async def ask(ctx: ItemContext, item: Item, stage: str, template: str, key: str | None = None,
+              **values: str) -> LLMResult | Reject:
     """A stage's one request from its template (what a new LLM stage needs): the template's sha goes in
-    `record["prompts"][stage]`, the usage in `record["usage"][stage]`; a failed call is `llm_error:<kind>`."""
+    `record["prompts"][key]`, the usage in `record["usage"][key]` (`key`: the stage's name unless given, e.g. a
+    second request of a role's stage); a failed call is `llm_error:<kind>`."""
+    key = key or stage
     request, sha = ctx.requests.ask(stage, template, item.round_no, **values)
-    item.record["prompts"][stage] = sha
+    item.record["prompts"][key] = sha
     try:
         result = await call(ctx, item, request)
     except LLMFailure as exc:
         return Reject(f"llm_error:{exc.kind}")
-    item.record["usage"][stage] = result.usage
+    item.record["usage"][key] = result.usage
     return result

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import asyncio
 
-from evol.llm import LLMFailure
 from evol.sandbox import Limits
-from evol.stages.context import Item, ItemContext, Reject, call
+from evol.stages.context import Item, ItemContext, Reject, ask
 from evol.stages.teeth import mutation, weak
 from evol.stages.verify import cases_of
 from evol.stages.write_tests import plain_tests
@@ -29,15 +28,10 @@ def applies(ctx: ItemContext, item: Item) -> bool:
 async def run(ctx: ItemContext, item: Item) -> Reject | None:
     record = item.record
     cases = cases_of(record)
-    request, sha = ctx.requests.ask("tests", "more_inputs", item.round_no, instruction=record["instruction"],
-                                    calls="\n".join(f"- `{c.call}`" for c in cases if c.call),
-                                    n=str(ctx.verify.more_cases))
-    record["prompts"]["more_inputs"] = sha
-    try:
-        reply = await call(ctx, item, request)
-    except LLMFailure:
+    reply = await ask(ctx, item, "tests", "more_inputs", key="more_inputs", instruction=record["instruction"],
+                      calls="\n".join(f"- `{c.call}`" for c in cases if c.call), n=str(ctx.verify.more_cases))
+    if isinstance(reply, Reject):
         return weak(record["mutation"])
-    record["usage"]["more_inputs"] = reply.usage
     calls = asked_calls(reply.text, cases, ctx.verify.more_cases)
     codes = item.agreeing or [record["code"]]
     limits = Limits(timeout_s=ctx.verify.timeout_s, memory_mb=ctx.verify.memory_mb)
