@@ -38,7 +38,7 @@ from evol.round import (
     stream_items,
 )
 from evol.round_pending import EndpointDown, ItemsPending
-from evol.rundir import RunDir
+from evol.rundir import RUN_ADVICE, RunDir
 from evol.runview import QuietView, RunView
 from evol.seeds import load_seeds
 from evol.stages.adapt import adapted_weights, normalised
@@ -267,7 +267,7 @@ def run(cfg: PipelineConfig, console: Console | None = None, view: RunView | Non
         console.width = max(console.width, 132)
     started = time.time()
     files = RunDir(cfg.run_dir())
-    files.check_not_running()  # a quick look first: a second run stops before reading seeds or benchmarks
+    files.check_not_running(RUN_ADVICE)  # a quick look first: a second run stops before reading seeds or benchmarks
     _check_run_dir(files.path, cfg)
     inputs = _inputs(cfg)
     check_requirements(cfg, inputs.stages)

@@ -38,6 +38,9 @@ from evol.io import StorageError, atomic_write_json, atomic_write_text, write_ma
 
 LOCK_TRIES = 5  # a reader's probe holds the lock for microseconds: a starting run tries again this often
 LOCK_PAUSE = 0.02  # seconds between tries
+PID_TRIES = 50  # a probe that finds the lock taken waits up to a second for its holder to write its pid
+RUN_ADVICE = "wait for it to end, or use --out for another run"  # what a second run is told
+READER_ADVICE = "wait for it to end (its files are still being written)"  # what a reader is told
 EXPORT_NAMES = {"json": "train.json", "jsonl": "train.jsonl", "parquet": "train.parquet", "hf": "hf", "rl": "rl.jsonl"}
 
 
@@ -122,10 +125,11 @@ class RunDir:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 if attempt + 1 == LOCK_TRIES:
-                    raise RunBusy(self.path, _pid_in(fd), "wait for it to end, or use --out for another run")
+                    raise RunBusy(self.path, _pid_in(fd), RUN_ADVICE)
                 time.sleep(LOCK_PAUSE)
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
+            mine = f"{os.getpid()}\n".encode()
+            os.pwrite(fd, mine, 0)  # over the last holder's pid, then cut what is left of it
+            os.ftruncate(fd, len(mine))
             yield
         finally:
             os.close(fd)  # releases the lock
@@ -146,11 +150,12 @@ class RunDir:
         finally:
             os.close(fd)
 
-    def check_not_running(self) -> None:
-        """RunBusy when a run is still going here (readers call this before reading a run's files)."""
+    def check_not_running(self, doing: str = READER_ADVICE) -> None:
+        """RunBusy (saying `doing`) when a run is still going here (readers call this before reading a run's
+        files; a starting run before it reads its inputs)."""
         pid = self.running_pid()
         if pid is not None:
-            raise RunBusy(self.path, pid, "wait for it to end (its files are still being written)")
+            raise RunBusy(self.path, pid, doing)
 
     # -- state -------------------------------------------------------------------------------
     def is_done(self, n: int) -> bool:
@@ -218,6 +223,12 @@ class RunDir:
 
 
 def _pid_in(fd: int) -> int | None:
-    """The pid written in a lock file (None when it holds none yet)."""
-    text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-    return int(text) if text.isdigit() else None
+    """The pid written in a held lock file; None when its holder has not written it within PID_TRIES pauses
+    (a run writes its pid just after it takes the lock, so a probe in between waits for it)."""
+    for attempt in range(PID_TRIES):
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        if text.isdigit():
+            return int(text)
+        if attempt + 1 < PID_TRIES:
+            time.sleep(LOCK_PAUSE)
+    return None

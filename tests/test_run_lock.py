@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
 from evol.errors import RunBusy
 from evol.pipeline import run
-from evol.rundir import RunDir
+from evol.rundir import RUN_ADVICE, RunDir
 from evol.sim.launch import SimProcess
 from tests.helpers import REPO, demo_config
 
@@ -73,3 +75,21 @@ def test_two_runs_at_once_on_one_folder_make_the_calls_of_one(tmp_path: Path) ->
     assert "a run is still going in this folder (process " in loser
     assert len(pair_log.read_text().split()) == len(solo_log.read_text().split()) > 0
     assert (tmp_path / "pair" / "train.json").read_bytes() == (tmp_path / "solo" / "train.json").read_bytes()
+
+
+def test_a_probe_just_after_a_run_took_the_lock_waits_for_its_pid(tmp_path: Path) -> None:
+    """The race CI met: a second run looked between the first run's flock and its pid write, and named nobody."""
+    files = RunDir(tmp_path / "run")
+    files.path.mkdir()
+    fd = os.open(files.lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # taken, its pid not written yet
+        late = threading.Timer(0.03, os.pwrite, (fd, b"4242\n", 0))
+        late.start()
+        with pytest.raises(RunBusy, match="process 4242") as busy:
+            files.check_not_running(RUN_ADVICE)
+        late.join()
+        assert "use --out for another run" in str(busy.value)
+    finally:
+        os.close(fd)
+    assert files.running_pid() is None
