@@ -7,8 +7,10 @@
 An item is a row of `evol export --format rl` (`prompt`, `language`, `cases`, ...): the cases are judged on
 the trusted side (evol.verification.judge), the program runs in the sandbox's warm executor, many at once
 (one per worker slot). Items without `cases` but with Python assert `tests` get them by the judge's AST
-conversion. The same completion against the same item scores the same (no randomness, no state carried
-between programs; only one that runs close to the time limit can land on either side of it under load).
+conversion. An item with `judge: "replay"` (HumanEval's checks that do not convert: its `cases` are the calls its
+`tests` check makes) is judged by that check replayed on the completion's results, all or nothing, as HumanEval
+judges it (evol.eval.recorded). The same completion against the same item scores the same (no randomness, no state
+carried between programs; only one that runs close to the time limit can land on either side of it under load).
 Fail closed: a run that did not complete (a crash, an early exit, a timeout, forged or missing records)
 rewards 0.0 whatever it wrote.
 """
@@ -20,11 +22,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from evol.eval.problems import Problem
+from evol.eval.recorded import replayed
 from evol.sandbox import Limits, canonical_language, default_sandbox
 from evol.sandbox.settings import SandboxLike
 from evol.verification.cases import Case, from_asserts
 from evol.verification.code import answer_code
-from evol.verification.judge import judge, run_cases
+from evol.verification.judge import CaseRun, judge, passes, run_cases
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,8 @@ def score_one(sandbox: SandboxLike, item: dict[str, Any], completion: Any, limit
         return Reward(0.0, False, "tests_broken", 0, 0, [], str(exc))
     code = completion_code(_text(completion), language)
     run = run_cases(sandbox, code, language, cases, limits)
+    if item.get("judge") == "replay":
+        return _replayed(sandbox, item, cases, run)
     verdict = judge(cases, run, language, item.get("prompt"))
     total = len(cases)
     passed = verdict.passed or 0
@@ -99,6 +105,20 @@ def score_one(sandbox: SandboxLike, item: dict[str, Any], completion: Any, limit
     rate = passed / total if completed and total else 0.0
     flags = verdict.cases if completed and len(verdict.cases) == total else [False] * total
     return Reward(rate, verdict.ok, verdict.status, passed if completed else 0, total, flags, verdict.detail)
+
+
+def _replayed(sandbox: SandboxLike, item: dict[str, Any], cases: list[Case], run: CaseRun) -> Reward:
+    """The item's own check replayed on the run's results (never on the completion's code): 1.0 or 0.0."""
+    if not (item.get("tests") and item.get("entry_point")):
+        return Reward(0.0, False, "tests_broken", 0, len(cases), [False] * len(cases),
+                      "a replayed item needs its `tests` (the check) and its `entry_point`")
+    problem = Problem(str(item.get("task_id") or ""), item["prompt"], item["tests"], item["entry_point"])
+    check = replayed(sandbox, problem, cases, run)
+    outputs = run.outputs if run.status == "completed" and len(run.outputs) == len(cases) else [None] * len(cases)
+    matched = [passes(case, out, "python") for case, out in zip(cases, outputs, strict=True)]
+    status = "verified" if check["passed"] else "timeout" if check["kind"] == "Timeout" else "failed_tests"
+    detail = "" if check["passed"] else f"check replayed: {check['kind']}: {check['error'] or ''}"[:500]
+    return Reward(float(check["passed"]), check["passed"], status, sum(matched), len(cases), matched, detail)
 
 
 def score(

@@ -95,3 +95,34 @@ def test_items_without_cases(box: Sandbox) -> None:
     assert broken.status == "tests_broken" and broken.reward == 0.0 and "no cases" in broken.detail
     with pytest.raises(ValueError, match="one completion per item"):
         score([ADD], [], sandbox=box)
+
+
+NEWTON_ROOT = ("    x = 0.0\n    for _ in range(200):\n"
+               "        d = sum(i * c * x ** (i - 1) for i, c in enumerate(xs) if i)\n"
+               "        if d == 0:\n            x += 0.5\n            continue\n"
+               "        x -= poly(xs, x) / d\n    return x\n")
+
+
+def test_replayed_items_keep_their_property_check(box: Sandbox, humaneval_items: list[dict[str, Any]]) -> None:
+    """find_zero's check asks for any root: another method's root scores 1.0, judged by the check replayed on its
+    results; judged on the canonical roots alone (the item without its replay) it would not."""
+    replayed = [item for item in humaneval_items if item.get("judge") == "replay"]
+    assert [item["task_id"] for item in replayed] == ["HumanEval/32", "HumanEval/33", "HumanEval/38",
+                                                      "HumanEval/44", "HumanEval/50", "HumanEval/53", "HumanEval/151"]
+    find_zero = replayed[0]
+    by_check, = score([find_zero], [find_zero["prompt"] + NEWTON_ROOT], sandbox=box)
+    assert (by_check.reward, by_check.verified, by_check.status) == (1.0, True, "verified")
+    assert by_check.passed < by_check.total  # it does not return the canonical roots
+    by_value, = score([{k: v for k, v in find_zero.items() if k != "judge"}], [find_zero["prompt"] + NEWTON_ROOT],
+                      sandbox=box)
+    assert by_value.reward < 1.0 and not by_value.verified
+
+
+@pytest.mark.parametrize("attack", sorted(FORGED))
+def test_forged_completions_score_zero_on_replayed_items(box: Sandbox, humaneval_items: list[dict[str, Any]],
+                                                         attack: str) -> None:
+    chosen = [item for item in humaneval_items if item.get("judge") == "replay"]
+    forged = [FORGED[attack].format(name=i["entry_point"], n=len(i["cases"])) for i in chosen]
+    rewards = score(chosen, forged, sandbox=box)
+    assert [r.reward for r in rewards] == [0.0] * len(chosen), [r.detail for r in rewards]
+    assert not any(r.verified for r in rewards)
