@@ -12,7 +12,8 @@ trivial ones. Peers, each with the same number of workers (this process's CPUs) 
 and on the HumanEval set only (the trivial programs have no cases):
 - `evol judge`: the trusted judge (`judge.check`: the Python driver runs the cases, typed records cross the
   results pipe, the comparison happens here) on the same warm sandbox;
-- `evol reward`: `evol.reward.score` over the 164 RL items (the judge plus extraction, batched).
+- `evol reward`: `evol.reward.score` over the 164 RL items (the judge plus extraction, batched; the 7 whose check
+  does not convert are scored by that check replayed, a second program each).
 Every evol peer runs with every isolation layer this machine gives (recorded from `Sandbox.describe()`).
 `--busy NOTE` records that the machine was shared (the figures then only say the order of things).
 Then the attack table (evol.sandbox.attacks) in every language whose runner is installed, judged on the host.
