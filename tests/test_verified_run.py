@@ -127,6 +127,13 @@ def test_rl_export_hf_columns_and_report(verified_run: Path) -> None:
     hf = export_run(verified_run, "hf", force=True)
     card = (hf.path / "README.md").read_text()
     assert "verification_status" in card and "tests" in card
+    import datasets
+    import pyarrow.parquet as pq
+
+    assert datasets.load_from_disk(str(hf.path))["train"].features["difficulty"].dtype == "float64"
+    table = pq.read_table(export_run(verified_run, "parquet", lineage=True).path)  # difficulty is a float
+    assert table.to_pylist() == jsonl(export_run(verified_run, "jsonl", lineage=True).path)
+    assert {type(row["difficulty"]) for row in table.to_pylist()} == {float}
     page = write_report(verified_run).read_text()
     assert "<h3>Verification</h3>" in page and "no tested gain" in page
 

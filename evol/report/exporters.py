@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evol.errors import DataError, EvolError
+from evol.errors import ConfigError, DataError, EvolError
 from evol.export import kept_records, write_train_json
 from evol.io import atomic_write_bytes, atomic_write_json, atomic_write_jsonl, atomic_write_text
 from evol.records import Record
@@ -59,9 +59,11 @@ def rl_rows(records: list[Record]) -> list[dict[str, Any]]:
 
 
 def _arrow_schema(columns: tuple[str, ...]) -> Any:
+    """Every column a string but `round` (an integer) and `difficulty` (the pass rate over k answers, a float)."""
     import pyarrow as pa
 
-    return pa.schema([pa.field(c, pa.int64() if c == "round" else pa.string()) for c in columns])
+    typed = {"round": pa.int64(), "difficulty": pa.float64()}
+    return pa.schema([pa.field(c, typed.get(c, pa.string())) for c in columns])
 
 
 def write_parquet(path: Path, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
@@ -126,9 +128,9 @@ def export_run(run_dir: str | Path, fmt: str, out: str | Path | None = None, *, 
                hub_repo: str | None = None, private: bool = False) -> ExportResult:
     """Write the run's kept rows in `fmt`; returns where, how many, and any warnings."""
     if fmt not in FORMATS:
-        raise DataError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
+        raise ConfigError(f"--format {fmt}: unknown export format; use one of {', '.join(FORMATS)}")
     if hub_repo and fmt != "hf":
-        raise DataError("--push-to-hub needs --format hf")
+        raise ConfigError("--push-to-hub needs --format hf")
     run = load_run(run_dir)
     path = Path(out) if out else RunDir(run.path).export(fmt)
     records = list(kept_records(run.path, include_seeds=include_seeds, max_round=max_round))

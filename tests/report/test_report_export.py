@@ -76,9 +76,9 @@ def test_without_seeds_and_with_lineage(demo_run: Path, train: list[dict], tmp_p
 
 def test_bad_format_and_push_without_hf(demo_run: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["export", str(demo_run), "-f", "csv", "--out", str(tmp_path / "x")])
-    assert result.exit_code == 3 and "unknown export format" in result.output
+    assert result.exit_code == 2 and "--format csv: unknown export format" in result.output
     result = CliRunner().invoke(app, ["export", str(demo_run), "-f", "json", "--push-to-hub", "me/x"])
-    assert result.exit_code == 3 and "--format hf" in result.output
+    assert result.exit_code == 2 and "--format hf" in result.output
 
 
 def test_default_output_is_inside_the_run(run_copy: Path) -> None:
