@@ -6,9 +6,9 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from evol.config_file import apply_overrides, read_toml
 from evol.datafields import NotData, digest_of
@@ -22,6 +22,22 @@ from evol.sandbox.settings import SandboxSettings
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+ENV_NAME_RULE = ("takes the name of the environment variable that holds the API key (e.g. OPENAI_API_KEY), not the "
+                 "key itself: an upper-case name, or the name of a variable that is set")
+
+
+def env_name(value: str) -> str:
+    """An environment variable's name, never a key typed in its place (it would be saved in the run folder):
+    a valid name that is upper-case or set. The error never repeats the value."""
+    if not ENV_NAME.fullmatch(value) or not (value.isupper() or value in os.environ):
+        raise ValueError(ENV_NAME_RULE)
+    return value
+
+
+EnvName = Annotated[str, AfterValidator(env_name)]
 
 
 class CallsSettings(Strict):
@@ -38,7 +54,7 @@ class EndpointSettings(Strict):
     """
 
     base_url: NotData[str | list[str]] = ""
-    api_key_env: NotData[str] = "OPENAI_API_KEY"
+    api_key_env: NotData[EnvName] = "OPENAI_API_KEY"
     model: str = "gpt-3.5-turbo"
     api: Literal["chat", "completions"] = "chat"
     concurrency: NotData[int] = Field(64, ge=1, le=4096)
@@ -133,7 +149,7 @@ class RoleSettings(Strict):
     answers from different models make it less likely (docs/verification.md)."""
 
     base_url: NotData[str | list[str]] = ""
-    api_key_env: NotData[str | None] = None
+    api_key_env: NotData[EnvName | None] = None
     model: str | None = None
 
 
@@ -224,11 +240,16 @@ class PipelineConfig(Strict):
         return digest_of(self.model_dump(mode="json"))
 
 
+def error_text(err: Any) -> str:
+    """A pydantic error's message, without the "Value error, " that pydantic puts before a validator's own."""
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
 def _format_error(path: Path, exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        msg = "unknown key" if err["type"] == "extra_forbidden" else error_text(err)
         lines.append(f"{path}: {key}: {msg}")
     return "\n".join(lines)
 

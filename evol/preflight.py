@@ -63,8 +63,9 @@ def check_endpoint(base_url: str, api_key_env: str, timeout: float = 10.0, attem
     verdict = keyed(verdict, api_key_env) if verdict is not None else None
     why = stop_now(verdict, successes=0) if verdict is not None else None
     if verdict is not None and why is not None:
-        raise stopped(base_url, why, f"GET /models with the key from ${api_key_env}: HTTP {resp.status_code}",
-                      verdict.kind)
+        said = (f"GET /models: HTTP {resp.status_code}; {api_key_env} is not set" if verdict.kind == "no_key"
+                else f"GET /models with the key from ${api_key_env}: HTTP {resp.status_code}")
+        raise stopped(base_url, why, said, verdict.kind)
     return EndpointInfo(base_url, synthetic=is_synthetic(resp.headers))
 
 

@@ -92,7 +92,7 @@ def test_no_key_set_and_a_refused_key_are_told_apart(tmp_path: Path) -> None:
     with SimProcess("--require-key", SECRET) as sim:
         unset = evol(*run_args(tmp_path / "a", sim.base_url), env={"OPENAI_API_KEY": ""})
         wrong = evol(*run_args(tmp_path / "b", sim.base_url), env={"OPENAI_API_KEY": "sk-wrong-key-0000"})
-    assert "no API key is set" in one_line(unset, 4)
+    assert "no API key is set" in one_line(unset, 4) and "OPENAI_API_KEY is not set" in one_line(unset, 4)
     refused = one_line(wrong, 4)
     assert "refused the API key" in refused and "0000" not in refused
 
@@ -148,3 +148,30 @@ def test_sigterm_runs_the_ctrl_c_clean_up_and_keeps_every_call_in_the_log(tmp_pa
     with contextlib.closing(sqlite3.connect(tmp_path / "run" / "calls.sqlite")) as db:
         logged = db.execute("select count(*) from calls").fetchone()[0]
     assert logged == served > 0, (logged, served)
+
+
+@pytest.mark.parametrize("where", ["flag", "toml", "role"])
+def test_a_key_given_where_its_variable_s_name_goes_is_refused_and_never_repeated(tmp_path: Path, where: str) -> None:
+    """`--api-key-env sk-...` (a key typed for a name) would be saved in config.resolved.toml: refused, exit 2."""
+    out = tmp_path / "run"
+    if where == "flag":
+        done = evol(*run_args(out, "http://127.0.0.1:9/v1", "--api-key-env", SECRET))
+    else:
+        section = "endpoint" if where == "toml" else "verify.tests"
+        config = tmp_path / "c.toml"
+        config.write_text(f'[{section}]\napi_key_env = "{SECRET}"\n')
+        done = evol("run", "--config", str(config), "--out", str(out), "--limit", "3", "--rounds", "0")
+    line = one_line(done, 2)
+    assert "api_key_env" in line or "--api-key-env" in line
+    assert "not the key itself" in line
+    for part in (SECRET, SECRET[:12], SECRET[-6:]):
+        assert part not in done.stderr + done.stdout, part
+    assert not out.exists()
+    lower = evol(*run_args(out, "http://127.0.0.1:9/v1", "--api-key-env", "myteacherkey"))
+    assert "not the key itself" in one_line(lower, 2)  # not upper-case and not set: not taken for a name
+
+
+def test_an_eval_given_a_key_for_its_variable_s_name_refuses_it(tmp_path: Path) -> None:
+    done = evol("eval", "humaneval", "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--limit", "1",
+                "--out", str(tmp_path / "e"), "--api-key-env", SECRET)
+    assert "--api-key-env: takes the name" in one_line(done, 2) and SECRET[-6:] not in done.stderr

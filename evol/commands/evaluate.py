@@ -42,7 +42,13 @@ def make_backend(
         raise ConfigError(f"--backend: expected endpoint or hf, got {backend!r}")
     if not base_url:
         raise ConfigError("--base-url (or OPENAI_BASE_URL) is needed with --backend endpoint")
+    from evol.config import env_name
     from evol.eval.backends import EndpointBackend
+
+    try:
+        env_name(api_key_env)
+    except ValueError as exc:
+        raise ConfigError(f"--api-key-env: {exc}") from None  # never the value: it may be a key
 
     return EndpointBackend(
         base_url,

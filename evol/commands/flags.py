@@ -6,12 +6,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from evol.config import error_text
 from evol.errors import ConfigError
 
 # `evol run`'s flags, by the config key each one sets.
 RUN_FLAGS = {"endpoint.base_url": "--base-url", "endpoint.model": "--model", "endpoint.api_key_env": "--api-key-env",
              "rounds": "--rounds", "seeds.paths": "--seeds", "endpoint.concurrency": "--concurrency",
              "limit": "--limit", "seed": "--seed", "cache": "--no-cache"}
+SECRET_FLAGS = {"--api-key-env"}  # a key typed in place of a name is never repeated in an error
 
 
 def check_flags(model: type[BaseModel], flags: dict[str, tuple[str, Any]]) -> None:
@@ -38,7 +40,8 @@ def check_flags(model: type[BaseModel], flags: dict[str, tuple[str, Any]]) -> No
                 TypeAdapter(Annotated[field.annotation, field]).validate_python(value)
             except ValidationError as exc:
                 shown = " ".join(map(str, value)) if isinstance(value, list) else value
-                raise ConfigError(f"{flag} {shown}: {exc.errors()[0]['msg']}") from None
+                said = flag if flag in SECRET_FLAGS else f"{flag} {shown}"
+                raise ConfigError(f"{said}: {error_text(exc.errors()[0])}") from None
 
 
 def flag_of(name: str) -> str:

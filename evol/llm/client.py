@@ -193,6 +193,8 @@ class LLMClient:
             message = self.redact(_status_line(exc))
             if verdict.status in KEY_STATUS:  # servers echo the key given, whole or in part: keep only the status
                 message = f"HTTP {verdict.status}"
+            if verdict.kind == "no_key":
+                message += f"; {endpoint.cfg.api_key_env} is not set"
             if verdict.kind == "model_not_found" and endpoint.cfg.base_url in self.listed_models:
                 message += f"; it lists: {self.listed_models[endpoint.cfg.base_url]}"
             if endpoint.dialect.learn(sent, verdict.status, _error_text(exc)) or endpoint.dialect.apply(req) != sent:

@@ -30,7 +30,7 @@ RESUME_HINT = "work done so far is kept: fix it, then rerun the same command to 
 WHY = {
     "auth": "the endpoint refused the API key (HTTP 401); check the variable named by endpoint.api_key_env",
     "no_key": "no API key is set and the endpoint wants one (HTTP 401); put it in the variable named by "
-              "endpoint.api_key_env (OPENAI_API_KEY by default)",
+              "endpoint.api_key_env (--api-key-env)",
     "insufficient_quota": "the account has no quota left (insufficient_quota); add credit or raise the limit",
     "model_not_found": "the endpoint has no model named by endpoint.model (--model)",
     "truncated": "the replies were only reasoning, cut at the output cap; raise sampling.max_tokens",
