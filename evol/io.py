@@ -31,9 +31,18 @@ class StorageError(EvolError):
 
     exit_code = 5
 
-    def __init__(self, path: str, cause: str) -> None:
+    def __init__(self, path: str, cause: str, *, text: str | None = None) -> None:
         self.path, self.cause = path, cause
-        super().__init__(f"{path}: cannot write: {cause}; fix that and rerun the same command to resume")
+        super().__init__(text or f"{path}: cannot write: {cause}; fix that and rerun the same command to resume")
+
+    @classmethod
+    def plain(cls, path: str, cause: str) -> StorageError:
+        """A fault on a path not known to be written (an input read, a socket bound): its path and cause only."""
+        return cls(path, cause, text=f"{path}: {cause}")
+
+
+class WriteError(OSError):
+    """An OSError met while writing `filename` (the file meant, never a temp file beside it)."""
 
 
 SQLITE_CAUSES = {"disk is full": STORAGE_CAUSES[errno.ENOSPC], "readonly database": "read-only database",
@@ -168,7 +177,7 @@ class JsonlAppender:
             if self._fsync:
                 os.fsync(self._fh.fileno())
         except OSError as exc:
-            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
+            raise WriteError(exc.errno, exc.strerror, str(self.path)) from None
 
     def close(self) -> None:
         self._fh.close()
@@ -193,8 +202,14 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     Readers see either the old or the new file, never a half-written one (temp file, fsync, rename).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(exc.errno, exc.strerror, exc.filename or str(path.parent)) from None  # the folder in the way
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise WriteError(exc.errno, exc.strerror, str(path)) from None  # the file meant, not the temp one
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; final files get the usual permissions
         with os.fdopen(fd, "wb") as fh:
@@ -204,7 +219,7 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise OSError(exc.errno, exc.strerror, str(path)) from None  # name the file meant, not the temp one
+        raise WriteError(exc.errno, exc.strerror, str(path)) from None  # name the file meant, not the temp one
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

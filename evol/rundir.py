@@ -34,7 +34,7 @@ from typing import Any
 
 from evol.config_file import read_toml
 from evol.errors import ConfigError, DataError, RunBusy
-from evol.io import StorageError, atomic_write_json, atomic_write_text, write_manifest
+from evol.io import StorageError, WriteError, atomic_write_json, atomic_write_text, write_manifest
 
 LOCK_TRIES = 5  # a reader's probe holds the lock for microseconds: a starting run tries again this often
 LOCK_PAUSE = 0.02  # seconds between tries
@@ -117,8 +117,11 @@ class RunDir:
 
         An advisory `fcntl.flock`: the kernel releases it however the holder ends (SIGKILL included).
         """
-        self.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # read-only, no permission, a file in the way: the run cannot write its folder
+            raise WriteError(exc.errno, exc.strerror, exc.filename or str(self.path)) from None
         try:
             for attempt in range(LOCK_TRIES):
                 with contextlib.suppress(BlockingIOError):

@@ -175,3 +175,16 @@ def test_an_eval_given_a_key_for_its_variable_s_name_refuses_it(tmp_path: Path) 
     done = evol("eval", "humaneval", "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--limit", "1",
                 "--out", str(tmp_path / "e"), "--api-key-env", SECRET)
     assert "--api-key-env: takes the name" in one_line(done, 2) and SECRET[-6:] not in done.stderr
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly() -> None:
+    """`evol calls RUN --json | head -1`: the broken pipe is the reader's choice, not an error (exit 0, no line)."""
+    script = ("import typer\nfrom evol.commands.app import friendly\n"
+              "@friendly\ndef many() -> None:\n    for i in range(200_000):\n        typer.echo('x' * 100)\n"
+              "many()\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline() == b"x" * 100 + b"\n"
+    proc.stdout.close()  # as `head -1` does
+    assert proc.wait(timeout=120) == 0
+    assert proc.stderr.read() == b""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from collections.abc import Callable
@@ -29,8 +30,11 @@ TyperArgument.display_name_raw = property(lambda self: self.metavar or self.name
 
 def _one_line(self: Any, file: Any = None) -> None:
     """A usage error (unknown option, missing argument, bad value) as one line, like every other error."""
-    ctx = getattr(self, "ctx", None)
-    hint = f" (see `evol {ctx.info_name} --help`)" if ctx is not None and ctx.parent is not None else ""
+    ctx, names = getattr(self, "ctx", None), []
+    while ctx is not None and ctx.parent is not None:  # `evol reward serve`, not `evol serve`
+        names.insert(0, ctx.info_name)
+        ctx = ctx.parent
+    hint = f" (see `evol {' '.join(names)} --help`)" if names else ""
     typer.secho(f"error: {self.format_message()}{hint}", fg="red", err=True)
 
 
@@ -73,9 +77,16 @@ def _terminate(signum: int, frame: Any) -> None:
     raise Terminated()
 
 
-def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+RESUME_NOTE = "what finished is saved; rerun the same command to resume"
+
+
+def friendly(fn: Callable[..., Any] | None = None, *, stop_note: str = RESUME_NOTE) -> Any:
     """Turn an EvolError (or a filesystem fault) into one red line and its exit code, Ctrl-C into a note (130),
-    SIGTERM into the same clean-up and a note (143)."""
+    SIGTERM into the same clean-up and a note (143), a reader that went away (`| head`) into a quiet exit 0.
+    `stop_note` is what the Ctrl-C / SIGTERM line says (a server has nothing to resume).
+    Used bare (`@friendly`) or with the note (`@friendly(stop_note=...)`)."""
+    if fn is None:
+        return functools.partial(friendly, stop_note=stop_note)
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -89,13 +100,11 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except EvolError as exc:
             typer.secho(f"error: {exc}", fg="red", err=True)
             sys.exit(exc.exit_code)
+        except BrokenPipeError:  # `evol calls RUN --json | head`: the reader took what it wanted
+            _stdout_to_devnull()
+            sys.exit(0)
         except Exception as exc:  # a filesystem fault (disk full, read-only, no such place, ...) is one line too
-            from evol.io import StorageError, storage_error
-
-            unnamed = isinstance(exc, OSError) and exc.filename is None  # storage_error would blame the run folder
-            failure = None if unnamed else storage_error(exc)
-            if failure is None and isinstance(exc, OSError):
-                failure = StorageError(str(exc.filename or "a file or socket"), exc.strerror or str(exc))
+            failure = _os_failure(exc)
             if failure is None:
                 raise
             typer.secho(f"error: {failure}", fg="red", err=True)
@@ -103,10 +112,31 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt as exc:
             _quiet_teardown()
             what = "terminated" if isinstance(exc, Terminated) else "interrupted"
-            typer.secho(f"{what}: what finished is saved; rerun the same command to resume", fg="yellow", err=True)
+            typer.secho(f"{what}: {stop_note}", fg="yellow", err=True)
             sys.exit(143 if isinstance(exc, Terminated) else 130)
 
     return wrapper
+
+
+def _os_failure(exc: Exception) -> EvolError | None:
+    """The one-line error a filesystem or socket fault stands for (None: not one, a bug). A fault met while
+    writing says `cannot write` (evol.io.storage_error); any other names its path and cause, nothing more."""
+    from evol.io import STORAGE_CAUSES, StorageError, WriteError, storage_error
+
+    if not isinstance(exc, OSError):
+        return storage_error(exc)  # a SQLite fault of the response cache, or None
+    where = str(exc.filename or "a file or socket")
+    cause = STORAGE_CAUSES.get(exc.errno or 0) or (exc.strerror or str(exc)).lower()
+    return StorageError(where, cause) if isinstance(exc, WriteError) else StorageError.plain(where, cause)
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush at exit meets no broken pipe again."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def _quiet_teardown() -> None:

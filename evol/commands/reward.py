@@ -15,12 +15,22 @@ app.add_typer(reward_app, name="reward")
 
 
 def _completions(path: Path) -> list[Any]:
-    """One completion per line: a JSON string, or an object with `completion` (text or chat messages)."""
+    """One completion per line: a JSON string, a chat message list, or an object with `completion` (either);
+    a line that is none of them is a DataError naming the file and line."""
+    from evol.errors import DataError
+    from evol.io import parse_json
+
     rows: list[Any] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            value = json.loads(line)
-            rows.append(value["completion"] if isinstance(value, dict) else value)
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        value = parse_json(line, path, first_line=lineno)
+        if isinstance(value, dict) and "completion" in value:
+            value = value["completion"]
+        if not (isinstance(value, str) or (isinstance(value, list) and all(isinstance(m, dict) for m in value))):
+            raise DataError(f"{path}:{lineno}: expected a JSON string, a chat message list, or an object with "
+                            f"`completion`; got {type(value).__name__}")
+        rows.append(value)
     return rows
 
 
@@ -54,16 +64,20 @@ def score_file(
 
 
 @reward_app.command("serve")
-@friendly
+@friendly(stop_note="stopped serving")
 def serve(
     host: Annotated[str, typer.Option(help="address to bind (keep it local)")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port (0: any free one, printed)")] = 8000,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="port (0: any free one, printed)")] = 8000,
 ) -> None:
     """Serve POST /score {"items": [...], "completions": [...]} -> {"rewards": [...], "results": [...]}."""
+    from evol.errors import ConfigError
     from evol.reward.server import make_server
     from evol.sandbox import default_sandbox
 
-    server = make_server(default_sandbox(), host, port)
+    try:
+        server = make_server(default_sandbox(), host, port)
+    except OSError as exc:  # the port is taken, the address is not this machine's, ...
+        raise ConfigError(f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc})") from None
     bound_host, bound_port = server.server_address[:2]
     typer.echo(f"evol reward: listening on http://{bound_host}:{bound_port}", err=True)
     try:

@@ -84,9 +84,48 @@ def test_reward_serve_binds_the_port_it_is_given() -> None:
         assert "listening on http://127.0.0.1:" in line, line
         with urllib.request.urlopen(line.split()[-1] + "/health", timeout=60) as health:
             assert json.loads(health.read())["ok"] is True
+        port = line.split(":")[-1].strip()
+        taken = subprocess.run([sys.executable, "-m", "evol", "reward", "serve", "--port", port], cwd=ROOT, env=env,
+                               capture_output=True, text=True, timeout=120)
+        assert taken.returncode == 2 and taken.stderr.startswith(f"error: --host 127.0.0.1 --port {port}: cannot "
+                                                                 "listen there"), taken.stderr
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+    assert proc.returncode == 143 and proc.stderr.read().strip() == "terminated: stopped serving"
+
+
+@pytest.mark.parametrize("args,code,says", [
+    (["--port", "99999"], 2, "'--port': Input should be less than or equal to 65535 (see `evol reward serve --help`)"),
+])
+def test_reward_serve_refuses_a_bad_port_in_one_line(args: list[str], code: int, says: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "evol", "reward", "serve", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == code and says in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("line,says", [
+    ('{"completion": "x"', "answers.jsonl:2: not valid JSON"),
+    ('{"text": "x"}', "answers.jsonl:2: expected a JSON string, a chat message list, or an object with `completion`"),
+    ("42", "answers.jsonl:2: expected a JSON string"),
+])
+def test_a_bad_completions_line_is_named(tmp_path: Path, line: str, says: str) -> None:
+    items = tmp_path / "rl.jsonl"
+    items.write_text("\n".join(json.dumps({**ADD, "reference": GOOD}) for _ in range(2)) + "\n")
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(json.dumps(GOOD) + "\n" + line + "\n")
+    done = subprocess.run([sys.executable, "-m", "evol", "reward", "score", str(items), "--completions", str(answers)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 3 and done.stderr.startswith("error: ") and says in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_missing_items_file_is_named_without_blaming_a_write(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "evol", "reward", "score", str(tmp_path / "none.jsonl")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 5, done.stderr
+    assert done.stderr.strip() == f"error: {tmp_path / 'none.jsonl'}: no such file or directory"
 
 
 def test_the_trl_and_verl_example_runs() -> None:
