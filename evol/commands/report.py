@@ -37,7 +37,8 @@ def report_command(run: RunArg, out: Annotated[Path | None, Opt(help="HTML file 
 
         if not (exc.name or "").startswith("plotly"):
             raise
-        raise ConfigError(f"evol report needs {exc.name}: pip install 'evol[report]'") from None
+        raise ConfigError(f"evol report needs {exc.name}: `make report` installs it into .venv "
+                          "(elsewhere: pip install 'evol[report]')") from None
 
     path = write_report(run, out, prices)
     typer.echo(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB, self-contained)")

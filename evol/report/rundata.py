@@ -112,6 +112,9 @@ def load_run(run_dir: str | Path) -> RunData:
     files = RunDir(path)
     files.check_not_running()
     manifest = files.read_manifest()
+    if manifest is None and files.lock.exists():  # a run took the folder, then stopped before its first write
+        raise DataError(f"{path}: the run stopped before it wrote anything (no manifest.json); rerun `evol run` "
+                        "with this --out to start it")
     if manifest is None:
         raise DataError(f"{path}: not an evol run directory (no manifest.json); was `evol run` pointed here?")
     config = files.read_resolved_config()

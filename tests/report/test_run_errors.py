@@ -37,7 +37,17 @@ def test_missing_folder(command: list[str], tmp_path: Path) -> None:
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
 def test_folder_without_manifest(command: list[str], tmp_path: Path) -> None:
     (tmp_path / "round-00").mkdir()
-    _assert_clean_failure([command[0], str(tmp_path), *command[1:]], "no manifest.json")
+    _assert_clean_failure([command[0], str(tmp_path), *command[1:]], "not an evol run directory (no manifest.json)")
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
+def test_a_run_stopped_before_its_first_write(command: list[str], tmp_path: Path) -> None:
+    """Ctrl-C before round 0 wrote anything: the folder is a run's (its lock is there), not a stranger's."""
+    from evol.rundir import RunDir
+
+    with RunDir(tmp_path / "run").locked():
+        pass
+    _assert_clean_failure([command[0], str(tmp_path / "run"), *command[1:]], "the run stopped before it wrote anything")
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])

@@ -62,3 +62,11 @@ def test_show_unknown_and_ambiguous_ids(demo_run: Path) -> None:
     assert result.exit_code == 3 and "no record with id 'r9-nothing'" in result.output
     result = CliRunner().invoke(app, ["show", str(demo_run), "r1-"])
     assert result.exit_code == 3 and "ambiguous" in result.output
+
+
+def test_the_id_docs_artifacts_md_shows_is_one_the_demo_run_holds(demo_run: Path) -> None:
+    """Ids are made from content, so the example in the docs names a sample `make evolve` grows."""
+    line = next(x for x in (REPO / "docs" / "artifacts.md").read_text().splitlines() if x.startswith("evol show "))
+    example = line.split()[3]
+    out = _ok("show", str(demo_run), example)
+    assert f"{example}" in out and "◀" in out
