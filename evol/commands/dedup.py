@@ -45,6 +45,9 @@ def dedup(
     num_perm: int = typer.Option(128, help="MinHash permutations"),
     seed: int = typer.Option(1, help="MinHash seed"),
     exact: bool = typer.Option(True, help="remove exact duplicates (normalized text) first"),
+    lineage_field: str = typer.Option(
+        "root_id", help="records sharing this field's value are never near-dups of each other (an evolved child "
+        "resembles its ancestors by design; `evol export --lineage` writes root_id); '' compares everything"),
 ) -> None:
     """Remove exact and near-duplicate records, keeping the first; every removal says why."""
     from evol.commands.bars import record_bar
@@ -54,7 +57,8 @@ def dedup(
 
     try:
         cfg = DedupConfig(
-            threshold=threshold, fields=_split_list(fields), ngram=ngram, num_perm=num_perm, seed=seed, exact=exact
+            threshold=threshold, fields=_split_list(fields), ngram=ngram, num_perm=num_perm, seed=seed, exact=exact,
+            lineage_field=lineage_field or None,
         )
     except ValueError as exc:
         raise ConfigError(f"dedup: {exc}") from None
@@ -66,6 +70,9 @@ def dedup(
         f"{summary['records']} records: kept {summary['kept']} -> {out}; removed {removed} -> "
         f"{sidecar(out, 'removed.jsonl')}"
     )
+    if cfg.lineage_field and not summary["lineage_records"]:
+        typer.echo(f"note: no record has {cfg.lineage_field!r}: an evolved child and its own ancestors were compared "
+                   "too (a run's train.json has no lineage; `evol export RUN --lineage` writes it)", err=True)
 
 
 @command("decontam")

@@ -35,13 +35,18 @@ def write_outputs(out: Path, kept: Sequence[Record], removed: Sequence[Record], 
     atomic_write_json(sidecar(out, "report.json"), report)
 
 
-def proxies(records: Sequence[Record], fields: Sequence[str], prefix: str = "") -> list[Record]:
-    """Light records for the index: the record's id (or '#<position>' without one) and the fields."""
+def proxies(records: Sequence[Record], fields: Sequence[str], prefix: str = "",
+            lineage: str | None = None) -> list[Record]:
+    """Light records for the index: the record's id (or '#<position>' without one), the fields, and its
+    `lineage` field when it has one (records of one lineage are never near-dups of each other)."""
     out = []
     for i, rec in enumerate(records):
         rid = rec.get("id")
         rid = f"#{i}" if rid is None or rid == "" else str(rid)
-        out.append({"id": f"{prefix}{rid}", **{f: rec.get(f) for f in fields}})
+        light = {"id": f"{prefix}{rid}", **{f: rec.get(f) for f in fields}}
+        if lineage and rec.get(lineage) not in (None, ""):
+            light[lineage] = rec[lineage]
+        out.append(light)
     return out
 
 
@@ -67,9 +72,9 @@ def dedup_file(inp: Path, out: Path, cfg: DedupConfig, against: Sequence[Path] =
     """
     index = DedupIndex(cfg)
     for path in against:
-        index.process(proxies(read_json_or_jsonl(path), cfg.fields, prefix=f"{path.name}:"))
+        index.process(proxies(read_json_or_jsonl(path), cfg.fields, f"{path.name}:", cfg.lineage_field))
     records = read_json_or_jsonl(inp)
-    light = proxies(records, cfg.fields)
+    light = proxies(records, cfg.fields, lineage=cfg.lineage_field)
     verdicts: list = []
     for start in range(0, len(light), CHUNK):
         verdicts += index.process(light[start : start + CHUNK])
@@ -82,6 +87,7 @@ def dedup_file(inp: Path, out: Path, cfg: DedupConfig, against: Sequence[Path] =
         "kept": len(kept),
         "removed": dict(Counter(r["reason"] for r in removed)),
         "against": [str(p) for p in against],
+        "lineage_records": sum(1 for p in light if cfg.lineage_field and cfg.lineage_field in p),
         "config": cfg.model_dump(),
     }
     write_outputs(out, kept, removed, summary)

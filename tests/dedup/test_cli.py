@@ -84,3 +84,24 @@ def test_dedup_bad_threshold_is_a_config_error(tmp_path: Path) -> None:
     inp = write(tmp_path / "in.jsonl", [{"instruction": "x"}])
     result = runner.invoke(app, ["dedup", str(inp), str(tmp_path / "o.jsonl"), "--threshold", "1.5"])
     assert result.exit_code == 2
+
+
+def test_standalone_dedup_keeps_a_lineage_apart_as_the_run_does(tmp_path: Path) -> None:
+    """A child rewording its parent is not a near-dup of it when both carry the same root_id (`export --lineage`);
+    without lineage, or with --lineage-field '', they are compared, and a note says the lineage was missing."""
+    base = "Write a function that merges two sorted lists of integers into one sorted list without calling sort"
+    rows = [{"id": "s-1", "root_id": "s-1", "instruction": base + "."},
+            {"id": "r1-1", "root_id": "s-1", "instruction": base + ", in linear time."},
+            {"id": "s-2", "root_id": "s-2", "instruction": base + ", in linear time!"}]
+    inp = write(tmp_path / "lineage.jsonl", rows)
+    done = runner.invoke(app, ["dedup", str(inp), str(tmp_path / "a.jsonl")])
+    assert done.exit_code == 0, done.output
+    assert [r["id"] for r in read(tmp_path / "a.jsonl")] == ["s-1", "r1-1"]  # s-2 is another lineage's copy
+    (removed,) = read(tmp_path / "a.removed.jsonl")
+    assert removed["id"] == "s-2" and removed["dup_of"] in ("s-1", "r1-1")
+    everything = runner.invoke(app, ["dedup", str(inp), str(tmp_path / "b.jsonl"), "--lineage-field", ""])
+    assert everything.exit_code == 0 and [r["id"] for r in read(tmp_path / "b.jsonl")] == ["s-1"]
+    bare = write(tmp_path / "train.jsonl", [{"instruction": r["instruction"]} for r in rows])
+    done = runner.invoke(app, ["dedup", str(bare), str(tmp_path / "c.jsonl")])
+    assert [r["instruction"] for r in read(tmp_path / "c.jsonl")] == [rows[0]["instruction"]]
+    assert "note: no record has 'root_id'" in done.output
