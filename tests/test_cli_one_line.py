@@ -47,6 +47,12 @@ def run_args(out: Path, url: str, *extra: str) -> list[str]:
     (["export"], "Missing argument 'RUN'"),
     (["run", "--rounds", "many"], "'--rounds'"),
     (["no-such-command"], "No such command"),
+    (["eval", "humaneval", "--samples-file", "s.jsonl", "--timeout", "-1"], "--timeout -1.0: must be above 0"),
+    (["eval", "humaneval", "--model", "m", "--top-p", "0"], "--top-p 0.0: must be above 0"),
+    (["eval", "humaneval", "--model", "m", "--workers", "0"], "'--workers'"),
+    (["infer", "in.jsonl", "out.jsonl", "--model", "m", "--concurrency", "0"], "'--concurrency'"),
+    (["infer", "in.jsonl", "out.jsonl", "--model", "m", "--max-tokens", "0"], "'--max-tokens'"),
+    (["infer", "in.jsonl", "out.jsonl", "--model", "m", "--temperature", "-1"], "'--temperature'"),
 ])
 def test_a_usage_error_is_one_line_with_exit_code_2(args: list[str], says: str) -> None:
     assert says in one_line(evol(*args), 2)
@@ -188,3 +194,10 @@ def test_a_reader_that_stops_early_ends_the_command_quietly() -> None:
     proc.stdout.close()  # as `head -1` does
     assert proc.wait(timeout=120) == 0
     assert proc.stderr.read() == b""
+
+
+def test_infer_against_an_unreachable_endpoint_is_one_line_with_exit_code_4(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_text('{"instruction": "Reverse a list."}\n')
+    done = evol("infer", str(tmp_path / "in.jsonl"), str(tmp_path / "out.jsonl"), "--model", "m",
+                "--base-url", "http://127.0.0.1:9/v1")
+    assert "http://127.0.0.1:9/v1: cannot reach the endpoint" in one_line(done, 4)

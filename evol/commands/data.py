@@ -14,12 +14,23 @@ app.add_typer(cache_app, name="cache")
 
 
 def _cache_path(run: Path) -> Path:
+    """The response cache of `run` (a run folder or the file itself); a DataError (exit 3) when there is none,
+    or the file is no response cache (another SQLite file, such as calls.sqlite, is never written to)."""
+    import sqlite3
+
     from evol.errors import DataError
     from evol.rundir import RunDir
 
     path = RunDir(run).cache if run.is_dir() else run
     if not path.exists():
         raise DataError(f"{path}: no response cache here")
+    try:
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as db:
+            found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'responses'").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise DataError(f"{path}: not a response cache ({exc})") from None
+    if found is None:
+        raise DataError(f"{path}: not a response cache (a SQLite file without its `responses` table)")
     return path
 
 

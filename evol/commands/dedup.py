@@ -14,6 +14,19 @@ def _split_list(values: list[str] | None) -> list[str]:
     return [part.strip() for v in values or [] for part in v.split(",") if part.strip()]
 
 
+def check_paths(inp: Path, out: Path) -> None:
+    """OUT must not be IN: the input would be overwritten by its own cleaned copy (ConfigError, exit 2)."""
+    from evol.errors import ConfigError
+
+    if out.exists() and inp.exists() and out.resolve() == inp.resolve():
+        raise ConfigError(f"{out}: OUT is IN; write the cleaned records to another file")
+
+
+def split_paths(values: list[Path]) -> list[Path]:
+    """Repeated `--against` paths, and comma-separated ones when no file has the whole name."""
+    return [Path(p) for v in values for p in ([v] if v.exists() else _split_list([str(v)]))]
+
+
 def check_fields(path: Path, fields: list[str], *, every: bool) -> None:
     """Stop (DataError, exit 3) when the compared fields are not in the data, naming them: without this a
     dataset keyed differently would be compared on empty text and silently kept whole.
@@ -40,7 +53,8 @@ def dedup(
     out: Path = typer.Argument(..., help="where kept records go; OUT-stem.removed.jsonl gets the rest"),
     threshold: float = typer.Option(0.7, help="exact Jaccard of word 5-gram sets to call two records near-dups"),
     fields: list[str] = typer.Option(["instruction"], help="fields compared, e.g. instruction,output"),
-    against: list[Path] = typer.Option([], help="datasets already kept (seeds, earlier rounds); repeatable"),
+    against: list[Path] = typer.Option([], help="datasets already kept (seeds, earlier rounds); repeatable or "
+                                       "comma-separated"),
     ngram: int = typer.Option(5, help="words per shingle"),
     num_perm: int = typer.Option(128, help="MinHash permutations"),
     seed: int = typer.Option(1, help="MinHash seed"),
@@ -51,20 +65,16 @@ def dedup(
 ) -> None:
     """Remove exact and near-duplicate records, keeping the first; every removal says why."""
     from evol.commands.bars import record_bar
+    from evol.commands.flags import settings_from_flags
     from evol.dedup.config import DedupConfig
     from evol.dedup.files import dedup_file, sidecar
-    from evol.errors import ConfigError
 
-    try:
-        cfg = DedupConfig(
-            threshold=threshold, fields=_split_list(fields), ngram=ngram, num_perm=num_perm, seed=seed, exact=exact,
-            lineage_field=lineage_field or None,
-        )
-    except ValueError as exc:
-        raise ConfigError(f"dedup: {exc}") from None
+    cfg = settings_from_flags(DedupConfig, threshold=threshold, fields=_split_list(fields), ngram=ngram,
+                              num_perm=num_perm, seed=seed, exact=exact, lineage_field=lineage_field or None)
+    check_paths(inp, out)
     check_fields(inp, cfg.fields, every=True)
     with record_bar("dedup") as advance:
-        summary = dedup_file(inp, out, cfg, against, advance)
+        summary = dedup_file(inp, out, cfg, split_paths(against), advance)
     removed = ", ".join(f"{n} {reason}" for reason, n in summary["removed"].items()) or "none"
     typer.echo(
         f"{summary['records']} records: kept {summary['kept']} -> {out}; removed {removed} -> "
@@ -89,25 +99,19 @@ def decontam(
 ) -> None:
     """Remove records that contain or reword benchmark problems; writes a per-item hit report."""
     from evol.commands.bars import record_bar
+    from evol.commands.flags import settings_from_flags
     from evol.decontam.config import DecontamConfig
     from evol.decontam.files import decontam_file
     from evol.dedup.files import sidecar
-    from evol.errors import ConfigError
 
-    try:
-        cfg = DecontamConfig(
-            benchmarks=_split_list(benchmarks),
-            fields=_split_list(fields),
-            ngram=ngram,
-            paraphrase=paraphrase,
-            paraphrase_threshold=paraphrase_threshold,
-        )
-    except ValueError as exc:
-        raise ConfigError(f"decontam: {exc}") from None
+    cfg = settings_from_flags(DecontamConfig, benchmarks=_split_list(benchmarks), fields=_split_list(fields),
+                              ngram=ngram, paraphrase=paraphrase, paraphrase_threshold=paraphrase_threshold)
+    check_paths(inp, out)
     check_fields(inp, cfg.fields, every=False)
     with record_bar("decontam") as advance:
         report = decontam_file(inp, out, cfg, advance)
+    methods = ", ".join(f"{method} {n}" for method, n in (report["by_method"] or {}).items())
     typer.echo(
-        f"{report['records']} records: kept {report['kept']} -> {out}; flagged {report['flagged']} "
-        f"{report['by_method'] or ''} -> {sidecar(out, 'removed.jsonl')}; report {sidecar(out, 'report.json')}"
+        f"{report['records']} records: kept {report['kept']} -> {out}; flagged {report['flagged']}"
+        f"{f' ({methods})' if methods else ''} -> {sidecar(out, 'removed.jsonl')}; report {sidecar(out, 'report.json')}"
     )

@@ -44,11 +44,13 @@ def make_backend(
         raise ConfigError("--base-url (or OPENAI_BASE_URL) is needed with --backend endpoint")
     from evol.config import env_name
     from evol.eval.backends import EndpointBackend
+    from evol.preflight import check_endpoints
 
     try:
         env_name(api_key_env)
     except ValueError as exc:
         raise ConfigError(f"--api-key-env: {exc}") from None  # never the value: it may be a key
+    base_url = check_endpoints(base_url, api_key_env)  # none reachable, or a refused key: one line, exit 4
 
     return EndpointBackend(
         base_url,
@@ -69,11 +71,11 @@ def infer_command(
     base_url: BaseUrl = None,
     api: Api = "completions",
     backend: Backend = "endpoint",
-    temperature: Annotated[float, Opt(help="0 = greedy")] = 0.0,
-    top_p: Annotated[float, Opt()] = 1.0,
-    max_tokens: Annotated[int, Opt()] = 1024,
+    temperature: Annotated[float, Opt(min=0.0, max=2.0, help="0 = greedy")] = 0.0,
+    top_p: Annotated[float, Opt(min=0.0, max=1.0, help="above 0, at most 1")] = 1.0,
+    max_tokens: Annotated[int, Opt(min=1)] = 1024,
     seed: Annotated[int | None, Opt(help="base seed when sampling")] = 0,
-    concurrency: Annotated[int, Opt(help="max requests in flight")] = 64,
+    concurrency: Annotated[int, Opt(min=1, help="max requests in flight")] = 64,
     api_key_env: Annotated[str, Opt(help="env var holding the API key")] = "OPENAI_API_KEY",
     no_cache: Annotated[bool, Opt("--no-cache", help="do not read or write the response cache")] = False,
 ) -> None:
@@ -81,6 +83,7 @@ def infer_command(
     from evol.eval.backends import Sampling
     from evol.eval.infer import infer
 
+    check_top_p(top_p)
     cache = None if no_cache else out_path.with_name(out_path.name + ".cache.sqlite")
     gen = make_backend(
         backend, base_url, model, api, concurrency=concurrency, api_key_env=api_key_env, cache=cache, stage="infer"
@@ -104,20 +107,20 @@ def humaneval_command(
     base_url: BaseUrl = None,
     api: Api = "completions",
     backend: Backend = "endpoint",
-    samples: Annotated[int, Opt(help="samples per problem: 1 (greedy) or 20+ (sampled)")] = 1,
-    temperature: Annotated[float | None, Opt(help="default 0 for 1 sample, 0.2 for more")] = None,
-    top_p: Annotated[float | None, Opt(help="default 1.0 for 1 sample, 0.95 for more")] = None,
-    max_tokens: Annotated[int, Opt()] = 512,
+    samples: Annotated[int, Opt(min=1, help="samples per problem: 1 (greedy) or 20+ (sampled)")] = 1,
+    temperature: Annotated[float | None, Opt(min=0.0, max=2.0, help="default 0 for 1 sample, 0.2 for more")] = None,
+    top_p: Annotated[float | None, Opt(min=0.0, max=1.0, help="default 1.0 for 1 sample, 0.95 for more")] = None,
+    max_tokens: Annotated[int, Opt(min=1)] = 512,
     seed: Annotated[int | None, Opt(help="base seed when sampling (sample i uses seed + i)")] = 0,
     out: Annotated[Path | None, Opt(help="output folder (default data/eval/<model>-<time>/)")] = None,
     resume: Annotated[bool, Opt("--resume", help="continue an interrupted evaluation")] = False,
     problems: Annotated[Path | None, Opt(help="local JSONL in HumanEval/EvalPlus/MBPP shape")] = None,
     samples_file: Annotated[Path | None, Opt(help="score these {task_id, completion} lines; no model")] = None,
-    limit: Annotated[int | None, Opt(help="only the first N problems")] = None,
-    timeout: Annotated[float, Opt(help="seconds per test program")] = 5.0,
-    memory_mb: Annotated[int, Opt(help="address-space limit per test program")] = 1024,
-    workers: Annotated[int | None, Opt(help="programs run at once (default: CPU count)")] = None,
-    concurrency: Annotated[int, Opt(help="max requests in flight")] = 64,
+    limit: Annotated[int | None, Opt(min=1, help="only the first N problems")] = None,
+    timeout: Annotated[float, Opt(help="seconds per test program (above 0)")] = 5.0,
+    memory_mb: Annotated[int, Opt(min=1, help="address-space limit per test program")] = 1024,
+    workers: Annotated[int | None, Opt(min=1, help="programs run at once (default: CPU count)")] = None,
+    concurrency: Annotated[int, Opt(min=1, help="max requests in flight")] = 64,
     api_key_env: Annotated[str, Opt(help="env var holding the API key")] = "OPENAI_API_KEY",
     prompt_style: Annotated[
         str, Opt(help="evol (default) or wizardcoder: humaneval_gen.py's exact prompt, to compare with its scores")
@@ -133,6 +136,8 @@ def humaneval_command(
 
     if model is None and samples_file is None:
         raise ConfigError("--model is needed (or --samples-file to score existing completions)")
+    if timeout <= 0:
+        raise ConfigError(f"--timeout {timeout}: must be above 0 seconds")
     _check_styles(prompt_style, postprocess, api)
     name = model or samples_file.stem  # type: ignore[union-attr]
     temperature, top_p = _sampling_defaults(samples, temperature, top_p, samples_file is not None)
@@ -191,6 +196,12 @@ def _check_styles(prompt_style: str, postprocess: str, api: str) -> None:
         raise ConfigError("--prompt-style wizardcoder sends its exact prompt text: it needs --api completions")
 
 
+def check_top_p(top_p: float) -> None:
+    """--top-p 0 keeps no token at all: servers refuse it (the range check allows 0..1)."""
+    if top_p <= 0:
+        raise ConfigError(f"--top-p {top_p}: must be above 0 (at most 1)")
+
+
 def _sampling_defaults(
     samples: int, temperature: float | None, top_p: float | None, from_file: bool
 ) -> tuple[float, float]:
@@ -199,6 +210,7 @@ def _sampling_defaults(
     greedy = samples == 1
     temperature = (0.0 if greedy else 0.2) if temperature is None else temperature
     top_p = (1.0 if greedy else 0.95) if top_p is None else top_p
+    check_top_p(top_p)
     if not from_file and samples > 1 and temperature == 0:
         raise ConfigError("--samples > 1 with --temperature 0 repeats one greedy answer; use T=0.2 (default)")
     if not from_file and 1 < samples < 20:

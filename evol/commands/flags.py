@@ -47,3 +47,17 @@ def check_flags(model: type[BaseModel], flags: dict[str, tuple[str, Any]]) -> No
 def flag_of(name: str) -> str:
     """The flag typed for a keyword argument such as `endpoint__model` (`--model`)."""
     return "--" + name.split("__")[-1].replace("_", "-")
+
+
+def settings_from_flags(model: type[BaseModel], **values: Any) -> Any:
+    """`model(**values)`, each value given by the flag of its keyword (`ngram` -> `--ngram`); a bad one is
+    reported as `--flag VALUE: why` (ConfigError, exit 2), one line, like `evol run`'s flags."""
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]) if err["loc"] else ""
+        value = values.get(name, err.get("input"))
+        shown = ",".join(map(str, value)) if isinstance(value, list) else value
+        where = f"{flag_of(name)} {shown if shown != '' else repr('')}" if name in values else model.__name__
+        raise ConfigError(f"{where}: {error_text(err)}") from None

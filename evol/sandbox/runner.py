@@ -106,7 +106,12 @@ class Sandbox:
         }
 
     def _probe(self, iso: Isolation) -> str | None:
-        res = self._execute(PROBE, self.limits, True, 0, iso)
+        """Why `iso` does not isolate here (None: it does). It runs under at least the default time and memory,
+        so a tiny --timeout or --memory-mb is met by the programs, not mistaken for a missing sandbox."""
+        floor = Limits()
+        limits = replace(self.limits, timeout_s=max(self.limits.timeout_s, floor.timeout_s),
+                         memory_mb=max(self.limits.memory_mb, floor.memory_mb))
+        res = self._execute(PROBE, limits, True, 0, iso)
         if res.status != "passed":
             return f"probe run {res.status}: {res.error}"
         try:

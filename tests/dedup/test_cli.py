@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from evol.cli import app
@@ -80,10 +81,31 @@ def test_decontam_with_broken_benchmark_file_exits_with_data_error(tmp_path: Pat
     assert "bench.jsonl:1" in result.output
 
 
-def test_dedup_bad_threshold_is_a_config_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("args,says", [
+    (["dedup", "--threshold", "1.5"], "error: --threshold 1.5: Input should be less than or equal to 1"),
+    (["dedup", "--ngram", "0"], "error: --ngram 0: Input should be greater than or equal to 1"),
+    (["dedup", "--num-perm", "0"], "error: --num-perm 0: Input should be greater than or equal to 8"),
+    (["dedup", "--fields", ","], "error: --fields '': List should have at least 1 item"),
+    (["decontam", "--paraphrase-threshold", "3"], "error: --paraphrase-threshold 3.0: Input should be less than or"),
+])
+def test_a_bad_dedup_or_decontam_flag_is_one_line_naming_it(tmp_path: Path, args: list[str], says: str) -> None:
     inp = write(tmp_path / "in.jsonl", [{"instruction": "x"}])
-    result = runner.invoke(app, ["dedup", str(inp), str(tmp_path / "o.jsonl"), "--threshold", "1.5"])
-    assert result.exit_code == 2
+    result = runner.invoke(app, [args[0], str(inp), str(tmp_path / "o.jsonl"), *args[1:]])
+    assert result.exit_code == 2 and result.output.startswith(says), result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "o.jsonl").exists()
+
+
+def test_out_is_in_is_refused_and_against_takes_a_comma_list(tmp_path: Path) -> None:
+    rows = [{"instruction": "Parse a CSV file and print the average of the third column, skipping the header."}]
+    inp = write(tmp_path / "in.jsonl", rows)
+    before = inp.read_bytes()
+    for command in ("dedup", "decontam"):
+        result = runner.invoke(app, [command, str(inp), str(inp)])
+        assert result.exit_code == 2 and "OUT is IN" in result.output and inp.read_bytes() == before
+    first, second = write(tmp_path / "a.jsonl", [{"instruction": "x y z"}]), write(tmp_path / "b.jsonl", rows)
+    result = runner.invoke(app, ["dedup", str(inp), str(tmp_path / "o.jsonl"), "--against", f"{first},{second}"])
+    assert result.exit_code == 0, result.output
+    assert read(tmp_path / "o.jsonl") == [] and read(tmp_path / "o.removed.jsonl")[0]["dup_of"] == "b.jsonl:#0"
 
 
 def test_standalone_dedup_keeps_a_lineage_apart_as_the_run_does(tmp_path: Path) -> None:

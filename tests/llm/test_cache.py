@@ -84,3 +84,20 @@ def test_cache_commands(tmp_path: Path) -> None:
     assert out.exit_code == 0 and "removed 1" in out.output
     out = runner.invoke(app, ["cache", "stats", str(tmp_path / "missing")])
     assert out.exit_code != 0
+
+
+def test_cache_commands_refuse_what_is_no_response_cache(tmp_path: Path) -> None:
+    """A JSONL file, or another SQLite file (the calls log): one line, exit 3, and the file is left as it was."""
+    import sqlite3
+
+    (tmp_path / "s.jsonl").write_text('{"a": 1}\n')
+    with sqlite3.connect(tmp_path / "calls.sqlite") as db:
+        db.execute("CREATE TABLE calls (id INTEGER)")
+    before = (tmp_path / "calls.sqlite").read_bytes()
+    runner = CliRunner()
+    for command in ("stats", "clear"):
+        for target, says in (("s.jsonl", "not a response cache (file is not a database)"),
+                             ("calls.sqlite", "without its `responses` table")):
+            out = runner.invoke(app, ["cache", command, str(tmp_path / target)])
+            assert out.exit_code == 3 and says in out.output, out.output
+    assert (tmp_path / "calls.sqlite").read_bytes() == before

@@ -302,3 +302,13 @@ def test_interpreter_under_tmp_keeps_every_layer(warm: bool) -> None:
         assert not (root / "venv" / "evil").exists()
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_tiny_limits_are_met_by_the_program_not_taken_for_a_missing_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--timeout 0.01 --memory-mb 8`: the isolation probe runs under at least the default limits, so the
+    programs fail on the limits, instead of every mode being reported unusable (SandboxUnavailable)."""
+    monkeypatch.setattr(probe, "_cache", {})  # detect again, with the tiny limits
+    tiny = Sandbox(Limits(timeout_s=0.01, memory_mb=8), workers=1, warm=False)
+    res = tiny.run("print(sum(range(10**8)))")
+    assert not res.passed and res.status in ("failed", "timed_out"), res
+    assert tiny.describe()["isolation"]["tool"].startswith("bubblewrap")  # the strongest mode, as by default
