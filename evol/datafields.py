@@ -50,11 +50,12 @@ def digest_of(data: Any) -> str:
 
 
 def flatten(data: dict[str, Any]) -> dict[str, Any]:
-    """Sections as dotted keys, one level deep: {"sampling": {"top_p": 1}} -> {"sampling.top_p": 1}."""
+    """Tables as dotted keys, all the way down: {"evolve": {"methods": {"deepen": 1}}} ->
+    {"evolve.methods.deepen": 1}, so a difference names the one value that changed."""
     out: dict[str, Any] = {}
     for key, value in data.items():
-        if isinstance(value, dict):
-            out.update({f"{key}.{sub}": v for sub, v in value.items()})
+        if isinstance(value, dict) and value:
+            out.update({f"{key}.{sub}": v for sub, v in flatten(value).items()})
         else:
             out[key] = value
     return out

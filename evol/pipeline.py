@@ -27,6 +27,7 @@ from evol.preflight import check_requirements, listed, model_warnings, probe_end
 from evol.pricing import closing_price, cost_line
 from evol.prompts import PromptSet
 from evol.records import Record
+from evol.resources import seed_path
 from evol.round import (
     check_pending,
     dedup_state_path,
@@ -115,12 +116,31 @@ def endpoint(cfg: PipelineConfig, console: Console) -> Iterator[Served]:
         yield Served([sim.base_url], SIM_MODEL, True, True, {})
 
 
+def same_seed_files(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
+    """Whether two data configs differ only in how seeds.paths spell the same files (a shipped recipe run from
+    another folder finds its seeds by an absolute path): each pair of paths holds the same bytes."""
+    if not old or [k for k in differences(old, new) if not k.startswith("seeds.paths:")]:
+        return False
+    before, after = old.get("seeds", {}).get("paths", []), new.get("seeds", {}).get("paths", [])
+    if len(before) != len(after):
+        return False
+    for a, b in zip(before, after, strict=True):
+        if a == b:
+            continue
+        first, second = Path(seed_path(a)), Path(seed_path(b))
+        if str(a).startswith("hf:") or str(b).startswith("hf:") or not (first.is_file() and second.is_file()):
+            return False
+        if first.stat().st_size != second.stat().st_size or first.read_bytes() != second.read_bytes():
+            return False
+    return True
+
+
 def _check_run_dir(run_dir: Path, cfg: PipelineConfig) -> None:
     manifest = RunDir(run_dir).read_manifest()
     if manifest is None:
         return
     old = manifest.get("data_digest")
-    if old and old != data_digest(cfg):
+    if old and old != data_digest(cfg) and not same_seed_files(manifest.get("data_config"), data_config(cfg)):
         diff = differences(manifest.get("data_config") or {}, data_config(cfg)) if "data_config" in manifest else []
         why = "; ".join(diff) or f"digest {old}"
         raise ConfigError(f"{run_dir}: this run was made with a different config ({why}); use --out (make: OUT=) "

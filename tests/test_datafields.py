@@ -4,6 +4,7 @@ a different data config is refused naming its keys; raising --rounds extends a f
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from evol.config import PipelineConfig
 from evol.datafields import NotData, data_view, differences, is_data
 from evol.errors import ConfigError
 from evol.pipeline import data_config, data_digest, run
-from tests.helpers import demo_config
+from tests.helpers import REPO, demo_config
 
 SMALL = {"limit": 6, "decontam.enabled": False}
 
@@ -87,3 +88,50 @@ def test_raising_rounds_extends_a_finished_run_with_the_new_rounds_only(tmp_path
     assert (out / "train.json").read_bytes() == (fresh.run_dir / "train.json").read_bytes()
     with pytest.raises(ConfigError, match="rounds: this run already finished round 2"):
         run(demo_config(out, rounds=1, **SMALL))
+
+
+def test_a_difference_inside_a_table_names_the_one_value() -> None:
+    """A changed method weight is named as itself, not as two cut-off copies of the whole methods table."""
+    old = data_config(PipelineConfig())
+    weights = dict(old["evolve"]["methods"])
+    changed = next(iter(weights))
+    new = data_config(PipelineConfig.model_validate({"evolve": {"methods": {**weights, changed: 0.123}}}))
+    assert differences(old, new) == [f"evolve.methods.{changed}: {json.dumps(weights[changed])} -> 0.123"]
+
+
+def test_a_shipped_recipe_resumes_from_another_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same seed file spelled two ways (relative here, the shipped copy's absolute path elsewhere) is the same
+    data: the run resumes; a seed file with other bytes is still refused, naming seeds.paths."""
+    from evol.pipeline import same_seed_files
+
+    shipped = REPO / "data" / "seeds" / "code_seeds.jsonl"
+    here = data_config(PipelineConfig())
+    assert here["seeds"]["paths"] == ["data/seeds/code_seeds.jsonl"]
+    monkeypatch.chdir(REPO)
+    elsewhere = data_config(PipelineConfig.model_validate({"seeds": {"paths": [str(shipped)]}}))
+    assert same_seed_files(here, elsewhere) and same_seed_files(elsewhere, here)
+    other = tmp_path / "seeds.jsonl"
+    other.write_bytes(shipped.read_bytes() + b'{"instruction": "one more"}\n')
+    changed = data_config(PipelineConfig.model_validate({"seeds": {"paths": [str(other)]}}))
+    assert not same_seed_files(here, changed)
+    also_seed = data_config(PipelineConfig.model_validate({"seed": 9, "seeds": {"paths": [str(shipped)]}}))
+    assert not same_seed_files(here, also_seed)  # another difference besides the spelling
+
+
+def test_the_same_command_resumes_whichever_folder_it_runs_from(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    args = [sys.executable, "-m", "evol", "run", "--config", "demo", "--out", str(out), "--limit", "3", "--rounds",
+            "0", "--no-cache"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    (tmp_path / "elsewhere").mkdir()
+    for where in (tmp_path / "elsewhere", REPO):  # the shipped seeds by absolute path, then by relative path
+        done = subprocess.run(args, cwd=where, capture_output=True, text=True, timeout=300, env=env)
+        assert done.returncode == 0, done.stderr[-1500:]
+    other = tmp_path / "seeds.jsonl"
+    other.write_text('{"instruction": "Reverse a string without slicing."}\n')
+    done = subprocess.run([*args, "--seeds", str(other)], cwd=REPO, capture_output=True, text=True, timeout=300,
+                          env=env)
+    assert done.returncode == 2 and "seeds.paths" in done.stderr, done.stderr[-1500:]
