@@ -63,8 +63,15 @@ def evaluate(
     by_id = {p.task_id: p for p in problems}
     outdir.prepare(out, asdict(settings), resume)
     samples_path, started = out / "samples.jsonl", time.monotonic()
+    expected: int | dict[str, int]
     if settings.samples_file:
-        expected = import_samples(Path(settings.samples_file), by_id, samples_path, settings)
+        every = {p.task_id for p in load_problems(settings.problems, None)}
+        expected = import_samples(Path(settings.samples_file), by_id, samples_path, settings, every)
+        if len(expected) < len(problems):  # the file covers some problems: pass@k is over those
+            log(f"note: the samples file covers {len(expected)} of {len(problems)} problems; pass@k is over those "
+                f"{len(expected)}")
+        problems = [p for p in problems if p.task_id in expected]
+        by_id = {p.task_id: p for p in problems}
     else:
         if backend is None:
             raise DataError("no backend to generate samples with")
@@ -136,8 +143,11 @@ def generate_samples(
         log(f"warning: {sum(failures.values())} requests failed {failures}; rerun with --resume to retry them")
 
 
-def import_samples(path: Path, by_id: dict[str, Problem], out_path: Path, settings: EvalSettings | None = None) -> int:
-    """Copy a samples file ({"task_id", "completion"}) into samples.jsonl; returns samples per problem.
+def import_samples(path: Path, by_id: dict[str, Problem], out_path: Path, settings: EvalSettings | None = None,
+                   every: set[str] | None = None) -> dict[str, int]:
+    """Copy a samples file ({"task_id", "completion"}) into samples.jsonl; returns the samples of each problem
+    it covers (problems may have different counts). A task_id outside `every` (the benchmark's ids) is a
+    DataError naming the line; one outside `by_id` (past --limit) is skipped.
 
     Each completion is treated exactly like model output (post-processed the same way).
     """
@@ -151,7 +161,9 @@ def import_samples(path: Path, by_id: dict[str, Problem], out_path: Path, settin
             if task_id not in by_id:
                 if rec.get("task_id") is None:
                     raise DataError(f"{path}:{lineno}: no task_id")
-                continue  # a problem outside --limit / this benchmark
+                if every is not None and task_id not in every:
+                    raise DataError(f"{path}:{lineno}: task_id {task_id!r} is not a problem of this benchmark")
+                continue  # a problem outside --limit
             text = rec.get("completion", rec.get("raw", rec.get("response")))
             if not isinstance(text, str):
                 raise DataError(f"{path}:{lineno}: needs a string 'completion'")
@@ -162,4 +174,4 @@ def import_samples(path: Path, by_id: dict[str, Problem], out_path: Path, settin
                 have.add((task_id, index))
     if not counts:
         raise DataError(f"{path}: no samples for these problems")
-    return max(counts.values())
+    return counts

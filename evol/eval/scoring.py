@@ -87,8 +87,10 @@ def score_one(sandbox: Sandbox, problem: Problem, cases: list[Any] | None, compl
             "cases_passed": verdict.passed, "cases_total": verdict.total}
 
 
-def summarize(out: Path, problems: list[Problem], expected: int, settings: Any, sandbox: Sandbox) -> dict[str, Any]:
-    """pass@k over problems, counts by status, completeness, and the settings that produced them."""
+def summarize(out: Path, problems: list[Problem], expected: int | dict[str, int], settings: Any,
+              sandbox: Sandbox) -> dict[str, Any]:
+    """pass@k over problems, counts by status, completeness, and the settings that produced them. `expected`:
+    samples per problem, or each problem's own count (a samples file may give them different counts)."""
     results: dict[tuple[str, int], dict[str, Any]] = {}
     path = out / "results.jsonl"
     for rec in read_jsonl(path, tolerate_partial_tail=True) if path.exists() else []:
@@ -104,7 +106,8 @@ def summarize(out: Path, problems: list[Problem], expected: int, settings: Any, 
         counts[task_id] = (n + 1, c + (rec["status"] == "passed"))
         status[rec["status"]] += 1
         forgeable += rec.get("judge") == "exit_status"
-    missing = sum(max(0, expected - counts.get(t, (0, 0))[0]) for t in wanted)
+    wants = expected if isinstance(expected, dict) else dict.fromkeys(wanted, expected)
+    missing = sum(max(0, wants.get(t, 0) - counts.get(t, (0, 0))[0]) for t in wanted)
     complete = missing == 0
     scores = mean_pass_at_k(counts)  # an incomplete run: over the problems scored so far
     benchmark = Path(settings.problems).name if settings.problems else "HumanEval"
@@ -113,7 +116,7 @@ def summarize(out: Path, problems: list[Problem], expected: int, settings: Any, 
         "benchmark": benchmark,
         "model": settings.model,
         "problems": len(wanted),
-        "samples_per_problem": expected,
+        "samples_per_problem": max(wants.values(), default=0),
         "complete": complete,
         "missing_samples": missing,
         "passed": status["passed"],

@@ -221,3 +221,25 @@ def test_bad_sampling_settings_are_refused(tmp_path: Path) -> None:
     assert code == 2 and "temperature" in output
     code, output = cli("eval", "humaneval", "--model", "m", "--out", str(tmp_path / "r2"))
     assert code == 2 and "--base-url" in output
+
+
+def test_a_samples_file_on_some_problems_scores_those_with_their_own_counts(problems: list[Problem],
+                                                                           tmp_path: Path) -> None:
+    """Three problems of 164, one with two samples: pass@k over those three, complete (exit 0, no --resume loop)."""
+    chosen = problems[:3]
+    rows = [{"task_id": p.task_id, "completion": p.canonical_solution} for p in chosen]
+    rows.append({"task_id": chosen[0].task_id, "completion": "    return None\n"})
+    samples = write_samples(tmp_path / "some.jsonl", rows)
+    code, output = cli("eval", "humaneval", "--samples-file", str(samples), "--out", str(tmp_path / "run"))
+    assert code == 0, output
+    summary = summary_of(tmp_path / "run")
+    assert (summary["problems"], summary["complete"], summary["missing_samples"]) == (3, True, 0)
+    assert summary["pass@1"] == pytest.approx((0.5 + 1 + 1) / 3) and summary["samples_per_problem"] == 2
+    assert "covers 3 of 164 problems" in output
+
+
+def test_a_samples_file_naming_a_task_outside_the_benchmark_is_refused(tmp_path: Path) -> None:
+    samples = write_samples(tmp_path / "odd.jsonl", [{"task_id": "HumanEval/0", "completion": "    return 1\n"},
+                                                     {"task_id": "HumanEval/999", "completion": "    return 1\n"}])
+    code, output = cli("eval", "humaneval", "--samples-file", str(samples), "--out", str(tmp_path / "run"))
+    assert code == 3 and "odd.jsonl:2: task_id 'HumanEval/999' is not a problem of this benchmark" in output, output
