@@ -127,7 +127,9 @@ def _os_failure(exc: Exception) -> EvolError | None:
         return storage_error(exc)  # a SQLite fault of the response cache, or None
     where = str(exc.filename or "a file or socket")
     cause = STORAGE_CAUSES.get(exc.errno or 0) or (exc.strerror or str(exc)).lower()
-    return StorageError(where, cause) if isinstance(exc, WriteError) else StorageError.plain(where, cause)
+    if isinstance(exc, WriteError):  # (not "to resume": most commands have nothing to resume; a run does anyway)
+        return StorageError(where, cause, text=f"{where}: cannot write: {cause}; fix that and rerun the same command")
+    return StorageError.plain(where, cause)
 
 
 def _stdout_to_devnull() -> None:

@@ -18,7 +18,7 @@ from rich.console import Console
 from evol.config import PipelineConfig
 from evol.llm.cache_only import CacheOnlyClient
 from evol.llm.types import LLMRequest
-from evol.pipeline import run_rounds
+from evol.pipeline import effective_model, run_rounds
 from evol.rundir import RunDir
 
 
@@ -29,7 +29,7 @@ def collect(cfg: PipelineConfig) -> tuple[list[LLMRequest], dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="evol-batch-") as tmp:
         files.copy_state(Path(tmp) / files.path.name)
         scratch_cfg = cfg.model_copy(update={"out_dir": tmp, "name": files.path.name})
-        run_rounds(scratch_cfg, client, cfg.endpoint.model, Console(file=io.StringIO(), width=132))
+        run_rounds(scratch_cfg, client, effective_model(cfg), Console(file=io.StringIO(), width=132))
     requests = list(client.requests.values())
     summary = {"requests": len(requests), "cache_hits": client.hits, "round": client.first_deferred_round,
                "by_stage": dict(sorted(Counter(r.stage for r in requests).items()))}

@@ -90,3 +90,24 @@ def test_batch_commands_stop_at_once_while_a_run_holds_the_folder(tmp_path: Path
             done = runner.invoke(app, ["batch", *args])
             assert done.exit_code == 3 and f"process {os.getpid()}" in done.output, (args, done.output)
     assert not (out / "batch").exists() and not (out / "cache.sqlite").exists()
+
+
+def test_the_offline_batch_route_asks_what_the_built_in_sim_run_will_ask(tmp_path: Path) -> None:
+    """No endpoint configured: `evol run` answers with the built-in simulator's model, so the batch files ask
+    for that model too, and the run that follows the import is served from the cache (no new entry)."""
+    cfg = demo_config(tmp_path / "run", limit=4, rounds=0, **{"decontam.enabled": False})
+    assert not cfg.endpoint.base_url and cfg.endpoint.model != "evol-sim"
+    requests, _ = collect(cfg)
+    assert requests and {r.model for r in requests} == {"evol-sim"}
+    files = write_files(requests, RunDir(tmp_path))
+    cache = ResponseCache(cfg.run_dir() / "cache.sqlite")
+    for path in files.values():
+        run_batch(path, tmp_path / "out.jsonl")
+        import_results(tmp_path / "out.jsonl", cache)
+    before = cache.stats()["entries"]
+    cache.close()
+    assert collect(cfg)[0] == []
+    run(cfg)
+    after = ResponseCache(cfg.run_dir() / "cache.sqlite")
+    assert after.stats()["entries"] == before
+    after.close()
