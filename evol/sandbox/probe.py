@@ -31,6 +31,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 
+from evol.sandbox import host
 from evol.sandbox.policy import Isolation
 
 UID_BASE = int(os.environ.get("EVOL_SANDBOX_UID_BASE", "1900000000"))
@@ -157,6 +158,9 @@ def bwrap_words(
         words += ["--ro-bind", path, path]
     for host_path, inside, writable in binds:
         words += ["--bind" if writable else "--ro-bind", host_path, inside]
+    for folder in host.answer_key_dirs():  # over the exposed site-packages: the benchmark's answer key is gone
+        if any(folder == root or folder.startswith(root + "/") for root in exposed):
+            words += ["--perms", "0555", "--tmpfs", folder, "--remount-ro", folder]
     return [*words, "--chdir", WORK]
 
 

@@ -100,6 +100,7 @@ class Sandbox:
             "isolation": self.isolation.describe(),
             "python_executor": "warm fork server per slot" if self.warm_off is None else f"spawn ({self.warm_off})",
             "guard": self.guard,
+            "answer_keys_hidden": host.answer_key_dirs(),  # benchmark packages emptied inside (bwrap; guard)
             "slot_caps": f"{cgroup.detect().describe()}; {cgroup.tasks_cap(self.isolation)}",
             "workers": self.workers,
             "limits": self.limits.__dict__,
@@ -328,6 +329,7 @@ class Sandbox:
             "exit_ok": exit_ok,
             "site_dirs": self.site_dirs,
             "read_roots": self.read_roots,
+            "hidden": host.answer_key_dirs(),
             "guard": self.guard,
             "allow_fork": limits.allow_fork and uid is not None,
             "allow_ctypes": uid is not None,

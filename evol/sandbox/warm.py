@@ -67,6 +67,7 @@ class Zygote:
             {
                 "site_dirs": sandbox.site_dirs,
                 "read_roots": sandbox.read_roots,
+                "hidden": host.answer_key_dirs(),
                 "guard": sandbox.guard,
                 "allow_ctypes": self.uid is not None,
                 "host_pidns": os.readlink("/proc/self/ns/pid"),

