@@ -115,8 +115,11 @@ def _has_float(text: str) -> bool:
 
 
 def replayed(sandbox: SandboxLike, problem: Problem, cases: list[Case], run: CaseRun) -> dict[str, Any]:
-    """The check's verdict on a completion's results: {"passed", "kind", "error"} (the check program's own exit)."""
-    if run.status not in ("completed", "crashed"):
-        return {"passed": False, "kind": "Timeout" if run.status == "timeout" else run.status, "error": run.detail}
+    """The check's verdict on a completion's results: {"passed", "kind", "error"} (the check program's own exit).
+    Fail closed: a run that did not complete (a crash or an exit after its records, a timeout) fails, whatever
+    records it wrote, as everywhere else in the judge."""
+    if run.status != "completed":
+        kind = {"timeout": "Timeout", "crashed": "Crashed"}.get(run.status, run.status)
+        return {"passed": False, "kind": kind, "error": run.detail}
     done = sandbox.run(replay_program(problem, cases, run), limits=Limits(timeout_s=30.0), exit_ok=False)
     return {"passed": bool(done.passed), "kind": done.kind, "error": done.error}

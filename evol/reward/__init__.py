@@ -52,14 +52,19 @@ class ItemError(ValueError):
 
 
 def item_cases(item: dict[str, Any]) -> list[Case]:
-    """The item's cases (`cases`, else the AST conversion of Python assert `tests`)."""
+    """The item's cases (`cases`, else the AST conversion of Python assert `tests`, when every statement of
+    them converts: an ItemError otherwise, so no check is silently left out)."""
     if item.get("cases"):
         return [Case.from_record(c) for c in item["cases"]]
     if item.get("tests") and item_language(item) == "python":
         try:
-            return from_asserts(item["tests"])[0]
+            cases, rest = from_asserts(item["tests"])
         except SyntaxError as exc:
             raise ItemError(f"tests do not parse: {exc}") from exc
+        if rest:  # judging the asserts that convert alone would wave the others through: fail closed
+            raise ItemError(f"{len(rest)} statements of the tests do not convert to cases (first: "
+                            f"{rest[0][:80]!r}); give the item `cases` (evol export --format rl does)")
+        return cases
     raise ItemError("the item carries no cases (export it with `evol export --format rl`)")
 
 

@@ -368,15 +368,19 @@ def script(cases: list[Case], checks: list[str] | None = None) -> str:
 
 
 def tolerant_equal(actual: Any, expected: Any, tolerance: float | None) -> bool:
-    """Python == on plain builtins, except that floats (also inside lists, tuples and dict values) compare
-    within `tolerance` (absolute or relative) when one is given."""
-    if tolerance is not None and type(actual) in (int, float) and type(expected) in (int, float) \
-            and type(actual) is not bool:
-        return math.isclose(actual, expected, rel_tol=tolerance, abs_tol=tolerance)
-    if tolerance is not None and type(actual) is type(expected) and type(actual) in (list, tuple):
+    """Python == on plain builtins, except that a bool matches only a bool (an `is True` test, or a predicate,
+    is not met by 1) and that floats (also inside lists, tuples and dict values) compare within `tolerance`
+    (absolute or relative) when one is given."""
+    if (type(actual) is bool) != (type(expected) is bool):
+        return False
+    if type(actual) in (int, float) and type(expected) in (int, float) and type(actual) is not bool:
+        if tolerance is not None:
+            return math.isclose(actual, expected, rel_tol=tolerance, abs_tol=tolerance)
+        return bool(actual == expected)
+    if type(actual) is type(expected) and type(actual) in (list, tuple):
         return len(actual) == len(expected) and all(
             tolerant_equal(a, e, tolerance) for a, e in zip(actual, expected, strict=True))
-    if tolerance is not None and type(actual) is dict and type(expected) is dict:
+    if type(actual) is dict and type(expected) is dict:
         return actual.keys() == expected.keys() and all(
             tolerant_equal(actual[k], expected[k], tolerance) for k in expected)
     try:

@@ -138,3 +138,47 @@ def test_copying_the_answer_key_from_the_installed_benchmark_scores_zero(
               for item in chosen]
     rewards = score(chosen, copies, sandbox=box)
     assert [r.reward for r in rewards] == [0.0] * len(chosen), [r.detail for r in rewards]
+
+
+def test_an_item_whose_tests_do_not_all_convert_is_refused_not_half_judged(box: Sandbox) -> None:
+    """The red team's second hack: only the convertible asserts were judged, so `return 4` passed a squares test."""
+    item = {"prompt": "Write sq(x) returning x*x.", "language": "python",
+            "tests": "assert sq(2) == 4\nassert all(sq(i) == i * i for i in range(100))\n"}
+    (cheat,) = score([item], ["def sq(x):\n    return 4\n"], sandbox=box)
+    assert (cheat.reward, cheat.verified, cheat.status) == (0.0, False, "tests_broken")
+    assert "do not convert to cases" in cheat.detail
+    plain = {**item, "tests": "assert sq(2) == 4\nassert sq(3) == 9\n"}
+    (honest,) = score([plain], ["def sq(x):\n    return x * x\n"], sandbox=box)
+    assert honest.verified and honest.total == 2
+
+
+def test_a_replayed_item_whose_run_crashed_after_its_records_scores_zero(
+        box: Sandbox, humaneval_items: list[dict[str, Any]]) -> None:
+    """Fail closed on replayed items too: a right answer whose process then dies (a stdout whose flush exits 1)
+    scored 1.0 on HumanEval/53 while a plain item scored it 0.0."""
+    (item,) = [i for i in humaneval_items if i["task_id"] == "HumanEval/53"]
+    crash = ("import os, sys\nclass Out:\n    def write(self, s):\n        return len(s)\n"
+             "    def flush(self):\n        os._exit(1)\nsys.stdout = Out()\n"
+             "def add(x: int, y: int):\n    return x + y\n")
+    (reward,) = score([item], [crash], sandbox=box)
+    assert (reward.reward, reward.verified) == (0.0, False), reward
+    (honest,) = score([item], ["def add(x: int, y: int):\n    return x + y\n"], sandbox=box)
+    assert honest.verified
+
+
+@pytest.mark.parametrize("language,code", [
+    ("python", "def is_even(n):\n    return 1 - n % 2\n"),
+    ("javascript", "function is_even(n) { return 1 - n % 2; }\n"),
+])
+def test_a_number_does_not_answer_a_bool(box: Sandbox, language: str, code: str) -> None:
+    """`is True` tests (and JSON's true) were met by 1 (Python ==, JSON compared loosely): a bool answers a bool."""
+    item = {"prompt": "Write is_even(n) returning a bool.", "language": language,
+            "cases": [{"call": "is_even(2)", "stdin": None, "expected": "True" if language == "python" else "true"},
+                      {"call": "is_even(3)", "stdin": None, "expected": "False" if language == "python" else "false"}]}
+    if not box.supports(language):
+        pytest.fail(f"no {language} runner: run `make test-deps`", pytrace=False)
+    (reward,) = score([item], [code], sandbox=box)
+    assert reward.reward == 0.0 and not reward.verified, reward
+    fixed = code.replace("1 - n % 2", "n % 2 == 0").replace("return n % 2 == 0;", "return n % 2 === 0;")
+    (right,) = score([item], [fixed], sandbox=box)
+    assert right.verified, right
