@@ -38,7 +38,8 @@ class ProgressBackend:
 
 @contextlib.contextmanager
 def record_bar(label: str, console: Console | None = None) -> Iterator[Callable[[int, int], None]]:
-    """A bar for work done in batches of records: yields `advance(done, total)`."""
+    """A bar for work done in batches of records: yields `advance(done, total)`. A block that fails takes its
+    bar away, so the one `error:` line stands alone."""
     with make_progress(console or Console(stderr=True)) as progress:
         task = progress.add_task(label, total=None, rate="", detail="")
         started = time.monotonic()
@@ -47,4 +48,9 @@ def record_bar(label: str, console: Console | None = None) -> Iterator[Callable[
             progress.update(task, completed=done, total=total,
                             rate=rate_text(done, time.monotonic() - started), detail="records")
 
-        yield advance
+        try:
+            yield advance
+        except BaseException:
+            progress.live.transient = True  # erased as the bar stops
+            progress.remove_task(task)
+            raise

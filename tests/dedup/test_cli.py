@@ -79,6 +79,8 @@ def test_decontam_with_broken_benchmark_file_exits_with_data_error(tmp_path: Pat
     result = runner.invoke(app, ["decontam", str(inp), str(tmp_path / "o.jsonl"), "--benchmarks", f"humaneval,{bad}"])
     assert result.exit_code == 3
     assert "bench.jsonl:1" in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines == [f"error: {bad}:1: not valid JSON (Expecting property name enclosed in double quotes)"], lines
 
 
 @pytest.mark.parametrize("args,says", [
