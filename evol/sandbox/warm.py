@@ -81,15 +81,18 @@ class Zygote:
         self.proc.stdin.flush()
 
     def _recv(self, timeout: float) -> dict[str, Any] | None:
+        """The server's next message, or None when none starts within `timeout` or the pipe ends. Read with
+        os.read on the fd, never through a buffered reader: one that read ahead would hold the next message
+        (the pristine server's `reaped` right after the worker's answer) where select cannot see it."""
         assert self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
         if not select.select([fd], [], [], timeout)[0]:
             return None
-        head = self.proc.stdout.read(4)
-        if len(head) < 4:
+        head = _read_exact(fd, 4)
+        if head is None:
             return None
-        body = self.proc.stdout.read(struct.unpack("!I", head)[0])
-        return marshal.loads(body)
+        body = _read_exact(fd, struct.unpack("!I", head)[0])
+        return None if body is None else marshal.loads(body)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -120,9 +123,10 @@ class Zygote:
             raise NotStarted(f"the server was gone before the program was sent: {exc}") from exc
         try:
             answer = self._recv(limits.timeout_s + GRACE_S)
+            reaped = self._recv(GRACE_S) if answer is not None and "reaped" not in answer else None
         except (OSError, ValueError, EOFError):
-            answer = None
-        if answer is None:
+            answer = reaped = None
+        if answer is None or "reaped" in answer or reaped is None:  # the worker died without answering
             self.close()
             return RunResult("failed", "ExecutorLost", "the warm executor died or stopped answering during the run")
         if "error" in answer:
@@ -154,6 +158,18 @@ class Zygote:
         host.kill_tree(self.proc, self.uid if self.iso.per_slot_uid else None)
         self.proc.wait()
         os.rmdir(self.cwd) if os.path.isdir(self.cwd) else None
+
+
+def _read_exact(fd: int, n: int) -> bytes | None:
+    """Exactly `n` bytes from `fd` (blocking), or None at the end of the pipe."""
+    chunks, left = [], n
+    while left:
+        chunk = os.read(fd, left)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def forking_works(iso: Isolation) -> str | None:

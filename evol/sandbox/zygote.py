@@ -2,16 +2,19 @@
 
 It starts inside the slot's sandbox (bwrap namespaces, the slot's uid, no capability), imports a few
 common modules, makes itself non-dumpable (so a program of the same uid cannot ptrace it or read its
-memory) and never runs untrusted code itself. Per request, read from stdin as a length-prefixed marshal
-dict, it forks one child: fresh work dir under /tmp, stdin /dev/null, stdout/stderr to files, the
-run's rlimits, guard and environment, then the program (boot's `_run`); the child exits after it.
-The server then kills every process the program left (kill(-1): everything of this uid in the PID
-namespace but itself) and waits until they are gone, wipes /tmp (making each folder writable first, so a
-mode-000 folder goes too) and checks the slot is as it started: the same entries in /tmp, the same free
-blocks and inodes, no message queue, no other process. It answers on stdout: exit status, timed out,
-seconds, output tails, the raw status lines (the host checks their nonce) and `clean`; a slot that is not
-clean is given up by the host and a new server starts. A request the server could not start (the program
-never ran) is answered with `error`; the host then retries the program once on a new server.
+memory) and never runs untrusted code itself. It never reads a request either: when one is waiting on
+stdin it forks a worker, which reads it (a length-prefixed marshal dict), so no program inherits an
+earlier program's code, records, output or nonce in the memory it was forked with. The worker forks one
+child: fresh work dir under /tmp, stdin /dev/null, stdout/stderr to files, the run's rlimits, guard and
+environment, then the program (boot's `_run`); the child exits after it. The worker then kills every
+process the program left (everything in the PID namespace but its init, the server and itself) and waits
+until they are gone, wipes /tmp (making each folder writable first, so a mode-000 folder goes too) and
+checks the slot is as it started: the same entries in /tmp, the same free blocks and inodes, no message
+queue, no other process. It answers on stdout: exit status, timed out, seconds, output tails, the raw
+status lines (the host checks their nonce) and `clean`, and exits; the server reaps it and says `reaped`.
+A slot that is not clean is given up by the host and a new server starts. A request the worker could not
+start (the program never ran) is answered with `error`; the host then retries the program once on a new
+server.
 """
 
 import marshal
@@ -173,9 +176,9 @@ def _state():
 
 
 def _others():
-    """The processes of this PID namespace besides its init (bwrap) and this server."""
-    me = os.getpid()
-    return [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me)]
+    """The processes of this PID namespace besides its init (bwrap), the pristine server and this worker."""
+    keep = (1, os.getpid(), os.getppid())
+    return [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in keep]
 
 
 def _settled(deadline_s=2.0):
@@ -249,13 +252,22 @@ def _own_pid_namespace(base):
     return bool(base.get("host_pidns")) and mine != base["host_pidns"] and os.getuid() != 0
 
 
-def _kill_leftovers(base, pid):
-    """Kill whatever the program left running: everything of this uid in our PID namespace but this server."""
+def _kill_leftovers(base, pid, deadline_s=2.0):
+    """Kill whatever the program left running: every process of our PID namespace but its init, the pristine
+    server and this worker (not kill(-1): that would take the pristine server too), again until none is left
+    or the deadline passes (a fork loop is then caught by the cleanliness check)."""
     if base["own_pidns"]:
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            left = _others()
+            if not left:
+                return
+            for other in left:
+                try:
+                    os.kill(int(other), signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            time.sleep(0.001)  # killed ones leave /proc once bwrap's init reaps them
         return
     try:  # never kill(-1) outside a namespace of our own: only the program's process group
         os.killpg(pid, signal.SIGKILL)
@@ -336,7 +348,23 @@ def _serve_one(base, req, n):
     return answer
 
 
+WORKER_DONE, WORKER_QUIT, WORKER_EOF = 0, 1, 2  # a worker's exit: served and clean; slot given up; no more requests
+
+
+def _worker(base, n):
+    """One request, in a fresh fork of the pristine server: read it, run its program, answer, exit. Nothing of
+    it outlives this process, so the next program (forked from the pristine server) inherits no earlier
+    program's code, records, output or nonce in its memory."""
+    req = _recv()
+    if req is None:
+        os._exit(WORKER_EOF)
+    answer = _serve_one(base, req, n)
+    _send(answer)
+    os._exit(WORKER_QUIT if "error" in answer or not answer["clean"] else WORKER_DONE)
+
+
 def serve():
+    """The pristine server: it never reads a request. Per request it forks a worker that does (`_worker`)."""
     base = _recv()
     base["own_pidns"] = _own_pid_namespace(base)
     if not base["own_pidns"]:
@@ -344,18 +372,25 @@ def serve():
     sys.path.extend(base["site_dirs"])
     for name in PRELOAD:
         __import__(name)
-    _dumpable(0)
+    _dumpable(0)  # inherited by each worker: a program of the same uid cannot read their memory
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     base["state"] = _state()
     n = 0
     while True:
-        req = _recv()
-        if req is None:
-            return
-        answer = _serve_one(base, req, n)
-        _send(answer)
-        if "error" in answer or not answer["clean"]:
-            return  # the host starts a new server for this slot
+        select.select([0], [], [])  # a request (or the end) is there; reading it is the worker's job
+        worker = os.fork()
+        if worker == 0:
+            try:
+                _worker(base, n)
+            finally:
+                os._exit(WORKER_QUIT)
+        _, status = os.waitpid(worker, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if code == WORKER_EOF:
+            return  # the host closed the request pipe
+        _send({"reaped": True})  # the worker is gone: the host may count the slot's processes now
+        if code != WORKER_DONE:
+            return  # the slot was given up (or the worker killed): the host starts a new server for it
         n += 1
 
 

@@ -46,10 +46,13 @@ def test_nothing_leaks_between_programs(warm: Sandbox) -> None:
 
 
 def test_each_program_is_a_fresh_forked_child(warm: Sandbox) -> None:
-    pids = {warm.run("import os\nprint(os.getpid(), os.getppid())").stdout.split()[0] for _ in range(3)}
-    assert len(pids) == 3
-    parent = {warm.run("import os\nprint(os.getppid())").stdout.strip() for _ in range(2)}
-    assert len(parent) == 1  # the same server forks each one
+    """Each program is forked by a worker of its own, itself a fresh fork of the one pristine server."""
+    lineage = ("import os\nppid = os.getppid()\n"
+               "print(os.getpid(), ppid, open(f'/proc/{ppid}/stat').read().rsplit(')', 1)[1].split()[1])")
+    box = Sandbox(FAST, workers=1, isolation=warm.isolation, guard=False)  # the guard refuses /proc/<other>
+    seen = [box.run(lineage).stdout.split() for _ in range(3)]
+    assert len({pid for pid, _, _ in seen}) == 3 and len({worker for _, worker, _ in seen}) == 3, seen
+    assert len({server for _, _, server in seen}) == 1, seen  # the same pristine server forks each worker
 
 
 def test_outcomes_match_the_spawning_sandbox(warm: Sandbox) -> None:
@@ -165,3 +168,42 @@ def test_posix_message_queues_do_not_outlive_a_program(warm: Sandbox) -> None:
     assert made.passed and int(made.stdout) >= 0, made
     seen = bare.run(rt + "print(rt.mq_open(b'/evol-leak', 0o2))")
     assert seen.passed and seen.stdout.split() == ["-1"], seen
+
+
+MEMORY_SCAN = r'''
+import re
+found = set()
+pattern = re.compile(rb'"i":0,"ok":true,"v":(\d{12})')
+with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
+    for line in maps:
+        span, perms = line.split()[:2]
+        if "r" not in perms:
+            continue
+        start, end = (int(x, 16) for x in span.split("-"))
+        try:
+            mem.seek(start)
+            data = mem.read(end - start)
+        except (OSError, ValueError, OverflowError):
+            continue
+        found.update(m.group(1).decode() for m in pattern.finditer(data))
+print(sorted(found))
+'''
+
+
+def test_a_program_finds_nothing_of_the_one_before_in_its_memory(warm: Sandbox) -> None:
+    """The red team's leak: forked from a server that had served the previous program, a program could read that
+    program's records (and code, output, nonce) in its own memory and answer with them. Each program is now
+    forked by a fresh worker of a server that never reads a request."""
+    import secrets
+
+    from evol.verification.cases import Case
+    from evol.verification.judge import run_cases
+
+    box = Sandbox(FAST, workers=1, isolation=warm.isolation, guard=False)  # one slot: the same server serves both
+    value = str(10**11 + secrets.randbelow(9 * 10**11))
+    code = f"def secret_fn(n):\n    return {value} + n\n"
+    first = run_cases(box, code, "python", [Case("secret_fn(0)", None, value)])
+    assert first.status == "completed" and first.outputs[0] is not None and first.outputs[0].value == int(value)
+    scan = box.run(MEMORY_SCAN)
+    assert scan.passed, scan
+    assert value not in scan.stdout, scan.stdout
