@@ -212,6 +212,35 @@ def _clear_ipc():
                 getattr(libc, remove)(ident, 0, None)  # IPC_RMID
 
 
+KEYCTL = {"x86_64": 250, "aarch64": 219}  # the keyctl syscall's number
+KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_CLEAR = 1, 7
+USER_KEYRINGS = (-4, -5)  # KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING: one per uid, kept by the kernel
+
+
+def _keyctl(*args):
+    try:
+        import ctypes
+
+        nr = KEYCTL.get(os.uname().machine)
+        if nr is not None:
+            ctypes.CDLL(None, use_errno=True).syscall(nr, *args)
+    except (OSError, AttributeError):
+        pass
+
+
+def _own_session_keyring():
+    """Leave the session keyring evol was started with (a login's, holding its keys) for an empty one: bwrap
+    and setpriv keep it, and holding a keyring grants its keys whatever the uid."""
+    _keyctl(KEYCTL_JOIN_SESSION_KEYRING, None)
+
+
+def _clear_user_keyrings():
+    """Empty the slot uid's user keyrings, which outlive every process: a program cannot leave keys in them
+    for the next program of the slot."""
+    for ring in USER_KEYRINGS:
+        _keyctl(KEYCTL_CLEAR, ring)
+
+
 def _dumpable(flag):
     """prctl(PR_SET_DUMPABLE): 0 keeps programs of the same uid from ptrace or /proc/<pid>/mem."""
     try:
@@ -324,6 +353,7 @@ def _serve_one(base, req, n):
     duration = time.monotonic() - start
     _kill_leftovers(base, pid)
     _clear_ipc()
+    _clear_user_keyrings()
     _drain(status_r, reports)
     os.close(status_r)
     if results_r is not None:
@@ -373,6 +403,8 @@ def serve():
     for name in PRELOAD:
         __import__(name)
     _dumpable(0)  # inherited by each worker: a program of the same uid cannot read their memory
+    _own_session_keyring()  # inherited by each worker and program
+    _clear_user_keyrings()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     base["state"] = _state()
     n = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import marshal
 import os
 import struct
@@ -207,3 +208,25 @@ def test_a_program_finds_nothing_of_the_one_before_in_its_memory(warm: Sandbox) 
     scan = box.run(MEMORY_SCAN)
     assert scan.passed, scan
     assert value not in scan.stdout, scan.stdout
+
+
+KEYS = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "ADD, KEYCTL = {'x86_64': (248, 250), 'aarch64': (217, 219)}[os.uname().machine]\n")
+
+
+def test_no_key_passes_from_a_program_to_the_next_or_from_the_host(warm: Sandbox) -> None:
+    """The red team's channels: the slot uid's user keyring outlives every program (A leaves a key, B reads it),
+    and the session keyring evol was started with (a login's) was readable inside. Both are closed for the
+    warm executor: its server joins an empty session keyring, and each program's user keyrings start empty."""
+    host_key = b"host-secret-" + os.urandom(4).hex().encode()
+    keys = ctypes.CDLL(None, use_errno=True)
+    add, keyctl = {"x86_64": (248, 250), "aarch64": (217, 219)}[os.uname().machine]
+    keys.syscall(keyctl, 1, None)  # this test process joins a session keyring of its own, as a login would
+    assert keys.syscall(add, b"user", b"evolhost", host_key, len(host_key), -3) > 0  # KEY_SPEC_SESSION_KEYRING
+    box = Sandbox(FAST, workers=1, isolation=warm.isolation, guard=False)  # started now: it inherits that keyring
+    leave = KEYS + "print(libc.syscall(ADD, b'user', b'evolmsg', b'ANSWERS', 7, -4) > 0)\n"
+    assert box.run(leave).stdout.strip() == "True"
+    look = KEYS + ("print([libc.syscall(KEYCTL, 10, ring, b'user', name, 0) > 0 "
+                   "for ring, name in ((-4, b'evolmsg'), (-3, b'evolhost'))])\n")  # KEYCTL_SEARCH
+    found = box.run(look)
+    assert found.passed and found.stdout.strip() == "[False, False]", found
