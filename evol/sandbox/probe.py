@@ -120,7 +120,7 @@ def bwrap_words(
         words.insert(1, "--die-with-parent")
     words += ["--unshare-uts", "--unshare-cgroup-try"]
     if iso.caller_root:
-        words += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        words += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
     else:
         words += ["--unshare-user"]
     for folder in SYSTEM_DIRS:
