@@ -39,9 +39,14 @@ def check_flags(model: type[BaseModel], flags: dict[str, tuple[str, Any]]) -> No
             try:
                 TypeAdapter(Annotated[field.annotation, field]).validate_python(value)
             except ValidationError as exc:
-                shown = " ".join(map(str, value)) if isinstance(value, list) else value
-                said = flag if flag in SECRET_FLAGS else f"{flag} {shown}"
+                said = flag if flag in SECRET_FLAGS else f"{flag} {_shown(value, ' ')}"
                 raise ConfigError(f"{said}: {error_text(exc.errors()[0])}") from None
+
+
+def _shown(value: Any, sep: str) -> str:
+    """A flag's value as typed: a list joined by `sep` (a repeated flag, or a comma list), '' for nothing."""
+    text = sep.join(map(str, value)) if isinstance(value, list) else str(value)
+    return text if text != "" else repr("")
 
 
 def flag_of(name: str) -> str:
@@ -58,6 +63,5 @@ def settings_from_flags(model: type[BaseModel], **values: Any) -> Any:
         err = exc.errors()[0]
         name = str(err["loc"][0]) if err["loc"] else ""
         value = values.get(name, err.get("input"))
-        shown = ",".join(map(str, value)) if isinstance(value, list) else value
-        where = f"{flag_of(name)} {shown if shown != '' else repr('')}" if name in values else model.__name__
+        where = f"{flag_of(name)} {_shown(value, ',')}" if name in values else model.__name__
         raise ConfigError(f"{where}: {error_text(err)}") from None

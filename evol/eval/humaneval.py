@@ -59,14 +59,15 @@ def evaluate(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Run (or continue) one evaluation into `out`; returns the summary also written to summary.json."""
-    problems = load_problems(settings.problems, settings.limit)
+    every = load_problems(settings.problems)
+    problems = every[: settings.limit] if settings.limit is not None else every
     by_id = {p.task_id: p for p in problems}
     outdir.prepare(out, asdict(settings), resume)
     samples_path, started = out / "samples.jsonl", time.monotonic()
     expected: int | dict[str, int]
     if settings.samples_file:
-        every = {p.task_id for p in load_problems(settings.problems, None)}
-        expected = import_samples(Path(settings.samples_file), by_id, samples_path, settings, every)
+        expected = import_samples(Path(settings.samples_file), by_id, samples_path, settings,
+                                  {p.task_id for p in every})
         if len(expected) < len(problems):  # the file covers some problems: pass@k is over those
             log(f"note: the samples file covers {len(expected)} of {len(problems)} problems; pass@k is over those "
                 f"{len(expected)}")

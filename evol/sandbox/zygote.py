@@ -191,13 +191,25 @@ def _settled(deadline_s=2.0):
     return True
 
 
+_LIBC = []  # the C library's handle, loaded once (a server and each worker call it per program)
+
+
+def _libc():
+    """libc through ctypes (None where it cannot be loaded)."""
+    if not _LIBC:
+        try:
+            import ctypes
+
+            _LIBC.append(ctypes.CDLL(None, use_errno=True))
+        except OSError:
+            _LIBC.append(None)
+    return _LIBC[0]
+
+
 def _clear_ipc():
     """Remove the SysV shared memory, queues and semaphores a program left in the slot's IPC namespace."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-    except OSError:
+    libc = _libc()
+    if libc is None:
         return
     for kind, remove in (("shm", "shmctl"), ("msg", "msgctl"), ("sem", "semctl")):
         try:
@@ -218,14 +230,9 @@ USER_KEYRINGS = (-4, -5)  # KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING
 
 
 def _keyctl(*args):
-    try:
-        import ctypes
-
-        nr = KEYCTL.get(os.uname().machine)
-        if nr is not None:
-            ctypes.CDLL(None, use_errno=True).syscall(nr, *args)
-    except (OSError, AttributeError):
-        pass
+    nr, libc = KEYCTL.get(os.uname().machine), _libc()
+    if nr is not None and libc is not None:
+        libc.syscall(nr, *args)
 
 
 def _own_session_keyring():
@@ -243,12 +250,9 @@ def _clear_user_keyrings():
 
 def _dumpable(flag):
     """prctl(PR_SET_DUMPABLE): 0 keeps programs of the same uid from ptrace or /proc/<pid>/mem."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).prctl(4, flag, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+    libc = _libc()
+    if libc is not None:
+        libc.prctl(4, flag, 0, 0, 0)
 
 
 def _child(base, req, work, fds):
